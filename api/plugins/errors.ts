@@ -1,0 +1,47 @@
+// The single error handler: known errors answer with their stable code; validation errors answer 400;
+// the database or object store being away answers 503 with Retry-After; anything else is a 500 whose
+// details stay in the log.
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ApiError } from '../errors.js';
+import { DatabaseUnavailableError } from '../../storage/db/sql.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Error code answered when this route's schema validation fails (default VALIDATION_FAILED). */
+    validationCode?: string;
+  }
+}
+
+export default fp(async function errorsPlugin(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    if (err instanceof ApiError) {
+      if (err.statusCode === 503) void reply.header('retry-after', '5');
+      return reply.status(err.statusCode).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err instanceof DatabaseUnavailableError) {
+      req.log.warn({ err: err.message }, 'database unavailable');
+      return reply.status(503).header('retry-after', '5').send({ code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; retry later' });
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const code = req.routeOptions.config?.validationCode ?? 'VALIDATION_FAILED';
+      return reply.status(400).send({ code, message: fe.message });
+    }
+    if (fe.code === 'FST_REQ_FILE_TOO_LARGE' || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fe.statusCode === 413) {
+      return reply.status(413).send({ code: 'PAYLOAD_TOO_LARGE', message: 'the upload exceeds the size limit' });
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+      return reply.status(415).send({ code: 'UNSUPPORTED_MEDIA_TYPE', message: fe.message });
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      return reply.status(400).send({ code: 'BODY_INVALID', message: 'the body is not valid JSON' });
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(fe.statusCode).send({ code: fe.code ?? 'BAD_REQUEST', message: fe.message });
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ code: 'INTERNAL', message: 'internal error' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+});

@@ -1,0 +1,165 @@
+// The queue: my items first (claimed, or waiting for my confirmation), then everything waiting in the
+// order reviewers work it, with priority badges and a live SLA countdown; overdue rows are red. Live
+// events refresh it; ↑/↓ move, Enter opens, N claims the next free item.
+import { ApiFailure, reviewApi, session, type QueueItem } from '../api.js';
+import { h, replace, toast, typingInField } from '../dom.js';
+import { BADGE_LABEL, countdown, MODALITY_LABEL, subjectOf, time } from '../format.js';
+import type { Screen, ScreenContext } from '../main.js';
+
+export async function claimAndOpen(ctx: ScreenContext, scanId: string): Promise<boolean> {
+  try {
+    await reviewApi.claim(scanId);
+    ctx.go(`#/review/${encodeURIComponent(scanId)}`);
+    return true;
+  } catch (err) {
+    const f = err as ApiFailure;
+    toast(f.code === 'ALREADY_CLAIMED' ? `${scanId} was just claimed by someone else` : `Claim failed: ${f.message}`, 'error');
+    return false;
+  }
+}
+
+const CLAIMABLE = ['open', 'awaiting-second', 'escalated'];
+
+/** Claims the first free item of the queue (the one reviewers should take next). */
+export async function claimNext(ctx: ScreenContext, skip?: string): Promise<void> {
+  const { items } = await reviewApi.queue(50);
+  for (const item of items) {
+    if (item.scanId === skip || item.claimedBy || !CLAIMABLE.includes(item.state)) continue;
+    if (await claimAndOpen(ctx, item.scanId)) return;
+  }
+  toast('Nothing left to claim: the queue is clear.');
+  ctx.go('#/queue');
+}
+
+export function queueView(ctx: ScreenContext): Screen {
+  let queue: QueueItem[] = [];
+  let mine: QueueItem[] = [];
+  let selected = 0;
+  let loadedAt = '';
+  const me = session.user!;
+  const status = h('p', { class: 'muted', id: 'queue-status' }, 'Loading…');
+  const mineBox = h('section', { class: 'panel', 'aria-labelledby': 'mine-h' });
+  const queueBox = h('section', { class: 'panel', 'aria-labelledby': 'queue-h' });
+  replace(ctx.main,
+    h('div', { class: 'page' },
+      h('div', { class: 'page-head' },
+        h('h1', {}, 'Review queue'),
+        h('button', { class: 'primary', type: 'button', id: 'claim-next', onclick: () => void claimNext(ctx) }, 'Claim next ', h('kbd', {}, 'N')),
+        status),
+      mineBox, queueBox,
+      h('p', { class: 'muted keys' }, h('kbd', {}, '↑'), h('kbd', {}, '↓'), ' select · ', h('kbd', {}, 'Enter'), ' claim / open · ', h('kbd', {}, 'N'), ' claim next · ', h('kbd', {}, 'Q'), ' queue')));
+
+  const cells = new Map<string, HTMLElement>();
+  function slaCell(item: QueueItem): HTMLElement {
+    const c = countdown(item.slaDeadline, Date.now());
+    const el = h('td', { class: `sla ${c.overdue || item.overdue ? 'overdue' : c.soon ? 'soon' : ''}`, title: `deadline ${time(item.slaDeadline)}` }, c.text);
+    cells.set(item.scanId, el);
+    return el;
+  }
+
+  function row(item: QueueItem, index: number, list: 'mine' | 'queue'): HTMLElement {
+    const mineItem = list === 'mine';
+    const confirm = item.state === 'awaiting-confirmation' && item.claimedBy !== me.username;
+    const action = mineItem
+      ? h('button', { type: 'button', onclick: () => ctx.go(`#/review/${encodeURIComponent(item.scanId)}`) }, confirm ? 'Confirm' : 'Open')
+      : item.claimedBy
+        ? h('span', { class: 'muted' }, `claimed by ${item.claimedBy}`)
+        : h('button', { type: 'button', class: 'primary', onclick: () => void claimAndOpen(ctx, item.scanId) }, 'Claim');
+    const overdue = item.overdue || new Date(item.slaDeadline).getTime() < Date.now();
+    return h('tr', {
+      class: `${overdue ? 'overdue' : ''} ${list === 'queue' && index === selected ? 'selected' : ''}`,
+      'data-scan': item.scanId,
+      'aria-selected': list === 'queue' && index === selected ? 'true' : 'false',
+    },
+      h('td', { class: 'badges' }, item.badges.map((b) => h('span', { class: `badge ${b}` }, BADGE_LABEL[b] ?? b))),
+      h('td', { class: 'subject' }, h('strong', {}, subjectOf(item.subject)), h('div', { class: 'muted small' }, item.scanId)),
+      h('td', {}, MODALITY_LABEL[item.modality] ?? item.modality),
+      h('td', {}, h('span', { class: `decision ${item.decision}` }, item.decision), ' ', h('span', { class: 'small' }, item.reasons.map((r) => r.detail).slice(0, 2).join(' · '))),
+      h('td', { class: 'small' }, time(item.receivedAt)),
+      slaCell(item),
+      h('td', { class: 'small' }, item.state.replace(/-/g, ' ')),
+      h('td', {}, action));
+  }
+
+  function table(items: QueueItem[], list: 'mine' | 'queue'): HTMLElement {
+    if (items.length === 0) return h('p', { class: 'empty' }, list === 'mine' ? 'You hold no items.' : 'The queue is empty. New scans that need a person appear here by themselves.');
+    return h('table', { class: 'queue' },
+      h('thead', {}, h('tr', {}, ...['Priority', 'Container / waybill', 'Modality', 'Machine says', 'Received', 'SLA', 'State', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, items.map((it, i) => row(it, i, list))));
+  }
+
+  function render(): void {
+    cells.clear();
+    replace(mineBox, h('h2', { id: 'mine-h' }, `My items (${mine.length})`), table(mine, 'mine'));
+    replace(queueBox, h('h2', { id: 'queue-h' }, `Waiting (${queue.length})`), table(queue, 'queue'));
+    const overdue = queue.filter((i) => i.overdue || new Date(i.slaDeadline).getTime() < Date.now()).length;
+    status.textContent = `${queue.length} waiting · ${overdue} overdue · updated ${loadedAt}`;
+  }
+
+  let inFlight: Promise<void> | null = null;
+  let again = false;
+  async function load(): Promise<void> {
+    if (inFlight) {
+      again = true;
+      return inFlight;
+    }
+    inFlight = (async () => {
+      try {
+        const [q, m] = await Promise.all([reviewApi.queue(), reviewApi.mine()]);
+        const mineIds = new Set(m.items.map((i) => i.scanId));
+        mine = m.items;
+        queue = q.items.filter((i) => !mineIds.has(i.scanId));
+        selected = Math.min(selected, Math.max(0, queue.length - 1));
+        loadedAt = new Date().toLocaleTimeString();
+        render();
+      } catch (err) {
+        status.textContent = `Could not load the queue: ${(err as Error).message}`;
+      }
+    })();
+    await inFlight;
+    inFlight = null;
+    if (again) {
+      again = false;
+      await load();
+    }
+  }
+
+  const tick = setInterval(() => {
+    const now = Date.now();
+    for (const item of [...mine, ...queue]) {
+      const el = cells.get(item.scanId);
+      if (!el) continue;
+      const c = countdown(item.slaDeadline, now);
+      el.textContent = c.text;
+      el.className = `sla ${c.overdue || item.overdue ? 'overdue' : c.soon ? 'soon' : ''}`;
+      el.closest('tr')?.classList.toggle('overdue', c.overdue || item.overdue);
+    }
+  }, 1000);
+  const poll = setInterval(() => void load(), 30_000);
+  const onKey = (e: KeyboardEvent) => {
+    if (typingInField(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === 'ArrowDown' || e.key === 'j') selected = Math.min(queue.length - 1, selected + 1);
+    else if (e.key === 'ArrowUp' || e.key === 'k') selected = Math.max(0, selected - 1);
+    else if (e.key === 'Enter' && queue[selected] && !queue[selected]!.claimedBy) return void claimAndOpen(ctx, queue[selected]!.scanId);
+    else if (e.key === 'n' || e.key === 'N') return void claimNext(ctx);
+    else return;
+    e.preventDefault();
+    render();
+    queueBox.querySelector('tr.selected')?.scrollIntoView({ block: 'nearest' });
+  };
+  window.addEventListener('keydown', onKey);
+  void load();
+  let debounce = 0;
+  return {
+    onQueueEvent() {
+      clearTimeout(debounce);
+      debounce = window.setTimeout(() => void load(), 150);
+    },
+    dispose() {
+      clearInterval(tick);
+      clearInterval(poll);
+      clearTimeout(debounce);
+      window.removeEventListener('keydown', onKey);
+    },
+  };
+}

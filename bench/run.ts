@@ -1,0 +1,125 @@
+// `npm run bench [-- --only raw,preprocess,pipeline,latency,scaleout,memory] [--memory-scans N]`:
+// the benchmark suite. Each section writes bench/results/<section>.json; ratios are measured side by side
+// in the same run (pipeline throughput against raw ONNX Runtime on the same models, same machine).
+import { parseArgs } from 'node:util';
+import { cardModalities, loadRegistry } from '../models/runtime/registry.js';
+import type { SynthKind } from '../models/synth/index.js';
+import { startCluster } from './cluster.js';
+import { round, summary, writeResult } from './common.js';
+import { openLoop, saturate, scanPool, waitForVerdicts, push } from './load.js';
+import { preprocessBench } from './preprocess.js';
+import { assessmentBench } from './assessment.js';
+import { bestPerModel, rawLimits } from './raw.js';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    'memory-scans': { type: 'string', default: '2000' },
+    'latency-seconds': { type: 'string', default: '20' },
+    registry: { type: 'string', default: 'models/registry' },
+  },
+});
+const sections = new Set((values.only ?? 'raw,preprocess,pipeline,latency,scaleout,memory,assessment').split(','));
+const MODALITY: Record<SynthKind, string> = { parcel: 'parcel-ct', container: 'container-xray' };
+const SAT_SCANS: Record<SynthKind, number> = { parcel: 240, container: 40 };
+
+async function main() {
+  const cards = (await loadRegistry(values.registry)).map((m) => m.card);
+  const raw = sections.has('raw') || sections.has('pipeline') ? await rawLimits(values.registry) : [];
+  const best = bestPerModel(raw);
+  if (sections.has('raw')) console.log(`→ ${await writeResult('raw', { results: raw, best })}`);
+  if (sections.has('preprocess')) console.log(`→ ${await writeResult('preprocess', await preprocessBench())}`);
+
+  const saturation: Partial<Record<SynthKind, number>> = {};
+  if (sections.has('pipeline') || sections.has('latency')) {
+    const pipeline: Record<string, unknown> = {};
+    const latency: Record<string, unknown> = {};
+    for (const kind of ['parcel', 'container'] as const) {
+      const models = cards.filter((c) => (cardModalities(c) as string[]).includes(MODALITY[kind])).map((c) => c.name);
+      // Each scan runs every model of its modality once: the raw limit per scan is the harmonic sum.
+      const perScanRaw = models.length && models.every((m) => best[m]) ? 1 / models.reduce((s, m) => s + 1 / best[m]!.imagesPerSecond, 0) : null;
+      const cluster = await startCluster({ workers: 1, env: { WORKER_CONCURRENCY: '8' } });
+      try {
+        const pool = await scanPool(kind, 16);
+        await saturate(cluster, pool, 10, 4, `${kind}-warm`);
+        const sat = await saturate(cluster, pool, SAT_SCANS[kind], 16, `${kind}-sat`);
+        saturation[kind] = sat.scansPerSecond;
+        pipeline[kind] = {
+          models,
+          rawLimitScansPerSecond: perScanRaw === null ? null : round(perScanRaw, 1),
+          pipelineScansPerSecond: round(sat.scansPerSecond, 2),
+          ratioToRaw: perScanRaw === null ? null : round(sat.scansPerSecond / perScanRaw, 3),
+          ...sat,
+        };
+        console.log(`pipeline ${kind}: ${round(sat.scansPerSecond, 2)} scans/s (raw limit ${perScanRaw === null ? 'n/a' : round(perScanRaw, 1)})`);
+        if (sections.has('latency')) {
+          for (const load of [0.5, 0.9]) {
+            const ms = await openLoop(cluster, pool, sat.scansPerSecond * load, Number(values['latency-seconds']), `${kind}-lat${load}`);
+            latency[`${kind}@${load * 100}%`] = { rate: round(sat.scansPerSecond * load, 2), pushToVerdictMs: summary(ms) };
+            console.log(`latency ${kind} @${load * 100}%: ${JSON.stringify(summary(ms))}`);
+          }
+        }
+      } finally {
+        await cluster.close();
+      }
+    }
+    if (sections.has('pipeline')) console.log(`→ ${await writeResult('pipeline', { saturation: pipeline })}`);
+    if (sections.has('latency')) console.log(`→ ${await writeResult('latency', { targets: { 'parcel p99 @50%': '≤ 1000 ms', 'container p99 @50%': '≤ 3000 ms' }, results: latency })}`);
+  }
+
+  if (sections.has('scaleout')) {
+    const out: Record<string, unknown> = {};
+    for (const workers of [1, 2]) {
+      const cluster = await startCluster({ workers, env: { WORKER_CONCURRENCY: '8' } });
+      try {
+        const pool = await scanPool('parcel', 16);
+        await saturate(cluster, pool, 10, 4, 'so-warm');
+        const sat = await saturate(cluster, pool, SAT_SCANS.parcel, 16, `so-${workers}`);
+        out[`${workers} worker${workers > 1 ? 's' : ''}`] = { ...sat, scansPerSecond: round(sat.scansPerSecond, 2) };
+        console.log(`scale-out ${workers} worker(s): ${round(sat.scansPerSecond, 2)} scans/s`);
+      } finally {
+        await cluster.close();
+      }
+    }
+    console.log(`→ ${await writeResult('scaleout', { parcel: out, note: 'on a 2-core machine a second worker process competes with the first for the same cores' })}`);
+  }
+
+  if (sections.has('memory')) {
+    const total = Number(values['memory-scans']);
+    const cluster = await startCluster({ workers: 1, env: { WORKER_CONCURRENCY: '8' } });
+    const samples: Array<{ scans: number; apiMiB: number; workerMiB: number }> = [];
+    try {
+      const pool = await scanPool('parcel', 16);
+      const step = Math.max(100, Math.round(total / 20));
+      for (let done = 0; done < total; done += step) {
+        const ids = Array.from({ length: Math.min(step, total - done) }, (_, i) => `mem-${done + i}`);
+        let next = 0;
+        await Promise.all(Array.from({ length: 16 }, async () => {
+          while (next < ids.length) {
+            const i = next++;
+            await push(cluster, ids[i]!, pool[(done + i) % pool.length]!);
+          }
+        }));
+        await waitForVerdicts(cluster, ids);
+        const rss = cluster.rss();
+        samples.push({ scans: done + ids.length, apiMiB: round(rss.apiMiB, 1), workerMiB: round(rss.workersMiB[0]!, 1) });
+        console.log(`memory after ${done + ids.length} scans: api ${round(rss.apiMiB, 0)} MiB, worker ${round(rss.workersMiB[0]!, 0)} MiB`);
+      }
+    } finally {
+      await cluster.close();
+    }
+    const half = samples.slice(Math.floor(samples.length / 2));
+    const growth = (k: 'apiMiB' | 'workerMiB') => round(Math.max(...half.map((s) => s[k])) - half[0]![k], 1);
+    console.log(`→ ${await writeResult('memory', { scans: total, samples, secondHalfGrowthMiB: { api: growth('apiMiB'), worker: growth('workerMiB') }, bound: 'second-half growth ≤ 50 MiB per process' })}`);
+  }
+  if (sections.has('assessment')) console.log(`→ ${await writeResult('assessment', await assessmentBench(values.registry))}`);
+  if (saturation.parcel) console.log(`saturation: ${JSON.stringify(saturation)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

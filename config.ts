@@ -1,0 +1,184 @@
+// The one place that reads process.env: one schema, validated once at start; a bad value fails fast
+// naming the variable. Everything else receives a Config.
+import { randomBytes } from 'node:crypto';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Env = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  /** `npm run worker` serves Prometheus metrics on this port (0: off). */
+  METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
+  /** PostgreSQL URL; absent → embedded PGlite in DATA_DIR/db. */
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  /** Redis URL; absent → the embedded mode starts its own redis-server. */
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** BullMQ key prefix; use {tidewatch} on Redis Cluster so queue keys share a slot. */
+  QUEUE_PREFIX: Type.String({ default: 'tidewatch', pattern: '^[A-Za-z0-9{}_-]+$' }),
+  S3_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  S3_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  S3_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  S3_BUCKET: Type.String({ default: 'tidewatch', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' }),
+  DATA_DIR: Type.String({ default: './data' }),
+  MODELS_DIR: Type.String({ default: './models/registry' }),
+  /** Largest upload body (all parts together). */
+  MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
+  /** Largest image in pixels (width × height): stops decompression bombs before decoding. */
+  MAX_IMAGE_PIXELS: Type.Integer({ minimum: 1, default: 40_000_000 }),
+  /** Scans not finished after this long are re-enqueued by the sweeper. */
+  SWEEP_IDLE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  SWEEP_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5_000 }),
+  /** Risk policy JSON; absent → domain/policy/default-policy.json. */
+  POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /** A candidate risk policy run in shadow mode beside the active one; its differences are recorded. */
+  SHADOW_POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /** How long a scan waits for its declaration before review with DECLARATION_MISSING. */
+  DECLARATION_WAIT_MS: Type.Integer({ minimum: 0, default: 300_000 }),
+  /** A job's lock lifetime; a job of a killed worker is picked up again after about this long. */
+  JOB_LOCK_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
+  INFER_THREADS: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  /** HMAC key of the signed image URLs the review UI loads; absent → a random key per process (then every
+   * API process behind one load balancer needs the same value set). */
+  IMAGE_URL_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /** How long a signed image URL stays valid. */
+  IMAGE_URL_TTL_S: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
+  LOG_LEVEL: Type.Union(
+    [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
+    { default: 'info' },
+  ),
+  /** Review workflow: how long a user session lasts. */
+  SESSION_TTL_MS: Type.Integer({ minimum: 1000, default: 8 * 3600_000 }),
+  /** Consecutive failed logins that lock an account, and for how long. */
+  LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 5 }),
+  LOGIN_LOCKOUT_MS: Type.Integer({ minimum: 1000, default: 15 * 60_000 }),
+  /** Login attempts one address may make per window before 429 LOGIN_RATE_LIMITED. */
+  LOGIN_RATE_LIMIT: Type.Integer({ minimum: 1, default: 20 }),
+  LOGIN_RATE_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /** A reviewer's claim on a queue item; renewable; expired leases return the item to the queue. */
+  REVIEW_LEASE_MS: Type.Integer({ minimum: 100, default: 5 * 60_000 }),
+  REVIEW_EXPIRY_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5_000 }),
+  /** How often the API looks for queue changes made by workers (for /v1/review/events). */
+  REVIEW_EVENTS_POLL_MS: Type.Integer({ minimum: 50, default: 2_000 }),
+  /** Share of review items decided double-blind by two reviewers (drawn from the scan id). */
+  DOUBLE_BLIND_RATE: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+  /** The terminal operating system / sorting line endpoint for lock, release and divert messages. */
+  TOS_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** HMAC key signing messages to the terminal; required with TOS_WEBHOOK_URL. */
+  WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  /** Outbox delivery: attempts before dead-letter, first backoff (doubling, capped at 5 minutes), poll interval. */
+  OUTBOX_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 10 }),
+  OUTBOX_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1_000 }),
+  OUTBOX_INTERVAL_MS: Type.Integer({ minimum: 20, default: 1_000 }),
+});
+
+export type Env = Static<typeof Env>;
+
+export interface Config {
+  port: number;
+  host: string;
+  metricsPort: number;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  queuePrefix: string;
+  s3: { endpoint: string; accessKey: string; secretKey: string; bucket: string } | null;
+  dataDir: string;
+  modelsDir: string;
+  maxUploadBytes: number;
+  maxImagePixels: number;
+  sweepIdleMs: number;
+  sweepIntervalMs: number;
+  policyFile: string | null;
+  shadowPolicyFile: string | null;
+  declarationWaitMs: number;
+  jobLockMs: number;
+  workerConcurrency: number;
+  inferThreads: number;
+  imageUrls: { secret: string; ttlSeconds: number };
+  logLevel: Env['LOG_LEVEL'];
+  review: ReviewConfig;
+}
+
+/** Settings of the manual review workflow (users, queue, terminal and webhook deliveries). */
+export interface ReviewConfig {
+  sessionTtlMs: number;
+  login: { maxFailures: number; lockoutMs: number; rateLimit: number; rateWindowMs: number };
+  leaseMs: number;
+  expiryIntervalMs: number;
+  eventsPollMs: number;
+  doubleBlindRate: number;
+  tosWebhookUrl: string | null;
+  webhookSecret: string | null;
+  outbox: { maxAttempts: number; backoffMs: number; intervalMs: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// Numbers arrive as text; the schema itself says which variables are numeric, so no list has to be kept
+// in step with it.
+const NUMERIC_KEYS = new Set(
+  Object.entries(Env.properties)
+    .filter(([, schema]) => ['integer', 'number'].includes((schema as { type?: string }).type ?? ''))
+    .map(([key]) => key),
+);
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(Env.properties)) {
+    const v = env[key];
+    if (v === undefined || v === '') continue;
+    raw[key] = NUMERIC_KEYS.has(key) && /^-?\d*\.?\d+$/.test(v) ? Number(v) : v;
+  }
+  const withDefaults = Value.Default(Env, raw);
+  const first = [...Value.Errors(Env, withDefaults)][0];
+  if (first) {
+    const variable = first.instancePath.replace(/^\//, '') || 'environment';
+    throw new ConfigError(variable, `${first.message} (got ${JSON.stringify(raw[variable] ?? null)})`);
+  }
+  const e = withDefaults as Env;
+  const s3Vars = [e.S3_ENDPOINT, e.S3_ACCESS_KEY, e.S3_SECRET_KEY];
+  if (s3Vars.some(Boolean) && !s3Vars.every(Boolean)) {
+    const missing = ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'].find((_, i) => !s3Vars[i])!;
+    throw new ConfigError(missing, 'is required when any S3_* variable is set');
+  }
+  if (e.TOS_WEBHOOK_URL && !e.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET', 'is required when TOS_WEBHOOK_URL is set');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    metricsPort: e.METRICS_PORT,
+    databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    queuePrefix: e.QUEUE_PREFIX,
+    s3: e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, bucket: e.S3_BUCKET } : null,
+    dataDir: e.DATA_DIR,
+    modelsDir: e.MODELS_DIR,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxImagePixels: e.MAX_IMAGE_PIXELS,
+    sweepIdleMs: e.SWEEP_IDLE_MS,
+    sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    policyFile: e.POLICY_FILE ?? null,
+    shadowPolicyFile: e.SHADOW_POLICY_FILE ?? null,
+    declarationWaitMs: e.DECLARATION_WAIT_MS,
+    jobLockMs: e.JOB_LOCK_MS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    inferThreads: e.INFER_THREADS,
+    imageUrls: { secret: e.IMAGE_URL_SECRET ?? randomBytes(32).toString('base64url'), ttlSeconds: e.IMAGE_URL_TTL_S },
+    logLevel: e.LOG_LEVEL,
+    review: {
+      sessionTtlMs: e.SESSION_TTL_MS,
+      login: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutMs: e.LOGIN_LOCKOUT_MS, rateLimit: e.LOGIN_RATE_LIMIT, rateWindowMs: e.LOGIN_RATE_WINDOW_MS },
+      leaseMs: e.REVIEW_LEASE_MS,
+      expiryIntervalMs: e.REVIEW_EXPIRY_INTERVAL_MS,
+      eventsPollMs: e.REVIEW_EVENTS_POLL_MS,
+      doubleBlindRate: e.DOUBLE_BLIND_RATE,
+      tosWebhookUrl: e.TOS_WEBHOOK_URL ?? null,
+      webhookSecret: e.WEBHOOK_SECRET ?? null,
+      outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffMs: e.OUTBOX_BACKOFF_MS, intervalMs: e.OUTBOX_INTERVAL_MS },
+    },
+  };
+}

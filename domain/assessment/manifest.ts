@@ -1,0 +1,74 @@
+// Layer 2, manifest check (舱单智审), containers only: empty when declared empty and loaded when declared
+// loaded; measured weight against tare plus declared gross.
+import type { Reason } from '../verdict.js';
+import { declaredGrossKg, isDeclaredEmpty, type Declaration } from '../declaration/declaration.js';
+import type { RiskPolicy } from '../policy/policy.js';
+import { round, scoreEvidence, type LabelScore } from './evidence.js';
+import type { DeclaredVsSeen } from './types.js';
+
+export interface ManifestFindings {
+  reasons: Reason[];
+  weight?: DeclaredVsSeen['weight'];
+  /** Whether the image shows an empty container (undefined when no classifier ran). */
+  seenEmpty?: boolean;
+}
+
+export function manifestCheck(
+  containerNo: string | undefined,
+  declaration: Declaration,
+  emptyScore: LabelScore | undefined,
+  weightKg: number | undefined,
+  policy: RiskPolicy,
+): ManifestFindings {
+  const reasons: Reason[] = [];
+  const declaredEmpty = isDeclaredEmpty(declaration);
+  const seenEmpty = emptyScore ? emptyScore.score >= policy.manifest.emptyThreshold : undefined;
+
+  if (emptyScore && seenEmpty !== undefined && seenEmpty !== declaredEmpty) {
+    reasons.push({
+      code: 'MANIFEST_EMPTY_MISMATCH',
+      layer: 'manifest',
+      // Goods in a box declared empty is the classic smuggling route; an empty box declared loaded is a paper problem.
+      decision: declaredEmpty ? 'hold' : 'review',
+      detail: declaredEmpty
+        ? `Declared empty but the image shows cargo (empty score ${round(emptyScore.score, 2)}).`
+        : `Declared with ${declaration.lines.length} line(s) of goods but the image shows an empty container (empty score ${round(emptyScore.score, 2)}).`,
+      evidence: scoreEvidence([emptyScore]),
+    });
+  }
+
+  if (weightKg === undefined) return { reasons, ...(seenEmpty !== undefined && { seenEmpty }) };
+
+  const container =
+    declaration.containers.find((c) => c.containerNo === containerNo) ??
+    (declaration.containers.length === 1 ? declaration.containers[0] : undefined);
+  const grossKg = declaredGrossKg(declaration);
+  const weight: NonNullable<DeclaredVsSeen['weight']> = { measuredKg: weightKg, declaredGrossKg: round(grossKg) };
+  if (container?.tareKg === undefined) {
+    weight.notChecked = 'no tare weight for this container';
+  } else if (!declaredEmpty && declaration.containers.length > 1) {
+    weight.tareKg = container.tareKg;
+    weight.notChecked = 'the declared gross weight is shared by several containers';
+  } else {
+    const tareKg = container.tareKg;
+    const expectedKg = tareKg + grossKg;
+    const deviationPct = ((weightKg - expectedKg) / expectedKg) * 100;
+    Object.assign(weight, { tareKg, expectedKg: round(expectedKg), deviationPct: round(deviationPct, 1) });
+    if (declaredEmpty && weightKg > tareKg + policy.manifest.emptyContainerToleranceKg) {
+      reasons.push({
+        code: 'EMPTY_CONTAINER_OVERWEIGHT',
+        layer: 'manifest',
+        decision: 'hold',
+        detail: `Declared empty but weighs ${weightKg} kg against a tare of ${tareKg} kg (${round(weightKg - tareKg)} kg too heavy).`,
+      });
+    } else if (!declaredEmpty && Math.abs(deviationPct) > policy.manifest.weightTolerancePct) {
+      reasons.push({
+        code: 'WEIGHT_MISMATCH',
+        layer: 'manifest',
+        decision: 'review',
+        detail: `Weighs ${weightKg} kg; tare ${tareKg} kg plus declared gross ${round(grossKg)} kg is ${round(expectedKg)} kg (${deviationPct > 0 ? '+' : ''}${round(deviationPct, 1)}%, tolerance ${policy.manifest.weightTolerancePct}%).`,
+      });
+    }
+  }
+  return { reasons, weight, ...(seenEmpty !== undefined && { seenEmpty }) };
+}

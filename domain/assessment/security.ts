@@ -1,0 +1,75 @@
+// Layer 1, security admission (安全准入): threats and prohibited items anywhere in the image, and declared
+// goods on the negative list. Runs whatever the declaration says, and before anything else.
+import { CONTAINER_THREATS, PARCEL_PROHIBITED, PARCEL_RESTRICTED } from '../categories.js';
+import type { Modality } from '../scan.js';
+import type { Reason } from '../verdict.js';
+import type { Declaration } from '../declaration/declaration.js';
+import { matchHsList, threatThreshold, type RiskPolicy } from '../policy/policy.js';
+import { detectionEvidence, round, type SeenDetection } from './evidence.js';
+
+function groupByLabel(detections: readonly SeenDetection[]): Map<string, SeenDetection[]> {
+  const groups = new Map<string, SeenDetection[]>();
+  for (const d of detections) groups.set(d.label, [...(groups.get(d.label) ?? []), d]);
+  return groups;
+}
+
+function places(n: number): string {
+  return n === 1 ? '1 place' : `${n} places`;
+}
+
+export function securityReasons(
+  modality: Modality,
+  detections: readonly SeenDetection[],
+  declaration: Declaration | undefined,
+  policy: RiskPolicy,
+): Reason[] {
+  const reasons: Reason[] = [];
+  const above = detections.filter((d) => d.score >= threatThreshold(policy, d.label));
+
+  if (modality === 'container-xray') {
+    const threats = above.filter((d) => (CONTAINER_THREATS as readonly string[]).includes(d.label));
+    for (const [label, found] of groupByLabel(threats)) {
+      const top = Math.max(...found.map((d) => d.score));
+      reasons.push({
+        code: 'THREAT_DETECTED',
+        layer: 'security',
+        decision: 'hold',
+        detail: `Possible ${label} seen in ${places(found.length)} (score up to ${round(top, 2)}); the container is held for opening.`,
+        evidence: detectionEvidence(found),
+      });
+    }
+  } else {
+    const prohibited = above.filter((d) => (PARCEL_PROHIBITED as readonly string[]).includes(d.label));
+    for (const [label, found] of groupByLabel(prohibited)) {
+      reasons.push({
+        code: 'PROHIBITED_ITEM',
+        layer: 'security',
+        decision: 'hold',
+        detail: `Prohibited item (${label}) seen ${found.length === 1 ? 'once' : `${found.length} times`}; the parcel is taken off the line for opening.`,
+        evidence: detectionEvidence(found),
+      });
+    }
+    const restricted = above.filter((d) => (PARCEL_RESTRICTED as readonly string[]).includes(d.label));
+    for (const [label, found] of groupByLabel(restricted)) {
+      reasons.push({
+        code: 'RESTRICTED_ITEM',
+        layer: 'security',
+        decision: 'review',
+        detail: `Restricted item (${label}) seen ${found.length === 1 ? 'once' : `${found.length} times`}; a reviewer checks it is allowed.`,
+        evidence: detectionEvidence(found),
+      });
+    }
+  }
+
+  for (const line of declaration?.lines ?? []) {
+    const entry = matchHsList(line.hsCode, policy.negativeList);
+    if (!entry) continue;
+    reasons.push({
+      code: 'NEGATIVE_LIST',
+      layer: 'security',
+      decision: entry.decision,
+      detail: `Declared goods ${line.hsCode} (${line.description}) are on the negative list${entry.note ? `: ${entry.note}` : ''}.`,
+    });
+  }
+  return reasons;
+}

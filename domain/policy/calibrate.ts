@@ -1,0 +1,143 @@
+// Calibration: choose a policy's thresholds on a labelled stream so that the share of wrong releases stays
+// under a target while as many clean scans as possible are cleared. Pure: the stream's model evidence is
+// computed beforehand; each candidate threshold set is applied by re-running the assessment.
+import { assess } from '../assessment/assess.js';
+import type { AssessmentInput } from '../assessment/types.js';
+import type { RiskPolicy } from './policy.js';
+
+export interface LabelledScan {
+  input: AssessmentInput;
+  /** What is really in the box: a planted prohibited item, a planted misdeclaration, or neither. */
+  truth: { prohibited: boolean; misdeclared: boolean; dishonest?: boolean };
+}
+
+export interface StreamMetrics {
+  scans: number;
+  clean: number;
+  prohibited: number;
+  misdeclared: number;
+  /** Clean scans cleared automatically / clean scans. */
+  autoClearOfClean: number;
+  /** Clean scans of shippers the policy may clear at all (not dishonest) that were cleared. */
+  autoClearOfEligibleClean: number;
+  /** All scans cleared / all scans. */
+  autoClearOfAll: number;
+  /** Prohibited-item scans not cleared / prohibited-item scans (held ones among them: heldShare). */
+  prohibitedRecall: number;
+  prohibitedHeld: number;
+  misdeclaredRecall: number;
+  /** Cleared scans that carried a problem / cleared scans. */
+  falseClearRate: number;
+}
+
+const ratio = (a: number, b: number) => (b === 0 ? NaN : a / b);
+
+export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolicy): StreamMetrics {
+  let clean = 0, cleanCleared = 0, eligible = 0, eligibleCleared = 0, prohibited = 0, prohibitedCaught = 0, prohibitedHeld = 0;
+  let misdeclared = 0, misdeclaredCaught = 0, cleared = 0, falseClears = 0;
+  for (const s of stream) {
+    const decision = assess(s.input, policy).decision;
+    const problem = s.truth.prohibited || s.truth.misdeclared;
+    if (decision === 'clear') cleared++;
+    if (!problem) {
+      clean++;
+      if (decision === 'clear') cleanCleared++;
+      if (!s.truth.dishonest) {
+        eligible++;
+        if (decision === 'clear') eligibleCleared++;
+      }
+    }
+    if (s.truth.prohibited) {
+      prohibited++;
+      if (decision !== 'clear') prohibitedCaught++;
+      if (decision === 'hold') prohibitedHeld++;
+    }
+    if (s.truth.misdeclared) {
+      misdeclared++;
+      if (decision !== 'clear') misdeclaredCaught++;
+    }
+    if (problem && decision === 'clear') falseClears++;
+  }
+  return {
+    scans: stream.length,
+    clean,
+    prohibited,
+    misdeclared,
+    autoClearOfClean: ratio(cleanCleared, clean),
+    autoClearOfEligibleClean: ratio(eligibleCleared, eligible),
+    autoClearOfAll: ratio(cleared, stream.length),
+    prohibitedRecall: ratio(prohibitedCaught, prohibited),
+    prohibitedHeld: ratio(prohibitedHeld, prohibited),
+    misdeclaredRecall: ratio(misdeclaredCaught, misdeclared),
+    falseClearRate: cleared === 0 ? 0 : falseClears / cleared,
+  };
+}
+
+export interface CalibrationGrid {
+  /** Multipliers applied to every threat threshold of the base policy. */
+  threatScale: number[];
+  categoryPresenceThreshold: number[];
+  undeclaredShare: number[];
+  emptyThreshold: number[];
+}
+
+export const DEFAULT_GRID: CalibrationGrid = {
+  threatScale: [0.25, 0.5, 0.75, 1, 1.25, 1.5],
+  categoryPresenceThreshold: [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+  undeclaredShare: [0.05, 0.1, 0.2, 0.3],
+  emptyThreshold: [0.5, 0.7, 0.9],
+};
+
+export function withThresholds(base: RiskPolicy, t: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }, version: string): RiskPolicy {
+  const clamp = (v: number) => Math.min(0.99, Math.max(0.01, v));
+  return {
+    ...base,
+    version,
+    security: {
+      threatThresholds: Object.fromEntries(Object.entries(base.security.threatThresholds).map(([k, v]) => [k, clamp(v * t.threatScale)])),
+      defaultThreatThreshold: clamp(base.security.defaultThreatThreshold * t.threatScale),
+    },
+    manifest: { ...base.manifest, emptyThreshold: t.emptyThreshold },
+    declaration: { ...base.declaration, categoryPresenceThreshold: t.categoryPresenceThreshold, undeclaredShare: t.undeclaredShare },
+  };
+}
+
+export interface CalibrationResult {
+  chosen: { thresholds: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }; metrics: StreamMetrics } | null;
+  baseline: StreamMetrics;
+  candidatesTried: number;
+  /** Feasible candidates (false-clear rate within target), best first, at most 10. */
+  frontier: Array<{ thresholds: Record<string, number>; metrics: StreamMetrics }>;
+  policy: RiskPolicy | null;
+}
+
+/**
+ * Tries every grid point; among those whose false-clear rate is within target, picks the one clearing
+ * the most clean scans (ties: higher prohibited recall, then misdeclaration recall).
+ */
+export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, targetFalseClear: number, grid: CalibrationGrid = DEFAULT_GRID): CalibrationResult {
+  const feasible: Array<{ thresholds: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }; metrics: StreamMetrics }> = [];
+  let tried = 0;
+  for (const threatScale of grid.threatScale)
+    for (const categoryPresenceThreshold of grid.categoryPresenceThreshold)
+      for (const undeclaredShare of grid.undeclaredShare)
+        for (const emptyThreshold of grid.emptyThreshold) {
+          const thresholds = { threatScale, categoryPresenceThreshold, undeclaredShare, emptyThreshold };
+          const metrics = streamMetrics(stream, withThresholds(base, thresholds, `${base.version}+cal`));
+          tried++;
+          if (metrics.falseClearRate <= targetFalseClear) feasible.push({ thresholds, metrics });
+        }
+  feasible.sort((a, b) =>
+    b.metrics.autoClearOfClean - a.metrics.autoClearOfClean ||
+    (b.metrics.prohibitedRecall || 0) - (a.metrics.prohibitedRecall || 0) ||
+    (b.metrics.misdeclaredRecall || 0) - (a.metrics.misdeclaredRecall || 0),
+  );
+  const chosen = feasible[0] ?? null;
+  return {
+    chosen,
+    baseline: streamMetrics(stream, base),
+    candidatesTried: tried,
+    frontier: feasible.slice(0, 10),
+    policy: chosen ? withThresholds(base, chosen.thresholds, `${base.version}+cal`) : null,
+  };
+}

@@ -1,0 +1,78 @@
+// The risk policy: versioned data (thresholds per layer, credit-level rules, positive and negative lists,
+// blind re-review sampling) that turns model evidence and a declaration into a verdict.
+import type { CreditLevel } from '../declaration/declaration.js';
+
+export interface CreditRule {
+  /** Every scan of this credit level goes to a reviewer (dishonest enterprises). */
+  alwaysReview: boolean;
+  /**
+   * When a clear scan may also be released directly from the quay (径放):
+   * `single-low-risk` — one commodity, low risk in the HS map, or positive-listed goods;
+   * `positive-list` — only when every line is on the positive list; `never`.
+   */
+  directRelease: 'single-low-risk' | 'positive-list' | 'never';
+}
+
+export interface ListEntry {
+  /** 2 to 10 digits matched against the start of a line's HS code. */
+  hsPrefix: string;
+  note?: string;
+}
+
+export interface NegativeListEntry extends ListEntry {
+  decision: 'review' | 'hold';
+}
+
+export interface RiskPolicy {
+  version: string;
+  security: {
+    /** Detection score at or above which a threat or prohibited/restricted parcel item counts, per label. */
+    threatThresholds: Record<string, number>;
+    /** For labels without their own threshold. */
+    defaultThreatThreshold: number;
+  };
+  manifest: {
+    /** Classifier `empty` score at or above which the container is seen as empty. */
+    emptyThreshold: number;
+    /** Allowed difference between measured weight and tare + declared gross, in % of the latter. */
+    weightTolerancePct: number;
+    /** Weight above tare an empty container may show (dunnage, residue) before it is overweight. */
+    emptyContainerToleranceKg: number;
+  };
+  declaration: {
+    /** Classifier score at or above which a cargo category is seen. */
+    categoryPresenceThreshold: number;
+    /** Undeclared categories are raised when together they are at least this share of what is seen. */
+    undeclaredShare: number;
+    /** Declarations with at most this many kinds (distinct HS subheadings) are checked for extra kinds. */
+    maxDeclaredKindsChecked: number;
+    /** Allowed difference between counted and declared parcel items. */
+    parcelCountTolerance: number;
+    /** What happens when declared goods cannot be confirmed by the image (general-cargo, not-visible). */
+    unrecognisableGoods: 'review' | 'clear';
+  };
+  creditLevels: Record<CreditLevel, CreditRule>;
+  /** Goods releasable on image match alone. */
+  positiveList: ListEntry[];
+  /** Goods that always alarm. */
+  negativeList: NegativeListEntry[];
+  blindSample: {
+    /** Share of would-be auto-clears sent to a reviewer anyway, chosen by a hash of the scan id. */
+    rate: number;
+    /** Changes which scans are drawn without changing the rate. */
+    salt: string;
+  };
+}
+
+/** Longest-prefix match of an HS code against a list. */
+export function matchHsList<T extends ListEntry>(hsCode: string, list: readonly T[]): T | undefined {
+  let best: T | undefined;
+  for (const entry of list) {
+    if (hsCode.startsWith(entry.hsPrefix) && (!best || entry.hsPrefix.length > best.hsPrefix.length)) best = entry;
+  }
+  return best;
+}
+
+export function threatThreshold(policy: RiskPolicy, label: string): number {
+  return policy.security.threatThresholds[label] ?? policy.security.defaultThreatThreshold;
+}

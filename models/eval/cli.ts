@@ -1,0 +1,51 @@
+// `npm run eval -- --model <card.json|onnx> --data <dir> --format yolo|coco|folders [--map names.json]
+// [--out report.json] [--plot pr.png]`: per-class precision/recall, AP@0.5, mAP, confusion matrix,
+// threshold table, JSON report and a PR-curve PNG.
+// `npm run eval -- --knn --data <folder filed by HS code> [--model <embed card>] [--out knn-report.json]`:
+// leave-one-out reference matching by references per code (models/eval/knn.ts).
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { evaluate, type DataFormat } from './evaluate.js';
+import { prPng } from './plot.js';
+import { evaluateKnn } from './knn.js';
+
+async function knnMain(): Promise<void> {
+  const { values } = parseArgs({ options: { knn: { type: 'boolean' }, model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, trials: { type: 'string' }, threads: { type: 'string' } } });
+  if (!values.data) throw new Error('usage: eval --knn --data <folder filed by HS code> [--model <embed card.json>] [--out knn-report.json] [--trials 3]');
+  const rep = await evaluateKnn({ dataDir: values.data, ...(values.model && { modelPath: values.model }), ...(values.trials && { trials: Number(values.trials) }), ...(values.threads && { threads: Number(values.threads) }) });
+  const out = values.out ?? 'knn-report.json';
+  await writeFile(out, JSON.stringify(rep, null, 2) + '\n');
+  process.stdout.write(`${rep.model.name} ${rep.model.version}: ${rep.data.images} images, ${rep.data.codes} HS codes, ${rep.embedMsPerImage} ms/image to embed\nreport ${out}\n`);
+  process.stdout.write('refs/code  queries  1-NN top-1  kNN top-1  honest matched  honest flagged  swapped flagged\n');
+  for (const r of rep.rows) {
+    process.stdout.write(`${String(r.refsPerCode).padStart(9)}  ${String(r.queries).padStart(7)}  ${r.nearestTop1.toFixed(3).padStart(10)}  ${r.knnTop1.toFixed(3).padStart(9)}  ${r.honestMatched.toFixed(3).padStart(14)}  ${r.honestFlagged.toFixed(3).padStart(14)}  ${r.swappedFlagged.toFixed(3).padStart(15)}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--knn')) return knnMain();
+  const { values } = parseArgs({ options: { model: { type: 'string' }, data: { type: 'string' }, format: { type: 'string' }, map: { type: 'string' }, out: { type: 'string' }, plot: { type: 'string' }, threads: { type: 'string' } } });
+  const format = values.format as DataFormat;
+  if (!values.model || !values.data || !['yolo', 'coco', 'folders'].includes(format)) {
+    throw new Error('usage: eval --model <card.json|onnx> --data <dir> --format yolo|coco|folders [--map names.json] [--out report.json] [--plot pr.png]');
+  }
+  const names = values.map ? (JSON.parse(await readFile(values.map, 'utf8')) as Record<string, string>) : undefined;
+  const rep = await evaluate({ modelPath: values.model, dataDir: values.data, format, ...(names ? { names } : {}), ...(values.threads ? { threads: Number(values.threads) } : {}) });
+  const { curves, ...report } = rep;
+  const out = values.out ?? 'eval-report.json';
+  await writeFile(out, JSON.stringify(report, null, 2) + '\n');
+  const plot = values.plot ?? out.replace(/\.json$/, '') + '.png';
+  const ap = Object.fromEntries(Object.entries(report.perClass).map(([l, m]) => [l, 'ap50' in m ? m.ap50 : m.ap]));
+  await writeFile(plot, await prPng(`${report.model.name} ${report.model.version} on ${values.data}`, curves, ap));
+  const head = 'top1Accuracy' in report ? `top-1 ${report.top1Accuracy?.toFixed(4)} mAP ${report.mAP?.toFixed(4)}` : `mAP@0.5 ${report.mAP50?.toFixed(4)}`;
+  process.stdout.write(`${report.model.name}: ${report.images} images, ${head}\nreport ${out}\nplot ${plot}\n`);
+  for (const [l, m] of Object.entries(report.perClass)) {
+    const apv = 'ap50' in m ? m.ap50 : m.ap;
+    process.stdout.write(`  ${l.padEnd(24)} n=${String(m.support).padStart(5)}  P=${m.precision?.toFixed(3) ?? ' n/a '}  R=${m.recall?.toFixed(3) ?? ' n/a '}  AP=${apv?.toFixed(3) ?? 'n/a'}\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

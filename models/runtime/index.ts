@@ -1,0 +1,116 @@
+// The model runtime the infer stage uses: loads every verified card in the registry, preprocesses a
+// rendering exactly as each card says, micro-batches concurrent calls per model, and post-processes
+// (sigmoid/softmax scores; YOLOv8 decode + class-wise NMS mapped back to rendering pixels).
+import type { Modality } from '../../domain/scan.js';
+import { MicroBatcher } from './batcher.js';
+import { letterbox, toChannels, toTensor, unplaceBox, type Placement } from './letterbox.js';
+import { cardModalities, loadRegistry, ModelCardError, type LoadedModel } from './registry.js';
+import { SessionPool } from './session.js';
+import type { ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
+import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
+
+export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection } from './types.js';
+export { renderContainerGrey, renderPseudoColour } from './render.js';
+export { validateCard, loadModel, loadRegistry, ModelCardError } from './registry.js';
+export { MicroBatcher } from './batcher.js';
+export { decodeYolo, nms, iou } from './yolo.js';
+export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
+
+export interface RuntimeOptions {
+  registryDir: string;
+  /** onnxruntime intra-op threads per session (default 2). */
+  intraOpNumThreads?: number;
+  /** Largest batch one model call takes (default 8; 1 for models with a fixed batch of 1). */
+  maxBatch?: number;
+  /** How long the first call of a batch waits for company (default 5 ms). */
+  maxWaitMs?: number;
+  /** Sessions per model (default 1). */
+  poolSize?: number;
+  /** Called after every ONNX Runtime batch (metrics: batch size and time). */
+  onBatch?: (model: string, size: number, seconds: number) => void;
+}
+
+interface Prepared { tensor: Float32Array; place: Placement; srcW: number; srcH: number; }
+
+/** Preprocesses a rendering for a card: channels, letterbox/stretch, normalisation → CHW float. */
+export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offset = 0): Prepared {
+  const [, c, h, w] = card.input.shape as [unknown, number, number, number];
+  const img = toChannels(r, c === 1 ? 1 : 3);
+  // 'tile' is served as letterbox of the whole rendering (tiling is a training-side choice so far)
+  const mode = card.input.resize === 'stretch' ? 'stretch' : 'letterbox';
+  const lb = letterbox(img, w, h, mode, card.input.padValue ?? 114);
+  return { tensor: toTensor(lb.image, card.input.normalisation.mean, card.input.normalisation.std, out, offset), place: lb.place, srcW: r.width, srcH: r.height };
+}
+
+/** Turns one image's raw output into evidence per the card's layout. */
+export function postprocess(card: ModelCard, data: Float32Array, dims: readonly number[], n: number, p: Prepared): ModelOutput {
+  const base = { model: card.name, version: card.version, task: card.task };
+  if (card.output.layout === 'yolov8') {
+    const thr = card.labels.map((l) => card.thresholds[l] ?? 0.25);
+    const raw = decodeYolo(data, dims, n, thr);
+    const kept = nms(raw, card.nms?.iou ?? 0.5, card.nms?.maxDetections ?? 300);
+    return {
+      ...base,
+      detections: kept.map((d) => ({ label: card.labels[d.cls] as string, score: d.score, box: unplaceBox(d.box, p.place, p.srcW, p.srcH) })),
+    };
+  }
+  const k = dims[dims.length - 1] as number;
+  const row = Array.from(data.subarray(n * k, (n + 1) * k));
+  if (card.output.layout === 'embedding') return { ...base, embedding: row };
+  if (row.length !== card.labels.length) throw new ModelCardError(`${card.name}: output has ${row.length} values, card has ${card.labels.length} labels`);
+  const probs = card.output.layout === 'multilabel-logits' ? row.map(sigmoid) : softmax(row);
+  return { ...base, scores: Object.fromEntries(card.labels.map((l, i) => [l, probs[i] as number])) };
+}
+
+class Runtime implements ModelRuntime {
+  constructor(private readonly models: Array<{ card: ModelCard; pool: SessionPool; batcher: MicroBatcher<Rendering, ModelOutput> }>) {}
+
+  modelsFor(modality: Modality): ModelCard[] {
+    return this.models.filter((m) => cardModalities(m.card).includes(modality)).map((m) => m.card);
+  }
+
+  async infer(modality: Modality, rendering: Rendering): Promise<ModelOutput[]> {
+    if (rendering.data.length !== rendering.width * rendering.height * rendering.channels) {
+      throw new Error(`rendering has ${rendering.data.length} bytes for ${rendering.width}×${rendering.height}×${rendering.channels}`);
+    }
+    const ms = this.models.filter((m) => cardModalities(m.card).includes(modality));
+    return Promise.all(ms.map((m) => m.batcher.submit(rendering)));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.models.map((m) => m.batcher.drain()));
+    await Promise.all(this.models.map((m) => m.pool.close()));
+  }
+}
+
+async function build(m: LoadedModel, o: RuntimeOptions) {
+  const card = m.card;
+  const pool = await SessionPool.create(m.bytes, { intraOpNumThreads: o.intraOpNumThreads ?? 2, poolSize: o.poolSize ?? 1 });
+  const inputName = pool.inputNames.includes('images') ? 'images' : (pool.inputNames[0] ?? 'images');
+  if (!pool.outputNames.includes(card.output.name)) {
+    await pool.close();
+    throw new ModelCardError(`${m.path}: card names output ${card.output.name}, the model has ${pool.outputNames.join(', ')}`);
+  }
+  const fixedBatch = typeof card.input.shape[0] === 'number' && card.input.shape[0] > 0;
+  const maxBatch = fixedBatch ? 1 : (o.maxBatch ?? 8);
+  const [, c, h, w] = card.input.shape as [unknown, number, number, number];
+  const per = c * h * w;
+  const run = async (items: Rendering[]): Promise<ModelOutput[]> => {
+    // Each image is normalised straight into its slot of the batch tensor: no per-image tensor copy.
+    const batch = new Float32Array(per * items.length);
+    const prepared = items.map((r, i) => prepare(card, r, batch, i * per));
+    const started = performance.now();
+    const out = await pool.run(inputName, batch, [items.length, c, h, w], card.output.name);
+    o.onBatch?.(card.name, items.length, (performance.now() - started) / 1000);
+    return prepared.map((p, i) => postprocess(card, out.data, out.dims, i, p));
+  };
+  return { card, pool, batcher: new MicroBatcher(run, maxBatch, o.maxWaitMs ?? 5) };
+}
+
+/** Loads and verifies every model in `registryDir`; throws on a bad card or a sha256 mismatch. */
+export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntime> {
+  const loaded = await loadRegistry(o.registryDir);
+  const models = [];
+  for (const m of loaded) models.push(await build(m, o));
+  return new Runtime(models);
+}

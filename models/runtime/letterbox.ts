@@ -1,0 +1,136 @@
+// Geometry of getting a rendering into a model's input: area/bilinear resampling, letterbox (keep aspect,
+// pad centred) or stretch, the CHW float tensor per the card's normalisation, and mapping boxes back.
+import type { Rendering } from './types.js';
+
+export interface Placement {
+  /** Size of the resized image inside the input. */
+  newW: number;
+  newH: number;
+  /** Left/top padding in input pixels. */
+  padX: number;
+  padY: number;
+  /** Input pixels per source pixel, per axis. */
+  sx: number;
+  sy: number;
+}
+
+/** Where a w×h image lands in an outW×outH input. Letterbox keeps the aspect ratio and centres it. */
+export function placement(w: number, h: number, outW: number, outH: number, mode: 'letterbox' | 'stretch'): Placement {
+  if (mode === 'stretch') return { newW: outW, newH: outH, padX: 0, padY: 0, sx: outW / w, sy: outH / h };
+  const s = Math.min(outW / w, outH / h);
+  const newW = Math.max(1, Math.min(outW, Math.round(w * s)));
+  const newH = Math.max(1, Math.min(outH, Math.round(h * s)));
+  const padX = Math.floor((outW - newW) / 2);
+  const padY = Math.floor((outH - newH) / 2);
+  return { newW, newH, padX, padY, sx: newW / w, sy: newH / h };
+}
+
+interface Tap { idx: Int32Array; wt: Float32Array; start: Int32Array; }
+
+/** Resampling taps from n source samples to m: area average when shrinking, bilinear when enlarging. */
+function taps(n: number, m: number): Tap {
+  const idx: number[] = [];
+  const wt: number[] = [];
+  const start = new Int32Array(m + 1);
+  const ratio = n / m;
+  for (let j = 0; j < m; j++) {
+    start[j] = idx.length;
+    if (ratio > 1) {
+      const a = j * ratio, b = (j + 1) * ratio;
+      for (let i = Math.floor(a); i < Math.min(n, Math.ceil(b)); i++) {
+        const c = Math.min(b, i + 1) - Math.max(a, i);
+        if (c > 1e-9) { idx.push(i); wt.push(c / ratio); }
+      }
+    } else {
+      const src = Math.min(n - 1, Math.max(0, (j + 0.5) * ratio - 0.5));
+      const i0 = Math.floor(src);
+      const i1 = Math.min(n - 1, i0 + 1);
+      const f = src - i0;
+      idx.push(i0); wt.push(1 - f);
+      if (f > 0) { idx.push(i1); wt.push(f); }
+    }
+  }
+  start[m] = idx.length;
+  return { idx: Int32Array.from(idx), wt: Float32Array.from(wt), start };
+}
+
+/** Resizes interleaved 8-bit pixels; exact and deterministic (no library in between). */
+export function resize(img: Rendering, newW: number, newH: number): Rendering {
+  const { width: w, height: h, channels: ch, data } = img;
+  if (newW === w && newH === h) return { width: w, height: h, channels: ch, data: data.slice() };
+  const tx = taps(w, newW), ty = taps(h, newH);
+  const mid = new Float32Array(newW * h * ch);
+  for (let y = 0; y < h; y++) {
+    for (let j = 0; j < newW; j++) {
+      for (let c = 0; c < ch; c++) {
+        let s = 0;
+        for (let k = tx.start[j] as number; k < (tx.start[j + 1] as number); k++) {
+          s += (data[(y * w + (tx.idx[k] as number)) * ch + c] as number) * (tx.wt[k] as number);
+        }
+        mid[(y * newW + j) * ch + c] = s;
+      }
+    }
+  }
+  const out = new Uint8Array(newW * newH * ch);
+  for (let i = 0; i < newH; i++) {
+    for (let x = 0; x < newW; x++) {
+      for (let c = 0; c < ch; c++) {
+        let s = 0;
+        for (let k = ty.start[i] as number; k < (ty.start[i + 1] as number); k++) {
+          s += (mid[((ty.idx[k] as number) * newW + x) * ch + c] as number) * (ty.wt[k] as number);
+        }
+        out[(i * newW + x) * ch + c] = Math.max(0, Math.min(255, Math.round(s)));
+      }
+    }
+  }
+  return { width: newW, height: newH, channels: ch, data: out };
+}
+
+/** Converts grey ↔ RGB so a rendering matches the channels a model expects. */
+export function toChannels(img: Rendering, channels: 1 | 3): Rendering {
+  if (img.channels === channels) return img;
+  const n = img.width * img.height;
+  const out = new Uint8Array(n * channels);
+  if (channels === 3) {
+    for (let i = 0; i < n; i++) { const v = img.data[i] as number; out[i * 3] = v; out[i * 3 + 1] = v; out[i * 3 + 2] = v; }
+  } else {
+    for (let i = 0; i < n; i++) {
+      out[i] = Math.round(0.299 * (img.data[i * 3] as number) + 0.587 * (img.data[i * 3 + 1] as number) + 0.114 * (img.data[i * 3 + 2] as number));
+    }
+  }
+  return { width: img.width, height: img.height, channels, data: out };
+}
+
+/** Letterboxes (or stretches) into outW×outH with `padValue` around the image. */
+export function letterbox(img: Rendering, outW: number, outH: number, mode: 'letterbox' | 'stretch' = 'letterbox', padValue = 114): { image: Rendering; place: Placement } {
+  const place = placement(img.width, img.height, outW, outH, mode);
+  const r = resize(img, place.newW, place.newH);
+  const ch = img.channels;
+  const data = new Uint8Array(outW * outH * ch).fill(padValue);
+  for (let y = 0; y < place.newH; y++) {
+    const src = r.data.subarray(y * place.newW * ch, (y + 1) * place.newW * ch);
+    data.set(src, ((y + place.padY) * outW + place.padX) * ch);
+  }
+  return { image: { width: outW, height: outH, channels: ch, data }, place };
+}
+
+/** Interleaved 8-bit → planar CHW float: value = (pixel/255 − mean[c]) / std[c], written at `offset`. */
+export function toTensor(img: Rendering, mean: readonly number[], std: readonly number[], out?: Float32Array, offset = 0): Float32Array {
+  const n = img.width * img.height;
+  const ch = img.channels;
+  const t = out ?? new Float32Array(n * ch);
+  for (let c = 0; c < ch; c++) {
+    const m = mean[c] ?? mean[0] ?? 0;
+    const s = std[c] ?? std[0] ?? 1;
+    const base = offset + c * n;
+    for (let i = 0; i < n; i++) t[base + i] = ((img.data[i * ch + c] as number) / 255 - m) / s;
+  }
+  return t;
+}
+
+/** Maps a box [x1,y1,x2,y2] from input pixels back to source pixels, clipped to the source. */
+export function unplaceBox(b: readonly [number, number, number, number], p: Placement, srcW: number, srcH: number): [number, number, number, number] {
+  const cx = (v: number): number => Math.max(0, Math.min(srcW, (v - p.padX) / p.sx));
+  const cy = (v: number): number => Math.max(0, Math.min(srcH, (v - p.padY) / p.sy));
+  return [cx(b[0]), cy(b[1]), cx(b[2]), cy(b[3])];
+}

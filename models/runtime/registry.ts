@@ -1,0 +1,101 @@
+// Model cards on disk: reading `<name>.card.json` beside `<name>.onnx`, validating every required field,
+// and refusing an .onnx whose sha256 differs from its card. A model the card does not describe is refused.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { MODALITIES, type Modality } from '../../domain/scan.js';
+import type { ModelCard } from './types.js';
+
+export class ModelCardError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelCardError';
+  }
+}
+
+const TASKS = ['classify', 'detect', 'embed'];
+const LAYOUTS = ['logits', 'multilabel-logits', 'yolov8', 'embedding'];
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validates a parsed card; throws ModelCardError naming every missing or wrong field. */
+export function validateCard(raw: unknown, where = 'model card'): ModelCard {
+  const errs: string[] = [];
+  if (!isObj(raw)) throw new ModelCardError(`${where}: not a JSON object`);
+  const str = (k: string): void => { if (typeof raw[k] !== 'string' || raw[k] === '') errs.push(`${k} (non-empty string)`); };
+  ['name', 'version', 'sha256', 'file'].forEach(str);
+  if (typeof raw.sha256 === 'string' && !/^[0-9a-f]{64}$/.test(raw.sha256)) errs.push('sha256 (64 lowercase hex digits)');
+  if (!TASKS.includes(raw.task as string)) errs.push(`task (one of ${TASKS.join(', ')})`);
+  if (!MODALITIES.includes(raw.modality as Modality)) errs.push(`modality (one of ${MODALITIES.join(', ')})`);
+  if (raw.modalities !== undefined && !(Array.isArray(raw.modalities) && raw.modalities.every((m) => MODALITIES.includes(m as Modality)))) errs.push('modalities (list of modalities)');
+  const input = raw.input;
+  if (!isObj(input)) errs.push('input');
+  else {
+    const sh = input.shape;
+    if (!Array.isArray(sh) || sh.length !== 4 || ![1, 2, 3].every((i) => Number.isInteger(sh[i]) && (sh[i] as number) > 0)) errs.push('input.shape ([N, C, H, W] with C, H, W positive integers)');
+    else if (input.channels === 'grey' ? sh[1] !== 1 : input.channels === 'rgb' ? sh[1] !== 3 : false) errs.push('input.shape[1] (must match input.channels)');
+    if (input.channels !== 'grey' && input.channels !== 'rgb') errs.push('input.channels (grey or rgb)');
+    const n = input.normalisation;
+    if (!isObj(n) || !Array.isArray(n.mean) || !Array.isArray(n.std) || n.mean.length === 0 || n.std.length !== n.mean.length || [...n.mean, ...n.std].some((v) => typeof v !== 'number') || n.std.some((v) => v === 0)) {
+      errs.push('input.normalisation ({ mean: number[], std: number[] non-zero, same length })');
+    }
+    if (!['letterbox', 'stretch', 'tile'].includes(input.resize as string)) errs.push('input.resize (letterbox, stretch or tile)');
+  }
+  if (!isObj(raw.output) || typeof raw.output.name !== 'string' || !LAYOUTS.includes(raw.output.layout as string)) errs.push(`output ({ name, layout: ${LAYOUTS.join(' | ')} })`);
+  if (!Array.isArray(raw.labels) || raw.labels.length === 0 || raw.labels.some((l) => typeof l !== 'string')) errs.push('labels (non-empty string list)');
+  if (!isObj(raw.thresholds)) errs.push('thresholds (label → number)');
+  else if (Array.isArray(raw.labels)) {
+    for (const l of raw.labels) if (typeof raw.thresholds[l as string] !== 'number') errs.push(`thresholds.${String(l)}`);
+  }
+  if (raw.task === 'detect' && isObj(raw.output) && raw.output.layout !== 'yolov8') errs.push('output.layout (detect models must be yolov8)');
+  if (raw.task === 'classify' && isObj(raw.output) && raw.output.layout !== 'logits' && raw.output.layout !== 'multilabel-logits') errs.push('output.layout (classify models: logits or multilabel-logits)');
+  if (errs.length > 0) throw new ModelCardError(`${where}: missing or invalid ${errs.join('; ')}`);
+  return raw as unknown as ModelCard;
+}
+
+export function sha256Hex(buf: Uint8Array): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+export interface LoadedModel { card: ModelCard; bytes: Uint8Array; path: string; }
+
+/** Reads and checks one card and its .onnx; throws on a bad card or a sha256 mismatch. */
+export async function loadModel(cardPath: string): Promise<LoadedModel> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(cardPath, 'utf8'));
+  } catch (e) {
+    throw new ModelCardError(`${cardPath}: cannot read card: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const card = validateCard(raw, cardPath);
+  const dir = cardPath.slice(0, cardPath.length - basename(cardPath).length) || '.';
+  const path = join(dir, card.file);
+  const bytes = new Uint8Array(await readFile(path));
+  const actual = sha256Hex(bytes);
+  if (actual !== card.sha256) {
+    throw new ModelCardError(`${path}: sha256 ${actual} does not match its card (${card.sha256}); refusing to load a model the card does not describe`);
+  }
+  return { card, bytes, path };
+}
+
+/** Every `*.card.json` in `dir` (sorted by name), each checked; a missing dir gives no models. */
+export async function loadRegistry(dir: string): Promise<LoadedModel[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const cards = names.filter((n) => n.endsWith('.card.json')).sort();
+  const out: LoadedModel[] = [];
+  for (const c of cards) out.push(await loadModel(join(dir, c)));
+  return out;
+}
+
+/** The modalities a card serves: `modality` plus the optional `modalities` list. */
+export function cardModalities(card: ModelCard): Modality[] {
+  return [...new Set([card.modality, ...(card.modalities ?? [])])];
+}

@@ -1,0 +1,74 @@
+// The contract between the pipeline and the models: a model card describes each committed .onnx, and the
+// runtime turns a stored rendering into evidence (class scores, boxes). Evidence is never a verdict.
+import type { Box } from '../../domain/verdict.js';
+import type { Modality } from '../../domain/scan.js';
+
+export type ModelTask = 'classify' | 'detect' | 'embed';
+
+export interface ModelCard {
+  name: string;
+  version: string;
+  /** sha256 of the .onnx file, hex; the runtime refuses a file that does not match. */
+  sha256: string;
+  /** File name of the .onnx beside the card. */
+  file: string;
+  task: ModelTask;
+  modality: Modality;
+  /** Further modalities the model also serves (e.g. a parcel detector for both parcel-ct and parcel-xray). */
+  modalities?: Modality[];
+  input: {
+    /** [N, C, H, W] with N dynamic (-1 or 'batch'). */
+    shape: [number | string, number, number, number];
+    channels: 'grey' | 'rgb';
+    /** How pixels map to the tensor: value = (pixel/255 - mean) / std per channel. */
+    normalisation: { mean: number[]; std: number[] };
+    /** How an arbitrary-aspect image becomes the input: letterbox keeps aspect (pad), stretch does not. */
+    resize: 'letterbox' | 'stretch' | 'tile';
+    /** Pad value (0..255) used by letterbox. */
+    padValue?: number;
+  };
+  /** Output layout: classify → logits [N, classes]; detect → Ultralytics YOLOv8 [N, 4 + classes, anchors]. */
+  output: { name: string; layout: 'logits' | 'multilabel-logits' | 'yolov8' | 'embedding' };
+  labels: string[];
+  /** Per-label decision thresholds, calibrated on the validation figures in `metrics`. */
+  thresholds: Record<string, number>;
+  nms?: { iou: number; maxDetections: number };
+  metrics?: Record<string, unknown>;
+  training?: Record<string, unknown>;
+}
+
+export interface Detection {
+  label: string;
+  score: number;
+  /** In pixels of the rendering given to the runtime. */
+  box: Box;
+}
+
+export interface ModelOutput {
+  model: string;
+  version: string;
+  task: ModelTask;
+  /** classify: score per label (softmax or sigmoid as the layout says). */
+  scores?: Record<string, number>;
+  /** detect: detections after thresholding at the card's lowest threshold and NMS. */
+  detections?: Detection[];
+  embedding?: number[];
+}
+
+/** A decoded rendering as stored by the preprocess stage. */
+export interface Rendering {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** 8-bit interleaved pixels, row-major. */
+  data: Uint8Array;
+}
+
+/** What the infer stage needs from the runtime. */
+export interface ModelRuntime {
+  /** Cards of the models loaded for this modality (empty → MODEL_UNAVAILABLE). */
+  modelsFor(modality: Modality): ModelCard[];
+  /** Runs every model registered for the modality on the rendering of that modality. */
+  infer(modality: Modality, rendering: Rendering): Promise<ModelOutput[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,84 @@
+"""Shared helpers for the training scripts: dataset loading from `npm run synth` output, AP, export, cards."""
+import glob, hashlib, json, os, time
+import numpy as np
+from PIL import Image
+import torch
+
+torch.set_num_threads(2)
+
+# The cargo categories of domain/categories.ts (CARGO_CATEGORIES), in the same order: the classifier's and
+# the embedder's label indices.
+CARGO_LABELS = ['empty', 'bulk-grain', 'sugar', 'frozen-cartons', 'fruit-veg', 'liquids', 'tyres', 'paper-rolls',
+                'textiles-cartons', 'wood-furniture', 'stone-ceramics-glass', 'iron-steel', 'machinery-electronics', 'vehicles']
+
+
+def category_targets(meta, labels=CARGO_LABELS):
+    """Multi-hot targets [N, len(labels)] from each sample's `categories`."""
+    y = np.zeros((len(meta), len(labels)), np.float32)
+    for k, m in enumerate(meta):
+        for c in m['categories']:
+            y[k, labels.index(c)] = 1
+    return y
+
+
+def load_images(d, channels):
+    files = sorted(glob.glob(os.path.join(d, 'images', '*.png')))
+    ids = [os.path.basename(f)[:-4] for f in files]
+    mode = 'L' if channels == 1 else 'RGB'
+    arr = np.stack([np.asarray(Image.open(f).convert(mode)) for f in files])
+    if channels == 1:
+        arr = arr[:, None]
+    else:
+        arr = arr.transpose(0, 3, 1, 2)
+    return ids, np.ascontiguousarray(arr)
+
+
+def load_meta(d, ids):
+    return [json.load(open(os.path.join(d, 'meta', i + '.json'))) for i in ids]
+
+
+def average_precision(scores, positives):
+    """AP as the area under the precision-recall curve (all-point interpolation), VOC style."""
+    scores = np.asarray(scores, dtype=np.float64)
+    positives = np.asarray(positives, dtype=bool)
+    n_pos = positives.sum()
+    if n_pos == 0:
+        return None
+    order = np.argsort(-scores, kind='stable')
+    tp = positives[order].astype(np.float64)
+    ctp = np.cumsum(tp)
+    recall = ctp / n_pos
+    precision = ctp / np.arange(1, len(tp) + 1)
+    mrec = np.concatenate([[0.0], recall, [1.0]])
+    mpre = np.concatenate([[1.0], precision, [0.0]])
+    for i in range(len(mpre) - 2, -1, -1):
+        mpre[i] = max(mpre[i], mpre[i + 1])
+    idx = np.where(mrec[1:] != mrec[:-1])[0]
+    return float(np.sum((mrec[idx + 1] - mrec[idx]) * mpre[idx + 1]))
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def export_onnx(model, example, path, output_name):
+    model.eval()
+    torch.onnx.export(model, example[:1], path, opset_version=13, input_names=['images'], output_names=[output_name],
+                      dynamic_axes={'images': {0: 'batch'}, output_name: {0: 'batch'}}, do_constant_folding=True)
+
+
+def write_card(card_path, card):
+    with open(card_path, 'w') as f:
+        json.dump(card, f, indent=2)
+        f.write('\n')
+
+
+class Timer:
+    def __init__(self):
+        self.t0 = time.time()
+
+    def s(self):
+        return round(time.time() - self.t0, 1)

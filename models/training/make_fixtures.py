@@ -1,0 +1,44 @@
+"""Tiny hand-set ONNX models for the runtime tests (test/fixtures/models/tiny/): a 2-label classifier whose
+logits are (mean pixel value, −mean pixel value) of a 1 × 8 × 8 input, and a YOLOv8-layout detector on
+1 × 32 × 32 whose output is a fixed tensor (two overlapping boxes of class 0, one of class 1).
+Run: /usr/bin/python3 models/training/make_fixtures.py"""
+import json, os, sys
+import torch, torch.nn as nn
+sys.path.insert(0, os.path.dirname(__file__))
+from common import export_onnx, sha256
+
+OUT = 'test/fixtures/models/tiny'
+
+
+class Cls(nn.Module):
+    def forward(self, x):
+        m = x.mean((1, 2, 3))[:, None]
+        return torch.cat([m, -m], 1)
+
+
+class Det(nn.Module):
+    def __init__(self):
+        super().__init__()
+        # [4 + 2, 3 anchors]: cx, cy, w, h rows then class scores
+        t = torch.tensor([[10.0, 11.0, 24.0], [10.0, 10.0, 24.0], [8.0, 8.0, 6.0], [8.0, 8.0, 6.0],
+                          [0.9, 0.8, 0.1], [0.05, 0.1, 0.7]])
+        self.register_buffer('t', t)
+
+    def forward(self, x):
+        return self.t[None].expand(x.shape[0], -1, -1) + x.mean((1, 2, 3))[:, None, None] * 0
+
+
+def card(name, task, layout, shape, labels, out_name, thresholds):
+    path = os.path.join(OUT, name + '.onnx')
+    return {'name': name, 'version': '0.0.1', 'sha256': sha256(path), 'file': name + '.onnx', 'task': task,
+            'modality': 'container-xray', 'input': {'shape': shape, 'channels': 'grey', 'normalisation': {'mean': [0.0], 'std': [1.0]}, 'resize': 'letterbox', 'padValue': 0},
+            'output': {'name': out_name, 'layout': layout}, 'labels': labels, 'thresholds': thresholds, 'nms': {'iou': 0.5, 'maxDetections': 10}}
+
+
+os.makedirs(OUT, exist_ok=True)
+export_onnx(Cls(), torch.zeros(1, 1, 8, 8), os.path.join(OUT, 'tiny-cls.onnx'), 'logits')
+export_onnx(Det(), torch.zeros(1, 1, 32, 32), os.path.join(OUT, 'tiny-det.onnx'), 'output0')
+for c in [card('tiny-cls', 'classify', 'multilabel-logits', ['batch', 1, 8, 8], ['bright', 'dark'], 'logits', {'bright': 0.5, 'dark': 0.5}),
+          card('tiny-det', 'detect', 'yolov8', ['batch', 1, 32, 32], ['a', 'b'], 'output0', {'a': 0.5, 'b': 0.5})]:
+    with open(os.path.join(OUT, c['name'] + '.card.json'), 'w') as f:
+        json.dump(c, f, indent=2); f.write('\n')

@@ -1,0 +1,22 @@
+// What the stages need from the outside world, passed in once by the worker's wiring.
+import type { Logger } from 'pino';
+import type { RiskPolicy } from '../domain/policy/policy.js';
+import type { ModelRuntime } from '../models/runtime/types.js';
+import type { Sql } from '../storage/db/sql.js';
+import type { ObjectStore } from '../storage/objects/object-store.js';
+import type { Queues } from './queues.js';
+
+export interface PipelineDeps {
+  db: Sql;
+  objects: ObjectStore;
+  queues: Queues;
+  runtime: ModelRuntime;
+  logger: Logger;
+  maxImagePixels: number;
+  policy: RiskPolicy;
+  /** A candidate policy evaluated beside the active one in shadow mode (never acted on). */
+  shadowPolicy?: RiskPolicy;
+  /** How long a scan waits for its declaration before it is assessed without one. */
+  declarationWaitMs: number;
+  now: () => Date;
+}

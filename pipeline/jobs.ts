@@ -1,0 +1,31 @@
+// The one place to see every job: name → payload schema → queue. Payloads are ids only; pixels travel
+// through the object store. Job ids are deterministic (<stage>.<scanId>) so a re-enqueue never duplicates.
+import { Type, type Static } from 'typebox';
+
+export const ScanJobPayload = Type.Object({ scanId: Type.String({ minLength: 1, maxLength: 128 }) });
+export type ScanJobPayload = Static<typeof ScanJobPayload>;
+
+/** Stages in pipeline order; each stage's handler enqueues the next on success. */
+export const STAGES = ['preprocess', 'infer', 'assess', 'route'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const JOBS: Record<Stage, { queue: string; payload: typeof ScanJobPayload; attempts: number }> = {
+  preprocess: { queue: 'scan-preprocess', payload: ScanJobPayload, attempts: 5 },
+  infer: { queue: 'scan-infer', payload: ScanJobPayload, attempts: 5 },
+  assess: { queue: 'scan-assess', payload: ScanJobPayload, attempts: 5 },
+  route: { queue: 'scan-route', payload: ScanJobPayload, attempts: 8 },
+};
+
+/** BullMQ refuses ':' in custom ids, so the stage and scan are joined with '.'. */
+export function jobId(stage: Stage, scanId: string): string {
+  return `${stage}.${scanId}`;
+}
+
+export type StageHandler = (payload: ScanJobPayload) => Promise<void>;
+export type StageHandlers = Record<Stage, StageHandler>;
+
+/** Boot fails when a stage has no handler: a job that nobody processes is a scan that never gets a verdict. */
+export function assertAllHandlers(handlers: Partial<StageHandlers>): asserts handlers is StageHandlers {
+  const missing = STAGES.filter((s) => typeof handlers[s] !== 'function');
+  if (missing.length) throw new Error(`no handler registered for job(s): ${missing.join(', ')}`);
+}

@@ -1,0 +1,143 @@
+// Delivers the transactional outbox: lock/release/seize/divert messages to the terminal operating system
+// (TOS_WEBHOOK_URL, signed with WEBHOOK_SECRET) and verdict events to risk control's subscriptions (each
+// signed with its own secret). Per destination, strictly in order: a failing message holds back the ones
+// behind it and is retried with exponential backoff, until OUTBOX_MAX_ATTEMPTS puts it in the dead-letter
+// list (GET /v1/outbox/dead) and the next one goes. Only one process delivers at a time (a database lease).
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ReviewConfig } from '../config.js';
+import type { Sql } from '../storage/db/sql.js';
+import { holdsRepo, LockTransitionError } from '../storage/repos/holds.js';
+import { outboxRepo } from '../storage/repos/outbox.js';
+import { outboxDeliveriesRepo, type PendingDelivery } from '../storage/repos/outbox-deliveries.js';
+import { subscriptionsRepo } from '../storage/repos/subscriptions.js';
+import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
+
+const LEASE_NAME = 'outbox';
+const MAX_BACKOFF_MS = 5 * 60_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+
+export interface DispatcherDeps {
+  db: Sql;
+  logger: Logger;
+  fetch?: typeof fetch;
+}
+
+type Target = { url: string; secret: string } | null;
+
+export function backoffMs(attempts: number, firstMs: number): number {
+  return Math.min(firstMs * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
+}
+
+export function outboxDispatcher(deps: DispatcherDeps, config: Pick<ReviewConfig, 'tosWebhookUrl' | 'webhookSecret' | 'outbox'>) {
+  const deliveries = outboxDeliveriesRepo(deps.db);
+  const outbox = outboxRepo(deps.db);
+  const holds = holdsRepo(deps.db);
+  const subscriptions = subscriptionsRepo(deps.db);
+  const holder = randomUUID();
+  const post = deps.fetch ?? fetch;
+  const leaseMs = Math.max(30_000, config.outbox.intervalMs * 10);
+
+  async function send(target: NonNullable<Target>, m: PendingDelivery): Promise<string | null> {
+    const body = JSON.stringify({ id: m.id, topic: m.topic, createdAt: m.createdAt, payload: m.payload });
+    try {
+      const res = await post(target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(target.secret, body), 'x-tidewatch-delivery': m.id, 'x-tidewatch-topic': m.topic },
+        body,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      return res.ok ? null : `HTTP ${res.status}`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  async function afterDelivery(m: PendingDelivery): Promise<void> {
+    const lockId = (m.payload as { lockId?: string } | null)?.lockId;
+    if (m.topic !== 'lock' || !lockId) return;
+    try {
+      const lock = await holds.get(lockId);
+      if (lock?.state === 'requested') await holds.transition(lockId, [{ type: 'send' }], 'outbox');
+    } catch (err) {
+      // The terminal may have acknowledged already (requested → sent → acknowledged in one step).
+      if (!(err instanceof LockTransitionError)) throw err;
+    }
+  }
+
+  async function deliverInOrder(target: Target, messages: PendingDelivery[]): Promise<number> {
+    let delivered = 0;
+    for (const m of messages) {
+      if (!m.due) break;
+      if (!target) {
+        await outbox.failed(m.id, 'SUBSCRIPTION_DELETED', null);
+        continue;
+      }
+      const error = await send(target, m);
+      if (error === null) {
+        await outbox.delivered(m.id);
+        await afterDelivery(m);
+        delivered++;
+        continue;
+      }
+      const attempts = m.attempts + 1;
+      const dead = attempts >= config.outbox.maxAttempts;
+      await outbox.failed(m.id, error, dead ? null : backoffMs(attempts, config.outbox.backoffMs));
+      deps.logger.warn({ id: m.id, topic: m.topic, destination: m.destination, attempts, error, dead }, dead ? 'outbox message dead-lettered' : 'outbox delivery failed; will retry');
+      if (!dead) break;
+    }
+    return delivered;
+  }
+
+  return {
+    /** One pass: fan verdict events out to subscriptions, then deliver what is due. Returns deliveries made. */
+    async tick(): Promise<number> {
+      if (!(await deliveries.acquireLease(LEASE_NAME, holder, leaseMs))) return 0;
+      const subs = await subscriptions.active();
+      for (const v of await deliveries.pendingVerdicts(200)) {
+        const matching = subs.filter((s) => !s.decisions || (v.payload.decision !== undefined && s.decisions.includes(v.payload.decision)));
+        await deliveries.fanOut(v.id, matching.map((s) => ({ subscriptionId: s.id, payload: v.payload })));
+      }
+      const byDestination = new Map<string, PendingDelivery[]>();
+      for (const m of await deliveries.pending(1000)) byDestination.set(m.destination, [...(byDestination.get(m.destination) ?? []), m]);
+      const bySubscription = new Map(subs.map((s) => [`sub:${s.id}`, { url: s.url, secret: s.secret }]));
+      const results = await Promise.all(
+        [...byDestination].map(([destination, messages]) => {
+          if (destination === 'terminal') {
+            // No terminal configured: messages wait (the demo has none); they are delivered once one is.
+            if (!config.tosWebhookUrl || !config.webhookSecret) return 0;
+            return deliverInOrder({ url: config.tosWebhookUrl, secret: config.webhookSecret }, messages);
+          }
+          return deliverInOrder(bySubscription.get(destination) ?? null, messages);
+        }),
+      );
+      return results.reduce((a, b) => a + b, 0);
+    },
+    async releaseLease(): Promise<void> {
+      await deliveries.releaseLease(LEASE_NAME, holder);
+    },
+  };
+}
+
+export function startOutboxDispatcher(deps: DispatcherDeps, config: Pick<ReviewConfig, 'tosWebhookUrl' | 'webhookSecret' | 'outbox'>): { stop(): Promise<void> } {
+  const dispatcher = outboxDispatcher(deps, config);
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = dispatcher
+      .tick()
+      .catch((err: Error) => deps.logger.warn({ err: err.message }, 'outbox dispatch failed'))
+      .finally(() => {
+        running = null;
+      });
+  }, config.outbox.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await dispatcher.releaseLease().catch(() => {});
+    },
+  };
+}

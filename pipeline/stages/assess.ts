@@ -1,0 +1,84 @@
+// Stage 3: turn evidence + declaration + credit into the machine's verdict (the rules live in domain/).
+// A scan without a declaration waits for one (the sweeper brings it back) until DECLARATION_WAIT_MS.
+import { assess } from '../../domain/assessment/assess.js';
+import { assessShadow } from '../../domain/assessment/shadow.js';
+import { shadowRepo } from '../../storage/repos/shadow.js';
+import type { ModelEvidence } from '../../domain/assessment/types.js';
+import { declarationsRepo } from '../../storage/repos/declarations.js';
+import { scansRepo } from '../../storage/repos/scans.js';
+import { verdictsRepo } from '../../storage/repos/verdicts.js';
+import type { PipelineDeps } from '../deps.js';
+import { PermanentJobError } from '../errors.js';
+import type { ScanJobPayload } from '../jobs.js';
+import type { StoredInference } from './infer.js';
+import { storeMachineVerdict } from './verdict-writer.js';
+import { matchReferences, scanEmbedding } from '../../models/knn/index.js';
+import { referencesRepo } from '../../storage/repos/references.js';
+import type { ReferenceMatch } from '../../domain/assessment/reference-match.js';
+import type { Scan } from '../../storage/repos/scans.js';
+
+/**
+ * The scan's nearest verified references for its declared codes: exact cosine search over the live
+ * library of its modality and embedding model (no embedding → undefined, the classifier check stands).
+ */
+async function matchAgainstLibrary(refs: ReturnType<typeof referencesRepo>, scan: Scan, declaredCodes: string[]): Promise<ReferenceMatch | undefined> {
+  const e = scanEmbedding(scan.inference);
+  if (!e || declaredCodes.length === 0) return undefined;
+  const library = await refs.vectors(scan.modality, e.model, e.version);
+  return matchReferences(e.embedding, library, declaredCodes, { name: e.model, version: e.version });
+}
+
+export function assessHandler(deps: PipelineDeps) {
+  const scans = scansRepo(deps.db);
+  const verdicts = verdictsRepo(deps.db);
+  const declarations = declarationsRepo(deps.db);
+  const references = referencesRepo(deps.db);
+  return async ({ scanId }: ScanJobPayload): Promise<void> => {
+    const scan = await scans.get(scanId);
+    if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
+    if (scan.status === 'received' || scan.status === 'preprocessed') {
+      await deps.queues.enqueue(scan.status === 'received' ? 'preprocess' : 'infer', scanId);
+      return;
+    }
+    if (!(await verdicts.machineVerdict(scanId))) {
+      const declared = await declarations.forSubject(scan);
+      const waited = deps.now().getTime() - Date.parse(scan.receivedAt);
+      if (!declared && waited < deps.declarationWaitMs) {
+        deps.logger.debug({ scanId, waited }, 'waiting for a declaration');
+        return; // stays `inferred`; a declaration's arrival or the sweeper brings it back
+      }
+      const outputs = ((scan.inference as StoredInference | null)?.outputs ?? []) as ModelEvidence[];
+      const subject = scan.containerNo ? { containerNo: scan.containerNo } : { waybill: scan.waybill! };
+      const referenceMatch = await matchAgainstLibrary(references, scan, declared?.declaration.lines.map((l) => l.hsCode) ?? []);
+      const input = {
+        scanId,
+        modality: scan.modality,
+        subject,
+        ...(scan.weightKg !== null && { weightKg: scan.weightKg }),
+        ...(declared && { declaration: declared.declaration }),
+        modelOutputs: outputs,
+        ...(referenceMatch && { referenceMatch }),
+      };
+      const a = assess(input, deps.policy);
+      if (deps.shadowPolicy) {
+        // Shadow mode: the candidate decides nothing; its differences are recorded for review.
+        await shadowRepo(deps.db).record(scanId, assessShadow(deps.policy, deps.shadowPolicy, input));
+      }
+      await storeMachineVerdict(deps, scan, {
+        decision: a.decision,
+        reasons: a.reasons,
+        declaredVsSeen: a.declaredVsSeen,
+        policyVersion: a.policyVersion,
+        models: a.models,
+        actions: {
+          ...(a.lockInstruction && { lock: a.lockInstruction }),
+          ...(a.divert && { divert: true }),
+          directRelease: a.directRelease,
+          blindSample: a.blindSample,
+        },
+        ...(declared && { declarationId: declared.declaration.declarationId }),
+      });
+    }
+    await deps.queues.enqueue('route', scanId);
+  };
+}

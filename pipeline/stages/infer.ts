@@ -1,0 +1,42 @@
+// Stage 2: run every model registered for the scan's modality on its rendering; the outputs are stored
+// as evidence. No registered model → no outputs, and the assessment says MODEL_UNAVAILABLE.
+import sharp from 'sharp';
+import type { ModelOutput, Rendering } from '../../models/runtime/types.js';
+import { scansRepo } from '../../storage/repos/scans.js';
+import type { PipelineDeps } from '../deps.js';
+import { PermanentJobError } from '../errors.js';
+import type { ScanJobPayload } from '../jobs.js';
+
+export interface StoredInference {
+  outputs: ModelOutput[];
+  at: string;
+}
+
+export function inferHandler(deps: PipelineDeps) {
+  const scans = scansRepo(deps.db);
+  return async ({ scanId }: ScanJobPayload): Promise<void> => {
+    const scan = await scans.get(scanId);
+    if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
+    if (scan.status === 'received') {
+      await deps.queues.enqueue('preprocess', scanId);
+      return;
+    }
+    if (scan.status === 'preprocessed') {
+      let outputs: ModelOutput[] = [];
+      if (deps.runtime.modelsFor(scan.modality).length > 0) {
+        const rendering = await loadRendering(deps, scan.renderingKey!);
+        outputs = await deps.runtime.infer(scan.modality, rendering);
+      }
+      const inference: StoredInference = { outputs, at: deps.now().toISOString() };
+      await scans.markInferred(scanId, inference);
+    }
+    await deps.queues.enqueue('assess', scanId);
+  };
+}
+
+export async function loadRendering(deps: Pick<PipelineDeps, 'objects'>, key: string): Promise<Rendering> {
+  const png = await deps.objects.get(key);
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1 && info.channels !== 3) throw new PermanentJobError('RENDERING_INVALID', `rendering has ${info.channels} channels`);
+  return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}

@@ -1,0 +1,86 @@
+// Stage 1: decode the stored images and write the model-ready rendering (grey transmission for
+// containers, pseudo-colour for parcels) to the object store.
+import sharp from 'sharp';
+import { isContainerModality } from '../../domain/scan.js';
+import { renderContainerGrey, renderPseudoColour } from '../../models/runtime/render.js';
+import type { Rendering } from '../../models/runtime/types.js';
+import { scansRepo, type Scan } from '../../storage/repos/scans.js';
+import type { PipelineDeps } from '../deps.js';
+import { PermanentJobError } from '../errors.js';
+import { decodeImage, type DecodedImage } from '../imaging.js';
+import type { ScanJobPayload } from '../jobs.js';
+
+export function renderingKey(scanId: string): string {
+  return `renderings/${scanId}.png`;
+}
+
+export function preprocessHandler(deps: PipelineDeps) {
+  const scans = scansRepo(deps.db);
+  return async ({ scanId }: ScanJobPayload): Promise<void> => {
+    const scan = await scans.get(scanId);
+    if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
+    if (scan.status === 'received') {
+      const rendering = await render(deps, scan);
+      const png = await sharp(rendering.data, { raw: { width: rendering.width, height: rendering.height, channels: rendering.channels } })
+        .png({ compressionLevel: 3 })
+        .toBuffer();
+      await deps.objects.put(renderingKey(scanId), png, { contentType: 'image/png' });
+      await scans.markPreprocessed(scanId, renderingKey(scanId), {
+        width: rendering.width,
+        height: rendering.height,
+        channels: rendering.channels,
+      });
+    }
+    await deps.queues.enqueue('infer', scanId);
+  };
+}
+
+async function load(deps: PipelineDeps, scan: Scan, role: 'image' | 'high' | 'low', grey: boolean): Promise<DecodedImage | null> {
+  const img = scan.images.find((i) => i.role === role);
+  if (!img) return null;
+  const bytes = await deps.objects.get(img.objectKey);
+  try {
+    return await decodeImage(bytes, { grey, maxPixels: deps.maxImagePixels });
+  } catch (err) {
+    throw new PermanentJobError('IMAGE_CORRUPT', `${role} image cannot be decoded: ${(err as Error).message}`);
+  }
+}
+
+async function render(deps: PipelineDeps, scan: Scan): Promise<Rendering> {
+  const container = isContainerModality(scan.modality);
+  const high = await load(deps, scan, 'high', true);
+  if (high) {
+    const low = await load(deps, scan, 'low', true);
+    if (!low) throw new PermanentJobError('IMAGE_MISSING', 'dual-energy scan has a high image but no low image');
+    if (low.width !== high.width || low.height !== high.height) {
+      throw new PermanentJobError('IMAGE_MISMATCH', 'high and low images differ in size');
+    }
+    return container
+      ? renderContainerGrey(high.data, high.width, high.height, high.bitDepth, low.data)
+      : renderPseudoColour(high.data, low.data, high.width, high.height, high.bitDepth);
+  }
+  const image = await load(deps, scan, 'image', container);
+  if (!image) throw new PermanentJobError('IMAGE_MISSING', 'scan has no image');
+  if (container || image.channels === 1) {
+    const grey = image.channels === 1 ? image : toGrey(image);
+    if (container) return renderContainerGrey(grey.data, grey.width, grey.height, grey.bitDepth);
+    // A parcel scanner that sends only a grey rendering: the colour models see it as a grey RGB image.
+    const g8 = renderContainerGrey(grey.data, grey.width, grey.height, grey.bitDepth);
+    return greyToRgb(g8);
+  }
+  return { width: image.width, height: image.height, channels: 3, data: image.data as Uint8Array };
+}
+
+function toGrey(img: DecodedImage): DecodedImage {
+  const n = img.width * img.height;
+  const out = new Uint8Array(n);
+  const d = img.data;
+  for (let i = 0; i < n; i++) out[i] = Math.round(0.299 * d[3 * i]! + 0.587 * d[3 * i + 1]! + 0.114 * d[3 * i + 2]!);
+  return { width: img.width, height: img.height, channels: 1, bitDepth: 8, data: out };
+}
+
+function greyToRgb(r: Rendering): Rendering {
+  const out = new Uint8Array(r.width * r.height * 3);
+  for (let i = 0; i < r.width * r.height; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = r.data[i]!;
+  return { width: r.width, height: r.height, channels: 3, data: out };
+}

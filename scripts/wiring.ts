@@ -1,0 +1,115 @@
+// Process wiring shared by `npm run api`, `npm run worker` and `npm run demo`: open adapters from the
+// config, start the API or the workers, and close everything in order on shutdown.
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import type { Config } from '../config.js';
+import { buildApp } from '../api/app.js';
+import type { ModelRuntime } from '../models/runtime/types.js';
+import { createQueues, type Queues } from '../pipeline/queues.js';
+import { startSweeper } from '../pipeline/sweeper.js';
+import { startWorkers } from '../pipeline/worker.js';
+import { startOutboxDispatcher } from '../pipeline/outbox-dispatcher.js';
+import { startReviewExpiry } from '../pipeline/review-expiry.js';
+import { loadPolicy } from '../pipeline/policy.js';
+import { modelBatchSize, modelSeconds } from '../pipeline/metrics.js';
+import type { Sql } from '../storage/db/sql.js';
+import type { ObjectStore } from '../storage/objects/object-store.js';
+
+export function createLogger(config: Pick<Config, 'logLevel'>, name: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
+    name,
+    level: config.logLevel,
+    // Keys and passwords must never reach a log line, whatever a handler logs.
+    // (@fastify/multipart logs busboy's options, headers included, at trace level: hence *.headers.*.)
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.headers.authorization', '*.headers.cookie', 'headers.authorization', '*.password', '*.key', '*.secret', '*.token'],
+      censor: '[redacted]',
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+export interface Shared {
+  config: Config;
+  logger: Logger;
+  db: Sql;
+  objects: ObjectStore;
+  redisUrl: string;
+}
+
+export async function startApi(s: Shared) {
+  const queues = createQueues(s.redisUrl, s.config.queuePrefix);
+  const app = await buildApp({ config: s.config, review: s.config.review, db: s.db, objects: s.objects, queues, logger: s.logger.child({ part: 'api' }) });
+  const address = await app.listen({ port: s.config.port, host: s.config.host });
+  return {
+    app,
+    address,
+    queues,
+    async close() {
+      await app.close();
+      await queues.close();
+    },
+  };
+}
+
+export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime } = {}) {
+  const logger = s.logger.child({ part: 'worker' });
+  const queues: Queues = createQueues(s.redisUrl, s.config.queuePrefix);
+  // Loaded only where workers run: the API process never loads onnxruntime.
+  const runtime =
+    opts.runtime ??
+    (await (await import('../models/runtime/index.js')).createModelRuntime({
+      registryDir: s.config.modelsDir,
+      intraOpNumThreads: s.config.inferThreads,
+      onBatch: (model, size, seconds) => {
+        modelBatchSize.observe({ model }, size);
+        modelSeconds.observe({ model }, seconds);
+      },
+    }));
+  const policy = await loadPolicy(s.config.policyFile ?? undefined);
+  const shadowPolicy = s.config.shadowPolicyFile ? await loadPolicy(s.config.shadowPolicyFile) : undefined;
+  const deps = {
+    db: s.db,
+    objects: s.objects,
+    queues,
+    runtime,
+    logger,
+    policy,
+    ...(shadowPolicy && { shadowPolicy }),
+    maxImagePixels: s.config.maxImagePixels,
+    declarationWaitMs: s.config.declarationWaitMs,
+    now: () => new Date(),
+  };
+  const workers = startWorkers(deps, { redisUrl: s.redisUrl, prefix: s.config.queuePrefix, concurrency: s.config.workerConcurrency, lockMs: s.config.jobLockMs });
+  const sweeper = startSweeper(deps, { idleMs: s.config.sweepIdleMs, intervalMs: s.config.sweepIntervalMs });
+  const reviewExpiry = startReviewExpiry(deps, { intervalMs: s.config.review.expiryIntervalMs });
+  const dispatcher = startOutboxDispatcher({ db: s.db, logger }, s.config.review);
+  return {
+    deps,
+    async close() {
+      sweeper.stop();
+      reviewExpiry.stop();
+      await dispatcher.stop();
+      await workers.close();
+      await queues.close();
+      await runtime.close();
+    },
+  };
+}
+
+/** Runs `close` once on SIGINT/SIGTERM, then exits. */
+export function onShutdown(logger: Logger, close: () => Promise<void>): void {
+  let closing = false;
+  const handler = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    close()
+      .then(() => process.exit(0))
+      .catch((err: Error) => {
+        logger.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

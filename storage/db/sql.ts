@@ -1,0 +1,34 @@
+// The database port: one small interface over PostgreSQL (pg) and embedded PGlite, so repositories and
+// migrations are written once and run on both.
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+export interface Sql extends Queryable {
+  /** Runs fn inside one transaction; rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Executes a script of several statements (migrations). */
+  exec(script: string): Promise<void>;
+  /** Cheap liveness check for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly kind: 'postgres' | 'pglite';
+}
+
+/** Thrown by adapters when the database cannot be reached; the API answers 503 with Retry-After. */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`database unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
+
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code;
+  if (code && CONNECTION_ERROR_CODES.has(code)) return true;
+  return /Connection terminated|connect ECONNREFUSED|terminating connection|timeout exceeded when trying to connect/i.test(err.message);
+}

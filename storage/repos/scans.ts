@@ -1,0 +1,186 @@
+// Scans, their images and pipeline state. Insertion is idempotent on scanId + content hash.
+import type { Modality, ScanStatus, ImageRole } from '../../domain/scan.js';
+import type { Queryable, Sql } from '../db/sql.js';
+
+export interface ScanImage {
+  role: ImageRole;
+  objectKey: string;
+  format: 'png' | 'tiff' | 'jpeg' | 'dicom';
+  width: number;
+  height: number;
+  channels: number;
+  bitDepth: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface NewScan {
+  scanId: string;
+  gatewayId: string;
+  scannerId: string;
+  modality: Modality;
+  containerNo?: string;
+  waybill?: string;
+  capturedAt: string;
+  weightKg?: number;
+  contentHash: string;
+  images: ScanImage[];
+}
+
+export interface Scan extends Omit<NewScan, 'containerNo' | 'waybill' | 'weightKg'> {
+  containerNo: string | null;
+  waybill: string | null;
+  weightKg: number | null;
+  status: ScanStatus;
+  renderingKey: string | null;
+  rendering: { width: number; height: number; channels: number } | null;
+  inference: unknown;
+  routedAt: string | null;
+  receivedAt: string;
+  updatedAt: string;
+}
+
+interface ScanRow {
+  scan_id: string;
+  gateway_id: string;
+  scanner_id: string;
+  modality: Modality;
+  container_no: string | null;
+  waybill: string | null;
+  captured_at: Date | string;
+  weight_kg: number | null;
+  content_hash: string;
+  status: ScanStatus;
+  rendering_key: string | null;
+  rendering: Scan['rendering'];
+  inference: unknown;
+  routed_at: Date | string | null;
+  received_at: Date | string;
+  updated_at: Date | string;
+}
+interface ImageRow {
+  scan_id: string;
+  role: ImageRole;
+  object_key: string;
+  format: ScanImage['format'];
+  width: number;
+  height: number;
+  channels: number;
+  bit_depth: number;
+  bytes: string | number;
+  sha256: string;
+}
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+function toScan(r: ScanRow, images: ImageRow[]): Scan {
+  return {
+    scanId: r.scan_id,
+    gatewayId: r.gateway_id,
+    scannerId: r.scanner_id,
+    modality: r.modality,
+    containerNo: r.container_no,
+    waybill: r.waybill,
+    capturedAt: iso(r.captured_at),
+    weightKg: r.weight_kg,
+    contentHash: r.content_hash,
+    status: r.status,
+    renderingKey: r.rendering_key,
+    rendering: r.rendering,
+    inference: r.inference,
+    routedAt: r.routed_at ? iso(r.routed_at) : null,
+    receivedAt: iso(r.received_at),
+    updatedAt: iso(r.updated_at),
+    images: images.map((i) => ({
+      role: i.role,
+      objectKey: i.object_key,
+      format: i.format,
+      width: i.width,
+      height: i.height,
+      channels: i.channels,
+      bitDepth: i.bit_depth,
+      bytes: Number(i.bytes),
+      sha256: i.sha256,
+    })),
+  };
+}
+
+export type InsertResult = { outcome: 'created' | 'existing'; scan: Scan } | { outcome: 'conflict'; scan: Scan };
+
+export function scansRepo(db: Sql) {
+  async function get(scanId: string, q: Queryable = db): Promise<Scan | null> {
+    const rows = (await q.query<ScanRow>('SELECT * FROM scans WHERE scan_id = $1', [scanId])).rows;
+    if (!rows[0]) return null;
+    const images = (await q.query<ImageRow>('SELECT * FROM scan_images WHERE scan_id = $1 ORDER BY role', [scanId])).rows;
+    return toScan(rows[0], images);
+  }
+
+  return {
+    get,
+    /**
+     * Stores a scan and its images in one transaction. The same scanId with the same content is a
+     * retry (existing); with other content a conflict. Nothing stored is ever changed here.
+     */
+    async insert(scan: NewScan): Promise<InsertResult> {
+      return db.transaction(async (tx) => {
+        const inserted = await tx.query(
+          `INSERT INTO scans (scan_id, gateway_id, scanner_id, modality, container_no, waybill, captured_at, weight_kg, content_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id`,
+          [scan.scanId, scan.gatewayId, scan.scannerId, scan.modality, scan.containerNo ?? null, scan.waybill ?? null,
+            scan.capturedAt, scan.weightKg ?? null, scan.contentHash],
+        );
+        if (inserted.rows.length === 0) {
+          const existing = (await get(scan.scanId, tx))!;
+          const same = existing.contentHash === scan.contentHash && existing.gatewayId === scan.gatewayId;
+          return { outcome: same ? 'existing' : 'conflict', scan: existing };
+        }
+        for (const img of scan.images) {
+          await tx.query(
+            `INSERT INTO scan_images (scan_id, role, object_key, format, width, height, channels, bit_depth, bytes, sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+            [scan.scanId, img.role, img.objectKey, img.format, img.width, img.height, img.channels, img.bitDepth, img.bytes, img.sha256],
+          );
+        }
+        return { outcome: 'created', scan: (await get(scan.scanId, tx))! };
+      });
+    },
+    async markPreprocessed(scanId: string, renderingKey: string, rendering: NonNullable<Scan['rendering']>, q: Queryable = db) {
+      await q.query(
+        `UPDATE scans SET status = 'preprocessed', rendering_key = $2, rendering = $3, updated_at = now()
+         WHERE scan_id = $1 AND status = 'received'`,
+        [scanId, renderingKey, JSON.stringify(rendering)],
+      );
+    },
+    async markInferred(scanId: string, inference: unknown, q: Queryable = db) {
+      await q.query(
+        `UPDATE scans SET status = 'inferred', inference = $2, updated_at = now()
+         WHERE scan_id = $1 AND status IN ('received', 'preprocessed')`,
+        [scanId, JSON.stringify(inference)],
+      );
+    },
+    async markAssessed(scanId: string, q: Queryable = db) {
+      await q.query(`UPDATE scans SET status = 'assessed', updated_at = now() WHERE scan_id = $1`, [scanId]);
+    },
+    async markRouted(scanId: string, q: Queryable = db) {
+      await q.query('UPDATE scans SET routed_at = now(), updated_at = now() WHERE scan_id = $1 AND routed_at IS NULL', [scanId]);
+    },
+    /** Scans that have not finished the pipeline and have not moved for `idleMs`: the sweeper's work list. */
+    async findStalled(idleMs: number, limit: number): Promise<Array<{ scanId: string; status: ScanStatus }>> {
+      const rows = (
+        await db.query<{ scan_id: string; status: ScanStatus }>(
+          `SELECT scan_id, status FROM scans
+           WHERE routed_at IS NULL AND updated_at < now() - ($1::double precision * interval '1 millisecond')
+           ORDER BY updated_at LIMIT $2`,
+          [idleMs, limit],
+        )
+      ).rows;
+      return rows.map((r) => ({ scanId: r.scan_id, status: r.status }));
+    },
+    /** Bumps updated_at so a re-enqueued scan is not picked again by the next sweep at once. */
+    async touch(scanId: string) {
+      await db.query('UPDATE scans SET updated_at = now() WHERE scan_id = $1', [scanId]);
+    },
+  };
+}
+
+export type ScansRepo = ReturnType<typeof scansRepo>;

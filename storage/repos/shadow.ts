@@ -1,0 +1,42 @@
+// Shadow assessments: what a candidate policy would have decided, recorded beside what the active one did.
+import type { ShadowAssessment } from '../../domain/assessment/shadow.js';
+import type { Queryable } from '../db/sql.js';
+
+export interface ShadowSummary {
+  candidateVersion: string;
+  scans: number;
+  differing: number;
+  /** active decision → candidate decision → count, for the scans whose decision differs. */
+  decisionChanges: Record<string, Record<string, number>>;
+}
+
+export function shadowRepo(db: Queryable) {
+  return {
+    async record(scanId: string, s: ShadowAssessment, q: Queryable = db): Promise<void> {
+      await q.query(
+        `INSERT INTO shadow_assessments (scan_id, active_version, candidate_version, active_decision, candidate_decision, differs, differences)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scan_id) DO NOTHING`,
+        [scanId, s.active.policyVersion, s.candidate.policyVersion, s.active.decision, s.candidate.decision, s.differences.differs, JSON.stringify(s.differences)],
+      );
+    },
+    async summary(): Promise<ShadowSummary[]> {
+      const rows = (
+        await db.query<{ candidate_version: string; active_decision: string; candidate_decision: string; n: number; differing: number }>(
+          `SELECT candidate_version, active_decision, candidate_decision, count(*)::int AS n, count(*) FILTER (WHERE differs)::int AS differing
+           FROM shadow_assessments GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        )
+      ).rows;
+      const by = new Map<string, ShadowSummary>();
+      for (const r of rows) {
+        const s = by.get(r.candidate_version) ?? { candidateVersion: r.candidate_version, scans: 0, differing: 0, decisionChanges: {} };
+        s.scans += r.n;
+        s.differing += r.differing;
+        if (r.active_decision !== r.candidate_decision) {
+          (s.decisionChanges[r.active_decision] ??= {})[r.candidate_decision] = r.n;
+        }
+        by.set(r.candidate_version, s);
+      }
+      return [...by.values()];
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// `npm run demo` as a newcomer runs it: embedded PGlite, files and its own redis-server (AOF), a seeded
+// gateway, and verdicts for the demo scans within seconds.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+it('starts, prints api: and gateway key:, and shows a verdict for every demo scan', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tw-demo-'));
+  try {
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), DATA_DIR: dir, PORT: '0' };
+    delete env.REDIS_URL; // the embedded path: the demo starts its own redis-server
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--exit-after-seed'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((res) => child.on('exit', res));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/^api: http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(out).toMatch(/^gateway key: twg_[A-Za-z0-9_-]{40,}$/m);
+    expect(out).toMatch(/^review UI: http:\/\/127\.0\.0\.1:\d+\/review\/$/m);
+    expect(out).toMatch(/^reviewer login: demo\.reviewer \S{12}$/m);
+    expect(out).toMatch(/^supervisor login: demo\.supervisor \S{12}$/m);
+    const verdicts = out.split('\n').filter((l) => l.startsWith('verdict: '));
+    expect(verdicts, out).toHaveLength(5);
+    for (const v of verdicts) expect(v).toMatch(/^verdict: demo-\S+ (clear|review|hold) /);
+    expect(out).toContain('DECLARATION_MISSING'); // the scan whose declaration never arrives
+    expect(existsSync(join(dir, 'redis', 'appendonlydir'))).toBe(true);
+    expect(existsSync(join(dir, 'db'))).toBe(true);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -1,0 +1,53 @@
+// The committed models: every card in models/registry loads (sha256 verified), stays under 20 MB, uses the
+// shared label strings, and gives its stored golden output on fixed synthetic inputs (within tolerance).
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS } from '../../domain/categories.js';
+import { computeGolden, readGolden } from '../../models/eval/golden.js';
+import { loadRegistry } from '../../models/runtime/registry.js';
+import type { ModelOutput } from '../../models/runtime/types.js';
+
+const REG = 'models/registry';
+
+function close(a: ModelOutput, b: ModelOutput): void {
+  expect(a.model).toBe(b.model);
+  expect(a.version).toBe(b.version);
+  for (const [l, v] of Object.entries(b.scores ?? {})) expect(a.scores?.[l]).toBeCloseTo(v, 3);
+  expect(a.embedding?.length).toBe(b.embedding?.length);
+  (b.embedding ?? []).forEach((v, i) => expect(a.embedding![i]).toBeCloseTo(v, 4));
+  // a detection near a threshold may appear or vanish with float noise: compare the confident ones
+  const sure = (o: ModelOutput) => (o.detections ?? []).filter((d) => d.score > 0.05 + (b.detections ?? []).reduce((m, x) => Math.min(m, x.score), 1));
+  const da = sure(a), db = sure(b);
+  expect(da.map((d) => d.label)).toEqual(db.map((d) => d.label));
+  da.forEach((d, i) => {
+    const e = db[i]!;
+    expect(d.score).toBeCloseTo(e.score, 3);
+    d.box.forEach((v, k) => expect(Math.abs(v - e.box[k]!)).toBeLessThanOrEqual(0.5 + 1e-3 * Math.abs(e.box[k]!)));
+  });
+}
+
+describe('committed models', () => {
+  it('load with verified sha256, < 20 MB, labels from domain/categories', async () => {
+    const models = await loadRegistry(REG);
+    expect(models.length).toBeGreaterThan(0);
+    for (const m of models) {
+      expect((await stat(join(REG, m.card.file))).size).toBeLessThan(20 * 1024 * 1024);
+      // an embedder's labels are the cargo kinds it was trained to separate
+      const vocab: readonly string[] = m.card.task === 'classify' || m.card.task === 'embed' ? CARGO_CATEGORIES : m.card.modality === 'container-xray' ? CONTAINER_THREATS : PARCEL_ITEMS;
+      expect(m.card.labels).toEqual([...vocab]);
+      expect(m.card.metrics).toBeDefined();
+      expect(m.card.training).toBeDefined();
+    }
+  });
+
+  it('give their golden outputs on fixed synthetic inputs', async () => {
+    const [now, golden] = await Promise.all([computeGolden(REG), readGolden()]);
+    expect(Object.keys(now).sort()).toEqual(Object.keys(golden).sort());
+    for (const [name, rows] of Object.entries(golden)) {
+      const got = now[name]!;
+      expect(got.map((r) => r.input)).toEqual(rows.map((r) => r.input));
+      rows.forEach((r, i) => close(got[i]!.output, r.output));
+    }
+  });
+});

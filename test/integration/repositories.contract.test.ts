@@ -1,0 +1,113 @@
+// One contract, both databases: every repository behaves the same on PostgreSQL and on embedded PGlite.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../storage/db/migrate.js';
+import { gatewaysRepo } from '../../storage/repos/gateways.js';
+import { outboxRepo } from '../../storage/repos/outbox.js';
+import { scansRepo, type NewScan } from '../../storage/repos/scans.js';
+import { verdictsRepo } from '../../storage/repos/verdicts.js';
+import type { Verdict } from '../../domain/verdict.js';
+import { DATABASES, type TestDb } from '../helpers/databases.js';
+
+const newScan = (scanId: string, gatewayId: string, contentHash = 'h1'): NewScan => ({
+  scanId,
+  gatewayId,
+  scannerId: 'H986-01',
+  modality: 'container-xray',
+  containerNo: 'CSQU3054383',
+  capturedAt: '2026-11-23T08:00:00.000Z',
+  weightKg: 20000,
+  contentHash,
+  images: [{ role: 'image', objectKey: `images/aa/${contentHash}.png`, format: 'png', width: 10, height: 10, channels: 1, bitDepth: 16, bytes: 100, sha256: contentHash }],
+});
+
+const verdict = (scanId: string, source: Verdict['source'] = 'machine'): Verdict => ({
+  scanId,
+  subject: { containerNo: 'CSQU3054383' },
+  decision: 'review',
+  reasons: [{ code: 'MODEL_UNAVAILABLE', layer: 'intake', decision: 'review', detail: 'no model' }],
+  policyVersion: 'none',
+  models: [],
+  source,
+  at: '2026-11-23T08:00:01.000Z',
+});
+
+describe.each(Object.keys(DATABASES) as Array<keyof typeof DATABASES>)('repositories on %s', (kind) => {
+  let t: TestDb;
+  let gatewayId: string;
+  beforeAll(async () => {
+    t = await DATABASES[kind]();
+    gatewayId = (await gatewaysRepo(t.db).add('gw-a')).gateway.id;
+  });
+  afterAll(async () => t?.drop());
+
+  it('migrations are idempotent', async () => {
+    expect(await migrate(t.db)).toEqual([]);
+  });
+
+  it('gateway keys authenticate until revoked; names are unique; keys are stored hashed', async () => {
+    const { key } = await gatewaysRepo(t.db).add('gw-b');
+    expect((await gatewaysRepo(t.db).authenticate(key))?.name).toBe('gw-b');
+    await expect(gatewaysRepo(t.db).add('gw-b')).rejects.toThrow(/already exists/);
+    const raw = await t.db.query<{ key_hash: string }>(`SELECT key_hash FROM gateways WHERE name = 'gw-b'`);
+    expect(raw.rows[0]!.key_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(raw.rows[0]!.key_hash).not.toContain(key.slice(4, 20));
+    expect(await gatewaysRepo(t.db).revoke('gw-b')).toBe(true);
+    expect(await gatewaysRepo(t.db).authenticate(key)).toBeNull();
+  });
+
+  it('inserting a scan is idempotent on content and refuses other content under the same id', async () => {
+    const scans = scansRepo(t.db);
+    expect((await scans.insert(newScan('r-1', gatewayId))).outcome).toBe('created');
+    expect((await scans.insert(newScan('r-1', gatewayId))).outcome).toBe('existing');
+    const clash = await scans.insert(newScan('r-1', gatewayId, 'h2'));
+    expect(clash.outcome).toBe('conflict');
+    expect(clash.scan.images[0]!.sha256).toBe('h1');
+  });
+
+  it('concurrent pushes of one scan store one row', async () => {
+    const scans = scansRepo(t.db);
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => scans.insert(newScan('r-concurrent', gatewayId))));
+    expect(outcomes.filter((o) => o.outcome === 'created')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome === 'existing')).toHaveLength(7);
+    const n = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scan_images WHERE scan_id = 'r-concurrent'`);
+    expect(n.rows[0]!.n).toBe(1);
+  });
+
+  it('keeps one machine verdict per scan, and appends reviewer verdicts as new events', async () => {
+    await scansRepo(t.db).insert(newScan('r-v', gatewayId));
+    const v = verdictsRepo(t.db);
+    const a = await v.append(verdict('r-v'), 'machine');
+    const b = await v.append(verdict('r-v'), 'machine');
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.verdict.id).toBe(a.verdict.id);
+    await v.append({ ...verdict('r-v', 'reviewer'), decision: 'clear' }, 'reviewer-1');
+    const history = await v.forScan('r-v');
+    expect(history.map((h) => [h.source, h.decision])).toEqual([['machine', 'review'], ['reviewer', 'clear']]);
+    const feed = await v.after(a.verdict.id, 10);
+    expect(feed.map((f) => f.source)).toEqual(['reviewer']);
+  });
+
+  it('lists stalled scans until they are routed', async () => {
+    const scans = scansRepo(t.db);
+    await scans.insert(newScan('r-stall', gatewayId));
+    await t.db.query(`UPDATE scans SET updated_at = now() - interval '1 hour' WHERE scan_id = 'r-stall'`);
+    expect((await scans.findStalled(60_000, 100)).map((s) => s.scanId)).toContain('r-stall');
+    await scans.markRouted('r-stall');
+    expect((await scans.findStalled(0, 100)).map((s) => s.scanId)).not.toContain('r-stall');
+  });
+
+  it('outbox deduplicates, delivers in order, retries and dead-letters', async () => {
+    const o = outboxRepo(t.db);
+    await o.add('lock', 'lock.s1', { n: 1 });
+    await o.add('lock', 'lock.s1', { n: 1 });
+    await o.add('lock', 'lock.s2', { n: 2 });
+    const due = await o.due(10, ['lock']);
+    expect(due.map((m) => m.dedupeKey)).toEqual(['lock.s1', 'lock.s2']);
+    await o.failed(due[0]!.id, 'receiver down', 60_000);
+    expect((await o.due(10, ['lock'])).map((m) => m.dedupeKey)).toEqual(['lock.s2']);
+    await o.delivered(due[1]!.id);
+    await o.failed(due[0]!.id, 'gave up', null);
+    expect(await o.due(10, ['lock'])).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelEvidence } from '../../domain/assessment/types.js';
+import { CARGO_CATEGORIES } from '../../domain/categories.js';
+import { validateDeclaration } from '../../domain/declaration/validate-declaration.js';
+import { calibrate, streamMetrics, type LabelledScan } from '../../domain/policy/calibrate.js';
+import { defaultPolicy } from '../../domain/policy/parse-policy.js';
+
+const classifier = (seen: Record<string, number>): ModelEvidence => ({
+  model: 'cls', version: '1', task: 'classify',
+  scores: Object.fromEntries(CARGO_CATEGORIES.map((c) => [c, seen[c] ?? 0.01])),
+});
+const detector = (detections: Array<{ label: string; score: number }>): ModelEvidence => ({
+  model: 'det', version: '1', task: 'detect',
+  detections: detections.map((d) => ({ ...d, box: [10, 10, 20, 20] as [number, number, number, number] })),
+});
+const declaration = (hsCode: string, creditLevel = 'ordinary') => {
+  const d = validateDeclaration({
+    declarationId: 'D', containers: [{ containerNo: 'CSQU3054383' }],
+    lines: [{ hsCode, description: 'goods', quantity: 10, unit: 'pcs', grossKg: 1000 }],
+    enterprise: { id: 'E', creditLevel },
+  });
+  if (!d.ok) throw new Error(JSON.stringify(d.errors));
+  return d.declaration;
+};
+const scan = (i: number, outputs: ModelEvidence[], hsCode: string, truth: LabelledScan['truth'], credit?: string): LabelledScan => ({
+  input: { scanId: `cal-${i}`, modality: 'container-xray', subject: { containerNo: 'CSQU3054383' }, declaration: declaration(hsCode, credit), modelOutputs: outputs },
+  truth,
+});
+
+const TYRES = '4011100000';
+const TSHIRTS = '6109100000';
+// 40 clean tyre loads, 4 with a faint firearm (score 0.3: under the default 0.35 threshold), 4 misdeclared.
+const stream: LabelledScan[] = [
+  ...Array.from({ length: 40 }, (_, i) => scan(i, [classifier({ tyres: 0.95 }), detector([])], TYRES, { prohibited: false, misdeclared: false })),
+  ...Array.from({ length: 4 }, (_, i) => scan(100 + i, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.3 }])], TYRES, { prohibited: true, misdeclared: false })),
+  ...Array.from({ length: 4 }, (_, i) => scan(200 + i, [classifier({ tyres: 0.95 }), detector([])], TSHIRTS, { prohibited: false, misdeclared: true })),
+];
+
+describe('calibration', () => {
+  const policy = { ...defaultPolicy(), blindSample: { rate: 0, salt: '' } };
+
+  it('measures what the default policy lets through: the faint firearms are cleared', () => {
+    const m = streamMetrics(stream, policy);
+    expect(m.scans).toBe(48);
+    expect(m.prohibitedRecall).toBe(0);
+    expect(m.misdeclaredRecall).toBe(1);
+    expect(m.autoClearOfClean).toBe(1);
+    expect(m.falseClearRate).toBeCloseTo(4 / 44);
+  });
+
+  it('chooses thresholds that catch them while still clearing every clean scan', () => {
+    const r = calibrate(stream, policy, 0.005);
+    expect(r.chosen).not.toBeNull();
+    expect(r.chosen!.thresholds.threatScale).toBeLessThanOrEqual(0.75);
+    expect(r.chosen!.metrics).toMatchObject({ prohibitedRecall: 1, misdeclaredRecall: 1, autoClearOfClean: 1, falseClearRate: 0 });
+    expect(r.policy!.security.threatThresholds.firearm).toBeLessThan(0.3);
+  });
+
+  it('reports no feasible thresholds when none meet the target', () => {
+    const hopeless = stream.map((s) => (s.truth.misdeclared ? { ...s, input: { ...s.input, declaration: declaration(TYRES) } } : s));
+    const r = calibrate(hopeless, policy, 0, { threatScale: [1.5], categoryPresenceThreshold: [0.5], undeclaredShare: [0.1], emptyThreshold: [0.6] });
+    expect(r.chosen).toBeNull();
+    expect(r.policy).toBeNull();
+  });
+});

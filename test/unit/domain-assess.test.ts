@@ -1,0 +1,256 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ModelOutput } from '../../models/runtime/types.js';
+import type { ModelEvidence } from '../../domain/assessment/types.js';
+import { assess } from '../../domain/assessment/assess.js';
+import { assessShadow } from '../../domain/assessment/shadow.js';
+import { toVerdict } from '../../domain/assessment/to-verdict.js';
+import {
+  classifier,
+  containerDeclaration,
+  containerNo,
+  containerScan,
+  detector,
+  line,
+  parcelDeclaration,
+  parcelScan,
+  testPolicy,
+} from './domain-fixtures.js';
+
+const policy = testPolicy();
+const codes = (a: { reasons: Array<{ code: string }> }) => a.reasons.map((r) => r.code);
+
+describe('assess: a clean scan', () => {
+  it('clears a clean container of declared tyres with no reasons', () => {
+    const a = assess(containerScan(), policy);
+    expect(a.decision).toBe('clear');
+    expect(a.reasons).toEqual([]);
+    expect(a.lockInstruction).toBeUndefined();
+    expect(a.declaredVsSeen.seen).toEqual([{ category: 'tyres', score: 0.95, share: 1 }]);
+    expect(a.declaredVsSeen.weight).toMatchObject({ measuredKg: 15_900, tareKg: 3_800, expectedKg: 15_800 });
+    expect(a.policyVersion).toBe(policy.version);
+    expect(a.models).toEqual([{ name: 'cargo-cls', version: '1.0.0' }, { name: 'threat-det', version: '1.0.0' }]);
+  });
+
+  it.each([
+    ['ordinary, positive-listed tyres', 'ordinary', '4011100000', 'tyres', true],
+    ['ordinary, steel (low risk, not listed)', 'ordinary', '7208100000', 'iron-steel', false],
+    ['AEO advanced, steel (single low risk)', 'aeo-advanced', '7208100000', 'iron-steel', true],
+    ['AEO advanced, machinery (not low risk)', 'aeo-advanced', '8471300000', 'machinery-electronics', false],
+    ['AEO general, steel', 'aeo-general', '7208100000', 'iron-steel', false],
+  ] as const)('direct release: %s → %s', (_n, creditLevel, hsCode, category, expected) => {
+    const a = assess(
+      containerScan({
+        declaration: containerDeclaration({ lines: [line(hsCode, { grossKg: 12_000 })], enterprise: { id: 'E', creditLevel } }),
+        modelOutputs: [classifier({ empty: 0.01, [category]: 0.9 }), detector([])],
+      }),
+      policy,
+    );
+    expect(a.decision).toBe('clear');
+    expect(a.directRelease).toBe(expected);
+  });
+});
+
+describe('assess: security admission', () => {
+  it('holds a container with a firearm above threshold, with boxes, model and lock instruction', () => {
+    const a = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['firearm', 0.91], ['firearm', 0.6]])] }), policy);
+    expect(a.decision).toBe('hold');
+    expect(a.reasons[0]).toMatchObject({
+      code: 'THREAT_DETECTED',
+      layer: 'security',
+      decision: 'hold',
+      evidence: { model: 'threat-det', version: '1.0.0', boxes: [{ label: 'firearm', score: 0.91 }, { label: 'firearm', score: 0.6 }] },
+    });
+    expect(a.reasons[0]?.detail).toMatch(/firearm.*2 places/);
+    expect(a.lockInstruction).toEqual({ containerNo: containerNo(), sealNo: 'SEAL123' });
+    expect(a.directRelease).toBe(false);
+  });
+
+  it.each([
+    ['firearm', 0.34, 'clear'],
+    ['firearm', 0.35, 'hold'],
+    ['hidden-compartment', 0.5, 'hold'],
+    ['clothes', 0.99, 'clear'],
+  ] as const)('container detection %s at %s → %s', (label, score, decision) => {
+    expect(assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([[label, score]])] }), policy).decision).toBe(decision);
+  });
+
+  it.each([
+    ['9302000000', 'hold'],
+    ['2402200000', 'review'],
+    ['6309000000', 'review'],
+  ] as const)('negative list %s → %s', (hsCode, decision) => {
+    const a = assess(containerScan({ declaration: containerDeclaration({ lines: [line('4011100000'), line(hsCode)] }) }), policy);
+    expect(a.reasons).toContainEqual(expect.objectContaining({ code: 'NEGATIVE_LIST', layer: 'security', decision }));
+  });
+
+  it('holds and diverts a parcel with a prohibited item; restricted items go to review without divert', () => {
+    const gun = assess(parcelScan({ modelOutputs: [detector([['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['gun', 0.8]])] }), policy);
+    expect(gun).toMatchObject({ decision: 'hold', divert: true });
+    expect(codes(gun)).toEqual(['PROHIBITED_ITEM']);
+    expect(gun.lockInstruction).toBeUndefined();
+    const lighter = assess(parcelScan({ modelOutputs: [detector([['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['lighter', 0.8]])] }), policy);
+    expect(lighter).toMatchObject({ decision: 'review', divert: false });
+    expect(codes(lighter)).toEqual(['RESTRICTED_ITEM']);
+  });
+});
+
+describe('assess: manifest check', () => {
+  const empty = containerDeclaration({ lines: [] });
+  it.each([
+    ['declared empty, seen loaded', empty, { empty: 0.1, tyres: 0.9 }, 4_000, 'MANIFEST_EMPTY_MISMATCH', 'hold'],
+    ['declared loaded, seen empty', containerDeclaration(), { empty: 0.9 }, 15_800, 'MANIFEST_EMPTY_MISMATCH', 'review'],
+    ['declared empty, overweight', empty, { empty: 0.9 }, 4_500, 'EMPTY_CONTAINER_OVERWEIGHT', 'hold'],
+    ['weight 25% over', containerDeclaration(), { empty: 0.01, tyres: 0.9 }, 19_750, 'WEIGHT_MISMATCH', 'review'],
+    ['weight 25% under', containerDeclaration(), { empty: 0.01, tyres: 0.9 }, 11_850, 'WEIGHT_MISMATCH', 'review'],
+  ] as const)('%s → %s (%s)', (_n, declaration, scores, weightKg, code, decision) => {
+    const a = assess(containerScan({ declaration, weightKg, modelOutputs: [classifier(scores), detector([])] }), policy);
+    expect(a.reasons).toContainEqual(expect.objectContaining({ code, layer: 'manifest', decision }));
+    expect(a.decision).toBe(decision);
+    if (decision === 'hold') expect(a.lockInstruction?.containerNo).toBe(containerNo());
+  });
+
+  it('clears an empty container declared empty within its tare tolerance', () => {
+    const a = assess(containerScan({ declaration: empty, weightKg: 4_000, modelOutputs: [classifier({ empty: 0.95 }), detector([])] }), policy);
+    expect(a.decision).toBe('clear');
+    expect(a.directRelease).toBe(false);
+  });
+
+  it('says why weight was not compared', () => {
+    const noTare = containerDeclaration({ containers: [{ containerNo: containerNo() }] });
+    expect(assess(containerScan({ declaration: noTare }), policy).declaredVsSeen.weight?.notChecked).toMatch(/tare/);
+    const shared = containerDeclaration({ containers: [{ containerNo: containerNo(), tareKg: 3_800 }, { containerNo: containerNo('TWDU', 2), tareKg: 3_800 }] });
+    const a = assess(containerScan({ declaration: shared, weightKg: 30_000 }), policy);
+    expect(a.declaredVsSeen.weight?.notChecked).toMatch(/several containers/);
+    expect(codes(a)).not.toContain('WEIGHT_MISMATCH');
+  });
+});
+
+describe('assess: declaration check', () => {
+  it('raises an undeclared category with its share', () => {
+    const a = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.8, 'machinery-electronics': 0.8 }), detector([])] }), policy);
+    expect(a.decision).toBe('review');
+    expect(codes(a)).toEqual(['UNDECLARED_CATEGORY', 'MORE_KINDS_THAN_DECLARED']);
+    expect(a.reasons[0]?.detail).toMatch(/machinery-electronics, about 50%/);
+    expect(a.declaredVsSeen.undeclared).toEqual([{ category: 'machinery-electronics', share: 0.5 }]);
+  });
+
+  it('checks declarations of three kinds or fewer for extra kinds, even below the undeclared share', () => {
+    const lenient = testPolicy((p) => (p.declaration.undeclaredShare = 0.5));
+    const scores = { tyres: 0.95, 'machinery-electronics': 0.52 };
+    const oneKind = assess(containerScan({ modelOutputs: [classifier(scores), detector([])] }), lenient);
+    expect(codes(oneKind)).toEqual(['MORE_KINDS_THAN_DECLARED']);
+    const decl = containerDeclaration({ lines: ['4011100000', '4011200000', '4011400000', '4011500000'].map((c) => line(c, { grossKg: 3_000 })) });
+    const fourKinds = assess(containerScan({ declaration: decl, modelOutputs: [classifier(scores), detector([])] }), lenient);
+    expect(fourKinds.decision).toBe('clear');
+    expect(fourKinds.declaredVsSeen.undeclared).toEqual([{ category: 'machinery-electronics', share: 0.354 }]);
+  });
+
+  it('raises declared goods not seen', () => {
+    const decl = containerDeclaration({ lines: [line('4011100000'), line('8471300000')] });
+    const a = assess(containerScan({ declaration: decl, weightKg: undefined, modelOutputs: [classifier({ tyres: 0.9, 'machinery-electronics': 0.2 }), detector([])] }), policy);
+    expect(a.reasons).toEqual([expect.objectContaining({ code: 'DECLARED_NOT_SEEN', decision: 'review', evidence: expect.objectContaining({ scores: { 'machinery-electronics': 0.2 } }) })]);
+    expect(a.declaredVsSeen.notSeen).toEqual(['machinery-electronics']);
+  });
+
+  it('sends goods the image cannot confirm to review unless the policy says otherwise', () => {
+    const toys = containerDeclaration({ lines: [line('9503000000')] });
+    const input = containerScan({ declaration: toys, weightKg: undefined, modelOutputs: [classifier({ empty: 0.01 }), detector([])] });
+    expect(codes(assess(input, policy))).toEqual(['GOODS_NOT_RECOGNISABLE']);
+    expect(assess(input, testPolicy((p) => (p.declaration.unrecognisableGoods = 'clear'))).decision).toBe('clear');
+  });
+
+  it.each([
+    ['counts match', [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9]], []],
+    ['one missing', [['clothes', 0.9], ['clothes', 0.9]], ['COUNT_MISMATCH']],
+    ['one extra', [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.7]], ['COUNT_MISMATCH']],
+    ['undeclared phone', [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['phone', 0.8]], ['UNDECLARED_CATEGORY']],
+    ['weak detection ignored', [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['phone', 0.2]], []],
+  ] as const)('parcel: %s → %j', (_n, detections, expected) => {
+    const a = assess(parcelScan({ modelOutputs: [detector(detections.map(([l, s]) => [l, s]), 'parcel-det')] }), policy);
+    expect(codes(a)).toEqual(expected);
+    expect(a.divert).toBe(false);
+  });
+
+  it('reports parcel counts in declared-vs-seen', () => {
+    const decl = parcelDeclaration({ lines: [line('6109100000', { quantity: 2, unit: '件' }), line('8517130000', { quantity: 1 })] });
+    const a = assess(parcelScan({ declaration: decl, modelOutputs: [detector([['clothes', 0.9], ['clothes', 0.9], ['phone', 0.9]])] }), policy);
+    expect(a.decision).toBe('clear');
+    expect(a.declaredVsSeen.counts).toEqual([{ item: 'clothes', declared: 2, seen: 2 }, { item: 'phone', declared: 1, seen: 1 }]);
+  });
+});
+
+describe('assess: credit and policy', () => {
+  it.each([
+    ['dishonest shipper', { declaration: containerDeclaration({ enterprise: { id: 'E', creditLevel: 'dishonest' } }) }, ['DISHONEST_SHIPPER']],
+    ['no declaration', { declaration: undefined }, ['DECLARATION_MISSING']],
+    ['no model output', { modelOutputs: [] }, ['MODEL_UNAVAILABLE']],
+    ['no classifier', { modelOutputs: [detector([])] }, ['MODEL_UNAVAILABLE']],
+    ['no detector', { modelOutputs: [classifier({ tyres: 0.9 })] }, ['MODEL_UNAVAILABLE']],
+  ] as const)('%s → review %j', (_n, over, expected) => {
+    const a = assess(containerScan(over), policy);
+    expect(a.decision).toBe('review');
+    expect(codes(a)).toEqual(expected);
+    expect(a.reasons.every((r) => r.layer === 'policy' && r.detail.length > 10)).toBe(true);
+  });
+
+  it('a credit level the policy always reviews gets CREDIT_LEVEL_REVIEW', () => {
+    const p = testPolicy((x) => (x.creditLevels.ordinary.alwaysReview = true));
+    expect(codes(assess(containerScan(), p))).toEqual(['CREDIT_LEVEL_REVIEW']);
+  });
+
+  it('turns a would-be clear into a recorded blind sample, never a finding', () => {
+    const always = testPolicy((p) => (p.blindSample.rate = 1));
+    const a = assess(containerScan(), always);
+    expect(a).toMatchObject({ decision: 'review', blindSample: true, directRelease: false });
+    expect(codes(a)).toEqual(['BLIND_SAMPLE']);
+    const flagged = assess(containerScan({ declaration: undefined }), always);
+    expect(flagged.blindSample).toBe(false);
+    expect(codes(flagged)).toEqual(['DECLARATION_MISSING']);
+  });
+
+  it('keeps reasons in layer order', () => {
+    const a = assess(
+      containerScan({
+        declaration: containerDeclaration({ enterprise: { id: 'E', creditLevel: 'dishonest' } }),
+        weightKg: 30_000,
+        modelOutputs: [classifier({ tyres: 0.9, 'textiles-cartons': 0.9 }), detector([['drugs', 0.9]])],
+      }),
+      policy,
+    );
+    expect(a.reasons.map((r) => r.layer)).toEqual(['security', 'manifest', 'declaration', 'declaration', 'policy']);
+  });
+});
+
+describe('shadow mode and verdicts', () => {
+  it('evaluates a candidate policy beside the active one and lists the differences', () => {
+    const candidate = testPolicy((p) => {
+      p.version = 'candidate-1';
+      p.security.threatThresholds.knife = 0.2;
+    });
+    const input = containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.3]])] });
+    const s = assessShadow(policy, candidate, input);
+    expect(s.active.decision).toBe('clear');
+    expect(s.candidate.decision).toBe('hold');
+    expect(s.candidate.policyVersion).toBe('candidate-1');
+    expect(s.differences).toMatchObject({ differs: true, decision: { active: 'clear', candidate: 'hold' }, addedReasons: ['THREAT_DETECTED'], removedReasons: [] });
+  });
+
+  it('shadows a candidate model version through its own outputs', () => {
+    const candidateOutputs = [classifier({ tyres: 0.9 }), { ...detector([]), version: '2.0.0' }];
+    const s = assessShadow(policy, policy, containerScan(), candidateOutputs);
+    expect(s.differences.differs).toBe(false);
+    expect(s.candidate.models).toContainEqual({ name: 'threat-det', version: '2.0.0' });
+  });
+
+  it('builds a machine verdict event', () => {
+    const a = assess(containerScan(), policy);
+    const v = toVerdict(a, { containerNo: containerNo() }, '2026-11-23T09:00:00.000Z');
+    expect(v).toMatchObject({ scanId: 'scan-1', decision: 'clear', source: 'machine', policyVersion: policy.version, at: '2026-11-23T09:00:00.000Z' });
+  });
+});
+
+describe('model contract', () => {
+  it('models/runtime ModelOutput fits the evidence assess() reads, so the pipeline passes it as is', () => {
+    expectTypeOf<ModelOutput>().toMatchTypeOf<ModelEvidence>();
+  });
+});

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { defaultPolicy, parsePolicy } from '../../domain/policy/parse-policy.js';
+import { matchHsList, threatThreshold } from '../../domain/policy/policy.js';
+import { blindSampleDraw, isBlindSample } from '../../domain/policy/blind-sample.js';
+import { hsExists } from '../../domain/hs/hs.js';
+import defaultPolicyJson from '../../domain/policy/default-policy.json' with { type: 'json' };
+
+// `any` on purpose: the table below breaks a JSON copy of the policy in ways its type would not allow.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type PolicyDoc = Record<string, any>;
+const clone = (): PolicyDoc => JSON.parse(JSON.stringify(defaultPolicyJson)) as PolicyDoc;
+
+describe('parsePolicy', () => {
+  it('accepts the shipped default policy', () => {
+    const r = parsePolicy(defaultPolicyJson);
+    expect(r.ok ? [] : r.errors).toEqual([]);
+    const p = defaultPolicy();
+    expect(p.blindSample.rate).toBe(0.02);
+    expect(p.creditLevels.dishonest.alwaysReview).toBe(true);
+    expect(p.creditLevels['aeo-advanced'].directRelease).toBe('single-low-risk');
+  });
+
+  it('lists only HS prefixes that exist in HS 2022', () => {
+    const p = defaultPolicy();
+    for (const e of [...p.positiveList, ...p.negativeList]) {
+      const len = e.hsPrefix.length;
+      expect(hsExists(len > 6 ? e.hsPrefix.slice(0, 6) : e.hsPrefix), e.hsPrefix).toBe(true);
+    }
+  });
+
+  const cases: Array<[string, (p: PolicyDoc) => void, string]> = [
+    ['not an object', () => undefined, ''],
+    ['version missing', (p) => delete p.version, 'version'],
+    ['threshold above 1', (p) => (p.security.threatThresholds.firearm = 1.5), 'security.threatThresholds.firearm'],
+    ['empty threshold text', (p) => (p.manifest.emptyThreshold = '0.5'), 'manifest.emptyThreshold'],
+    ['tolerance negative', (p) => (p.manifest.weightTolerancePct = -1), 'manifest.weightTolerancePct'],
+    ['kinds fractional', (p) => (p.declaration.maxDeclaredKindsChecked = 2.5), 'declaration.maxDeclaredKindsChecked'],
+    ['unknown field', (p) => (p.declaration.undeclaredShar = 0.2), 'declaration.undeclaredShar'],
+    ['credit level missing', (p) => delete p.creditLevels.ordinary, 'creditLevels.ordinary'],
+    ['dishonest not reviewed', (p) => (p.creditLevels.dishonest.alwaysReview = false), 'creditLevels.dishonest.alwaysReview'],
+    ['direct release odd', (p) => (p.creditLevels.ordinary.directRelease = 'always'), 'creditLevels.ordinary.directRelease'],
+    ['bad prefix', (p) => p.positiveList.push({ hsPrefix: '40x' }), 'positiveList[8].hsPrefix'],
+    ['negative decision', (p) => (p.negativeList[0].decision = 'clear'), 'negativeList[0].decision'],
+    ['blind rate', (p) => (p.blindSample.rate = 2), 'blindSample.rate'],
+  ];
+  it.each(cases)('%s → error at %s', (_name, mutate, path) => {
+    const p = clone();
+    mutate(p);
+    const r = parsePolicy(_name === 'not an object' ? 'policy' : p);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.map((e) => e.path)).toContain(path);
+  });
+});
+
+describe('policy helpers', () => {
+  it('matches the longest HS prefix', () => {
+    const list = [{ hsPrefix: '40' }, { hsPrefix: '4012' }, { hsPrefix: '401220', note: 'used' }];
+    expect(matchHsList('4012200000', list)?.note).toBe('used');
+    expect(matchHsList('4012110000', list)?.hsPrefix).toBe('4012');
+    expect(matchHsList('8471300000', list)).toBeUndefined();
+  });
+
+  it('falls back to the default threat threshold', () => {
+    const p = defaultPolicy();
+    expect(threatThreshold(p, 'firearm')).toBe(0.35);
+    expect(threatThreshold(p, 'something-new')).toBe(p.security.defaultThreatThreshold);
+  });
+});
+
+describe('blind sample', () => {
+  it('is reproducible per scan id and salt', () => {
+    fc.assert(fc.property(fc.string(), fc.string(), (id, salt) => blindSampleDraw(id, salt) === blindSampleDraw(id, salt)));
+  });
+
+  it('draws in [0, 1), never at rate 0, always at rate 1', () => {
+    fc.assert(
+      fc.property(fc.string(), (id) => {
+        const d = blindSampleDraw(id);
+        return d >= 0 && d < 1 && !isBlindSample(id, 0) && isBlindSample(id, 1);
+      }),
+    );
+  });
+
+  it('samples close to the configured rate', () => {
+    const n = 20_000;
+    let drawn = 0;
+    for (let i = 0; i < n; i++) if (isBlindSample(`scan-${i}`, 0.02)) drawn++;
+    expect(drawn / n).toBeGreaterThan(0.016);
+    expect(drawn / n).toBeLessThan(0.024);
+  });
+});

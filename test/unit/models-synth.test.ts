@@ -1,0 +1,139 @@
+// Generator behaviour: byte-identical output for a seed, physics sanity (more material → less
+// transmission; the dual-energy ratio separates metal from organic), labels inside the image, renderings.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { CARGO_CATEGORIES, PARCEL_ITEMS } from '../../domain/categories.js';
+import { renderContainerGrey, renderPseudoColour } from '../../models/runtime/render.js';
+import { makeSample, Rng } from '../../models/synth/index.js';
+import { Canvas, idealCounts, MU } from '../../models/synth/physics.js';
+
+const run = promisify(execFile);
+
+async function treeHash(dir: string): Promise<string> {
+  const h = createHash('sha256');
+  for (const sub of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, sub.name);
+    if (sub.isDirectory()) h.update(sub.name + (await treeHash(p)));
+    else h.update(sub.name).update(await readFile(p));
+  }
+  return h.digest('hex');
+}
+
+describe('Rng', () => {
+  it('is a pure function of the seed', () => {
+    const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+    const xs = Array.from({ length: 5 }, () => a.u32());
+    expect(Array.from({ length: 5 }, () => b.u32())).toEqual(xs);
+    expect(Array.from({ length: 5 }, () => c.u32())).not.toEqual(xs);
+    expect(Rng.forSample(1, 7).u32()).toBe(Rng.forSample(1, 7).u32());
+  });
+});
+
+describe('physics', () => {
+  it('more material → less transmission, at both energies', () => {
+    for (const regime of ['mev', 'kv'] as const) {
+      const cv = new Canvas(3, 1, 1);
+      cv.rect('organic', 1, 0, 2, 1, 20);
+      cv.rect('organic', 2, 0, 3, 1, 60);
+      for (const e of ['high', 'low'] as const) {
+        const t = idealCounts(cv, regime, e, 60000);
+        expect(t[0]).toBeCloseTo(60000, 3);
+        expect(t[1]!).toBeLessThan(t[0]!);
+        expect(t[2]!).toBeLessThan(t[1]!);
+      }
+    }
+  });
+
+  it('the low/high attenuation ratio separates metal from organic', () => {
+    const ratio = (regime: 'mev' | 'kv', cls: 'organic' | 'metal', mass: number): number => {
+      const cv = new Canvas(1, 1, 1);
+      cv.rect(cls, 0, 0, 1, 1, mass);
+      const h = idealCounts(cv, regime, 'high', 60000)[0]!, l = idealCounts(cv, regime, 'low', 60000)[0]!;
+      return Math.log(60000 / l) / Math.log(60000 / h);
+    };
+    // kV (parcels): photoelectric absorption makes iron's ratio far above organic's, whatever the thickness
+    for (const m of [1, 5, 20]) expect(ratio('kv', 'metal', m)).toBeGreaterThan(ratio('kv', 'organic', m * 5) + 2);
+    // MeV (containers): pair production makes the ratio fall with Z
+    expect(ratio('mev', 'metal', 50)).toBeLessThan(ratio('mev', 'organic', 50) - 0.1);
+    expect(MU.kv.metal.low / MU.kv.metal.high).toBeGreaterThan(MU.kv.organic.low / MU.kv.organic.high);
+  });
+
+  it('renders metal blue and organic orange, dense darker, air white', () => {
+    const air = 60000;
+    const px = (mass: number, cls: 'organic' | 'metal'): [number, number] => {
+      const cv = new Canvas(1, 1, 1);
+      cv.rect(cls, 0, 0, 1, 1, mass);
+      return [Math.round(idealCounts(cv, 'kv', 'high', air)[0]!), Math.round(idealCounts(cv, 'kv', 'low', air)[0]!)];
+    };
+    const pts = [px(0, 'organic'), px(4, 'organic'), px(1, 'metal'), px(12, 'organic')];
+    const r = renderPseudoColour(Uint16Array.from(pts.map((p) => p[0])), Uint16Array.from(pts.map((p) => p[1])), 4, 1, 16, { airHigh: air, airLow: air });
+    const rgb = (i: number): number[] => Array.from(r.data.subarray(i * 3, i * 3 + 3));
+    expect(rgb(0)).toEqual([255, 255, 255]);
+    const [or, , ob] = rgb(1);
+    expect(or!).toBeGreaterThan(ob! + 60);
+    const [mr, , mb] = rgb(2);
+    expect(mb!).toBeGreaterThan(mr! + 60);
+    expect(rgb(3).reduce((a, b) => a + b)).toBeLessThan(rgb(1).reduce((a, b) => a + b));
+    const g = renderContainerGrey(Uint16Array.from([65535, 20000, 2000, 50]), 4, 1, 16);
+    expect(Array.from(g.data)).toEqual([...g.data].sort((a, b) => b - a));
+    expect(g.data[0]).toBe(255);
+    expect(Array.from(renderContainerGrey(Uint8Array.from([0, 128, 255]), 3, 1, 8).data)).toEqual([0, 128, 255]);
+  });
+});
+
+describe('samples', () => {
+  it('are identical for the same (seed, index) and differ across seeds', () => {
+    const a = makeSample('container', 5, 3), b = makeSample('container', 5, 3), c = makeSample('container', 6, 3);
+    expect(Buffer.from(a.high.buffer).equals(Buffer.from(b.high.buffer))).toBe(true);
+    expect(a.categories).toEqual(b.categories);
+    expect(Buffer.from(a.rendering.data).equals(Buffer.from(c.rendering.data))).toBe(false);
+  });
+
+  it('carry valid labels: categories, boxes inside the image, counts matching boxes', () => {
+    for (let i = 0; i < 12; i++) {
+      const s = makeSample('container', 77, i, { threatRate: 1 });
+      expect(s.categories!.length).toBeGreaterThan(0);
+      for (const c of s.categories!) expect(CARGO_CATEGORIES).toContain(c);
+      expect(s.rendering.channels).toBe(1);
+      for (const { box } of s.boxes) {
+        expect(box[0]).toBeGreaterThanOrEqual(0);
+        expect(box[2]).toBeLessThanOrEqual(s.width);
+        expect(box[2]).toBeGreaterThan(box[0]);
+        expect(box[3]).toBeGreaterThan(box[1]);
+      }
+      const p = makeSample('parcel', 77, i);
+      expect(p.rendering.channels).toBe(3);
+      const total = Object.values(p.counts!).reduce((a, b) => a + b, 0);
+      expect(total).toBe(p.boxes.length);
+      for (const b of p.boxes) expect(PARCEL_ITEMS).toContain(b.label);
+    }
+  });
+
+  it('a loaded container transmits less than an empty one', () => {
+    const mean = (a: Uint16Array): number => a.reduce((s, v) => s + v, 0) / a.length;
+    let empty = 0, loaded = 0, ne = 0, nl = 0;
+    for (let i = 0; i < 40; i++) {
+      const s = makeSample('container', 3, i, { threatRate: 0 });
+      if (s.categories!.includes('empty')) { empty += mean(s.high); ne++; } else { loaded += mean(s.high); nl++; }
+    }
+    expect(ne).toBeGreaterThan(0);
+    expect(empty / ne).toBeGreaterThan((loaded / nl) * 1.2);
+  });
+
+  it('the CLI writes byte-identical datasets for the same seed', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'tw-synth-'));
+    const args = (out: string, kind: string): string[] => ['tsx', 'models/synth/cli.ts', '--seed', '9', '--count', '2', '--kind', kind, '--out', out];
+    for (const kind of ['container', 'parcel']) {
+      await run('npx', args(join(base, `${kind}-a`), kind));
+      await run('npx', args(join(base, `${kind}-b`), kind));
+      expect(await treeHash(join(base, `${kind}-a`))).toBe(await treeHash(join(base, `${kind}-b`)));
+      const files = await readdir(join(base, `${kind}-a`, 'raw'));
+      expect(files.sort()).toEqual([`${kind}-9-000000_high.png`, `${kind}-9-000000_low.png`, `${kind}-9-000001_high.png`, `${kind}-9-000001_low.png`]);
+    }
+  });
+});

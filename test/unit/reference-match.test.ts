@@ -1,0 +1,119 @@
+// Reference-library matching: exact cosine kNN (models/knn) judged by the domain (LOOKS_LIKE_OTHER_CODE,
+// matches declared, no references yet), and the leave-one-out evaluation table on plain vectors.
+import { describe, expect, it } from 'vitest';
+import { assess } from '../../domain/assessment/assess.js';
+import { judgeReferenceMatch } from '../../domain/assessment/reference-match.js';
+import { cosine, hsMatchLevel, knnVote, matchReferences, scanEmbedding, type ReferenceVector } from '../../models/knn/index.js';
+import { knnTable } from '../../models/eval/knn.js';
+import { containerDeclaration, containerScan, line, testPolicy } from './domain-fixtures.js';
+
+const policy = testPolicy();
+const model = { name: 'container-embed', version: '1.0.0' };
+const TYRES = '4011100000';
+const STEEL = '7308900000';
+
+/** A unit vector near axis `axis` of 8 dimensions, nudged by `jitter` on the next axis. */
+function vec(axis: number, jitter = 0): number[] {
+  const v = new Array<number>(8).fill(0);
+  v[axis] = 1;
+  v[(axis + 1) % 8] = jitter;
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+const library = (...refs: Array<[string, number, number?]>): ReferenceVector[] =>
+  refs.map(([hsCode, axis, jitter], i) => ({ referenceId: String(i + 1), hsCode, embedding: vec(axis, jitter ?? 0.1 * i) }));
+
+describe('kNN search', () => {
+  it('matches HS codes at 10, 6, 4 and 2 digits', () => {
+    expect(hsMatchLevel('4011100000', '4011100000')).toBe(10);
+    expect(hsMatchLevel('4011100000', '4011109000')).toBe(6);
+    expect(hsMatchLevel('4011100000', '4011200000')).toBe(4);
+    expect(hsMatchLevel('4011100000', '4013100000')).toBe(2);
+    expect(hsMatchLevel('4011100000', '7308900000')).toBe(0);
+  });
+
+  it('is exact cosine, stable on ties, and votes by similarity', () => {
+    expect(cosine([1, 0], [2, 0])).toBeCloseTo(1);
+    expect(cosine([0, 0], [1, 0])).toBe(0);
+    const lib = library([TYRES, 0], [TYRES, 0], [STEEL, 3], [STEEL, 3], [STEEL, 3]);
+    expect(knnVote(vec(0), lib, 5)?.hsCode).toBe(TYRES); // two close tyres beat three far steel refs
+    expect(knnVote(vec(3), lib, 5)?.hsCode).toBe(STEEL);
+    expect(knnVote(vec(0), [], 5)).toBeNull();
+  });
+
+  it('falls back to the declared code\'s heading when the exact code has no references', () => {
+    const m = matchReferences(vec(0), library(['4011200000', 0], [STEEL, 3]), [TYRES], model);
+    expect(m.declared[0]).toMatchObject({ hsCode: TYRES, matchedAt: 4, references: 1 });
+    expect(m.bestOther?.hsCode).toBe(STEEL);
+  });
+
+  it('reads the embedding an embed model stored in the scan inference', () => {
+    expect(scanEmbedding({ outputs: [{ model: 'cls', version: '1', scores: {} }, { model: 'container-embed', version: '1.0.0', embedding: [0.6, 0.8] }] })).toEqual({ model: 'container-embed', version: '1.0.0', embedding: [0.6, 0.8] });
+    expect(scanEmbedding({ outputs: [] })).toBeNull();
+    expect(scanEmbedding(null)).toBeNull();
+  });
+});
+
+describe('reference evidence in the assessment', () => {
+  it('no references: a clean fallback to the classifier (same decision and reasons, status no-references)', () => {
+    const without = assess(containerScan(), policy);
+    const empty = assess(containerScan({ referenceMatch: matchReferences(vec(0), [], [TYRES], model) }), policy);
+    const otherCodesOnly = assess(containerScan({ referenceMatch: matchReferences(vec(0), library([STEEL, 0]), [TYRES], model) }), policy);
+    for (const a of [empty, otherCodesOnly]) {
+      expect(a.decision).toBe(without.decision);
+      expect(a.reasons).toEqual(without.reasons);
+      expect(a.declaredVsSeen.references?.status).toBe('no-references');
+    }
+  });
+
+  it('a scan that looks like the references of its declared code matches declared', () => {
+    const lib = library([TYRES, 0, 0.05], [TYRES, 0, 0.1], [STEEL, 3]);
+    const a = assess(containerScan({ referenceMatch: matchReferences(vec(0), lib, [TYRES], model) }), policy);
+    expect(a.decision).toBe('clear');
+    expect(a.declaredVsSeen.references).toMatchObject({ status: 'matches-declared', libraryCount: 3 });
+    expect(a.declaredVsSeen.references?.declared[0]?.nearest.map((h) => h.referenceId)).toEqual(['1', '2']);
+  });
+
+  it('a swapped code is flagged LOOKS_LIKE_OTHER_CODE with both similarities as evidence', () => {
+    const lib = library([TYRES, 0], [TYRES, 0], [STEEL, 3], [STEEL, 3]);
+    const a = assess(containerScan({ referenceMatch: matchReferences(vec(3), lib, [TYRES], model) }), policy);
+    expect(a.decision).toBe('review');
+    const r = a.reasons.find((x) => x.code === 'LOOKS_LIKE_OTHER_CODE');
+    expect(r).toMatchObject({ layer: 'declaration', decision: 'review', evidence: { model: 'container-embed', version: '1.0.0' } });
+    expect(r?.detail).toContain(STEEL);
+    expect(Object.keys(r?.evidence?.scores ?? {}).sort()).toEqual([TYRES, STEEL].sort());
+    expect(a.declaredVsSeen.references?.bestOther?.hsCode).toBe(STEEL);
+  });
+
+  it('a mixed load matching one of its declared codes is not flagged', () => {
+    const lib = library([TYRES, 0], [STEEL, 3], ['8471300000', 5]);
+    const decl = containerDeclaration({ lines: [line(TYRES), line(STEEL)] });
+    const m = matchReferences(vec(3), lib, [TYRES, STEEL], model);
+    expect(judgeReferenceMatch(m).status).toBe('matches-declared');
+    expect(assess(containerScan({ declaration: decl, referenceMatch: m }), policy).reasons.map((r) => r.code)).not.toContain('LOOKS_LIKE_OTHER_CODE');
+  });
+
+  it('adding a verified reference changes the next match', () => {
+    const lib = library([STEEL, 3]);
+    const before = judgeReferenceMatch(matchReferences(vec(0), lib, [TYRES], model));
+    const after = judgeReferenceMatch(matchReferences(vec(0), [...lib, { referenceId: '9', hsCode: TYRES, embedding: vec(0, 0.05) }], [TYRES], model));
+    expect(before.status).toBe('no-references');
+    expect(after.status).toBe('matches-declared');
+  });
+});
+
+describe('leave-one-out evaluation table', () => {
+  it('finds separable codes and flags their swaps; a code with one image is never a query', () => {
+    const items = [0, 1, 2].flatMap((axis) => [0, 0.05, 0.1, 0.15].map((j) => ({ hsCode: [TYRES, STEEL, '8471300000'][axis]!, embedding: vec(axis * 2, j) })));
+    items.push({ hsCode: '9403600000', embedding: vec(7) });
+    const rows = knnTable(items, { refsPerCode: [1, 'all'], trials: 2 });
+    expect(rows.map((r) => r.refsPerCode)).toEqual([1, 'all']);
+    for (const r of rows) {
+      expect(r.queries).toBe(r.refsPerCode === 'all' ? 12 : 24);
+      expect(r.nearestTop1).toBe(1);
+      expect(r.swappedFlagged).toBe(1);
+      expect(r.honestFlagged).toBe(0);
+    }
+  });
+});
