@@ -1,6 +1,7 @@
 // Starts a private redis-server (embedded mode and fault tests): free port, AOF on, in a folder of ours.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -22,15 +23,40 @@ export class RedisBinaryMissingError extends Error {
   }
 }
 
+/**
+ * A free TCP port for a server we start (and may kill and restart on the same port). It is drawn at random
+ * from BELOW the kernel's ephemeral range: ports handed out for `listen(0)` and for outgoing connections
+ * come from that range, so a port we freed by killing our server could otherwise be taken by another
+ * process's outgoing connection, or by a client reconnecting to it (TCP self-connect), and our restarted
+ * server could not bind it again.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow - 1);
+  for (let i = 0; i < 50; i++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free TCP port found in ${low}-${high}`);
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(a) && Number.isInteger(b) && a! > 11_000) return [a!, b!];
+  } catch {
+    // not Linux: use the IANA dynamic range's lower bound
+  }
+  return [49152, 65535];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
   });
 }
 
@@ -39,22 +65,37 @@ function hasRedisBinary(bin: string): boolean {
   return !r.error && r.status === 0;
 }
 
-async function waitReady(url: string, timeoutMs: number): Promise<void> {
+/** Waits until the redis-server we spawned answers; it must be that process (not another on the port). */
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`redis-server for ${url} exited during start (${child.exitCode ?? child.signalCode}): ${await logTail(logFile)}`);
+    }
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
     client.on('error', () => {});
     try {
       await client.connect();
-      await client.ping();
+      const info = await client.info('server');
+      const pid = /process_id:(\d+)/.exec(info)?.[1];
       client.disconnect();
-      return;
-    } catch {
+      if (pid === String(child.pid)) return;
+      throw new Error(`port of ${url} is answered by another redis-server (pid ${pid}, ours ${child.pid})`);
+    } catch (err) {
       client.disconnect();
+      if ((err as Error).message.startsWith('port of')) throw err;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new Error(`redis-server at ${url} did not become ready in ${timeoutMs} ms`);
+  throw new Error(`redis-server at ${url} did not become ready in ${timeoutMs} ms: ${await logTail(logFile)}`);
+}
+
+async function logTail(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').slice(-5).join(' | ');
+  } catch {
+    return '(no log)';
+  }
 }
 
 export async function startRedisServer(dir: string, opts: { port?: number; bin?: string } = {}): Promise<RedisServer> {
@@ -69,7 +110,7 @@ export async function startRedisServer(dir: string, opts: { port?: number; bin?:
   const launch = async () => {
     child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', absDir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no', '--logfile', 'redis.log', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
     child.unref();
-    await waitReady(url, 10_000);
+    await waitReady(url, child, 10_000, resolve(absDir, 'redis.log'));
   };
   await launch();
 
