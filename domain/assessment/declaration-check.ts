@@ -132,7 +132,11 @@ export function parcelDeclarationCheck(
   for (const [item, quantity] of declared) {
     const found = counted.get(item) ?? [];
     counts.push({ item, declared: quantity, seen: found.length });
-    if (Math.abs(found.length - quantity) > policy.declaration.parcelCountTolerance) {
+    const over = found.length - quantity;
+    const accepted = over >= 0
+      ? over <= policy.declaration.parcelCountTolerance
+      : policy.declaration.parcelUncountedItems.includes(item) || (found.length > 0 && -over <= policy.declaration.parcelUndercountTolerance);
+    if (!accepted) {
       reasons.push({
         code: 'COUNT_MISMATCH',
         layer: 'declaration',

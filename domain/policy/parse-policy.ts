@@ -75,7 +75,7 @@ export function parsePolicy(json: unknown): PolicyCheck {
   r.unknownKeys(man, 'manifest', ['emptyThreshold', 'weightTolerancePct', 'emptyContainerToleranceKg']);
   const dec = r.record(root.declaration, 'declaration');
   r.unknownKeys(dec, 'declaration', [
-    'categoryPresenceThreshold', 'undeclaredShare', 'maxDeclaredKindsChecked', 'parcelCountTolerance', 'unrecognisableGoods',
+    'categoryPresenceThreshold', 'undeclaredShare', 'maxDeclaredKindsChecked', 'parcelCountTolerance', 'parcelUndercountTolerance', 'parcelUncountedItems', 'unrecognisableGoods',
   ]);
 
   const credit = r.record(root.creditLevels, 'creditLevels');
@@ -115,6 +115,8 @@ export function parsePolicy(json: unknown): PolicyCheck {
       undeclaredShare: r.number(dec.undeclaredShare, 'declaration.undeclaredShare', 0, 1),
       maxDeclaredKindsChecked: r.integer(dec.maxDeclaredKindsChecked, 'declaration.maxDeclaredKindsChecked', 0, 100),
       parcelCountTolerance: r.integer(dec.parcelCountTolerance, 'declaration.parcelCountTolerance', 0, 1000),
+      parcelUndercountTolerance: dec.parcelUndercountTolerance === undefined ? 0 : r.integer(dec.parcelUndercountTolerance, 'declaration.parcelUndercountTolerance', 0, 1000),
+      parcelUncountedItems: dec.parcelUncountedItems === undefined ? [] : r.list(dec.parcelUncountedItems, 'declaration.parcelUncountedItems').map((v, i) => r.text(v, `declaration.parcelUncountedItems[${i}]`)),
       unrecognisableGoods: r.oneOf(dec.unrecognisableGoods, 'declaration.unrecognisableGoods', ['review', 'clear']),
     },
     creditLevels,

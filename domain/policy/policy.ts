@@ -46,8 +46,20 @@ export interface RiskPolicy {
     undeclaredShare: number;
     /** Declarations with at most this many kinds (distinct HS subheadings) are checked for extra kinds. */
     maxDeclaredKindsChecked: number;
-    /** Allowed difference between counted and declared parcel items. */
+    /** Items counted beyond the declared quantity that are still accepted (more seen than declared: the smuggling direction). */
     parcelCountTolerance: number;
+    /**
+     * Items counted short of the declared quantity that are still accepted, as long as at least one of the
+     * item is seen (fewer seen than declared: stacked or overlapping goods hide each other, and declaring
+     * more than is shipped evades no duty). Absent in a policy file → 0.
+     */
+    parcelUndercountTolerance: number;
+    /**
+     * Parcel items whose count is not checked, because the detector cannot count them (e.g. folded clothes:
+     * faint organic mass; see the detector's per-label recall in its model card). Seeing more of them than
+     * declared is still raised, and seeing undeclared items beside them too. Absent → [].
+     */
+    parcelUncountedItems: string[];
     /** What happens when declared goods cannot be confirmed by the image (general-cargo, not-visible). */
     unrecognisableGoods: 'review' | 'clear';
   };

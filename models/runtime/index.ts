@@ -8,12 +8,14 @@ import { cardModalities, loadRegistry, ModelCardError, type LoadedModel } from '
 import { SessionPool } from './session.js';
 import type { ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
+import { decodeGrid } from './grid.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection } from './types.js';
 export { renderContainerGrey, renderPseudoColour } from './render.js';
 export { validateCard, loadModel, loadRegistry, ModelCardError } from './registry.js';
 export { MicroBatcher } from './batcher.js';
 export { decodeYolo, nms, iou } from './yolo.js';
+export { decodeGrid } from './grid.js';
 export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
 
 export interface RuntimeOptions {
@@ -52,6 +54,14 @@ export function postprocess(card: ModelCard, data: Float32Array, dims: readonly 
     return {
       ...base,
       detections: kept.map((d) => ({ label: card.labels[d.cls] as string, score: d.score, box: unplaceBox(d.box, p.place, p.srcW, p.srcH) })),
+    };
+  }
+  if (card.output.layout === 'grid-logits') {
+    const thr = card.labels.map((l) => card.thresholds[l] ?? 0.5);
+    const found = decodeGrid(data, dims, n, thr, card.output.stride ?? 16).slice(0, card.nms?.maxDetections ?? 300);
+    return {
+      ...base,
+      detections: found.map((d) => ({ label: card.labels[d.cls] as string, score: d.score, box: unplaceBox(d.box, p.place, p.srcW, p.srcH) })),
     };
   }
   const k = dims[dims.length - 1] as number;

@@ -14,7 +14,7 @@ export class ModelCardError extends Error {
 }
 
 const TASKS = ['classify', 'detect', 'embed'];
-const LAYOUTS = ['logits', 'multilabel-logits', 'yolov8', 'embedding'];
+const LAYOUTS = ['logits', 'multilabel-logits', 'yolov8', 'grid-logits', 'embedding'];
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,7 +49,8 @@ export function validateCard(raw: unknown, where = 'model card'): ModelCard {
   else if (Array.isArray(raw.labels)) {
     for (const l of raw.labels) if (typeof raw.thresholds[l as string] !== 'number') errs.push(`thresholds.${String(l)}`);
   }
-  if (raw.task === 'detect' && isObj(raw.output) && raw.output.layout !== 'yolov8') errs.push('output.layout (detect models must be yolov8)');
+  if (raw.task === 'detect' && isObj(raw.output) && raw.output.layout !== 'yolov8' && raw.output.layout !== 'grid-logits') errs.push('output.layout (detect models: yolov8 or grid-logits)');
+  if (isObj(raw.output) && raw.output.layout === 'grid-logits' && !(Number.isInteger(raw.output.stride) && (raw.output.stride as number) > 0)) errs.push('output.stride (a positive integer for grid-logits)');
   if (raw.task === 'classify' && isObj(raw.output) && raw.output.layout !== 'logits' && raw.output.layout !== 'multilabel-logits') errs.push('output.layout (classify models: logits or multilabel-logits)');
   if (errs.length > 0) throw new ModelCardError(`${where}: missing or invalid ${errs.join('; ')}`);
   return raw as unknown as ModelCard;

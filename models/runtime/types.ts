@@ -27,8 +27,12 @@ export interface ModelCard {
     /** Pad value (0..255) used by letterbox. */
     padValue?: number;
   };
-  /** Output layout: classify → logits [N, classes]; detect → Ultralytics YOLOv8 [N, 4 + classes, anchors]. */
-  output: { name: string; layout: 'logits' | 'multilabel-logits' | 'yolov8' | 'embedding' };
+  /**
+   * Output layout: classify → logits [N, classes]; detect → Ultralytics YOLOv8 [N, 4 + classes, anchors], or
+   * `grid-logits` [N, classes, H/stride, W/stride]: a logit per class for every stride × stride cell of the
+   * input (connected cells over the threshold become one box).
+   */
+  output: { name: string; layout: 'logits' | 'multilabel-logits' | 'yolov8' | 'grid-logits' | 'embedding'; stride?: number };
   labels: string[];
   /** Per-label decision thresholds, calibrated on the validation figures in `metrics`. */
   thresholds: Record<string, number>;

@@ -152,6 +152,24 @@ describe('assess: declaration check', () => {
     expect(a.declaredVsSeen.notSeen).toEqual(['machinery-electronics']);
   });
 
+  it('leaves uncountable items (clothes by default) uncounted but still raises more of them or undeclared items', () => {
+    const none = parcelScan({ modelOutputs: [detector([], 'parcel-det')] });
+    expect(codes(assess(none, policy))).toEqual([]);
+    const more = parcelScan({ modelOutputs: [detector([['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9]], 'parcel-det')] });
+    expect(codes(assess(more, policy))).toEqual(['COUNT_MISMATCH']);
+    const phone = parcelScan({ modelOutputs: [detector([['phone', 0.9]], 'parcel-det')] });
+    expect(codes(assess(phone, policy))).toEqual(['UNDECLARED_CATEGORY']);
+  });
+
+  it('accepts an undercount only as far as the policy allows; an overcount is the smuggling direction', () => {
+    const two = parcelScan({ modelOutputs: [detector([['clothes', 0.9], ['clothes', 0.9]], 'parcel-det')] });
+    expect(codes(assess(two, testPolicy((p) => { p.declaration.parcelUndercountTolerance = 0; p.declaration.parcelUncountedItems = []; })))).toEqual(['COUNT_MISMATCH']);
+    expect(codes(assess(two, testPolicy((p) => { p.declaration.parcelUndercountTolerance = 1; p.declaration.parcelUncountedItems = []; })))).toEqual([]);
+    const four = parcelScan({ modelOutputs: [detector([['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9]], 'parcel-det')] });
+    expect(codes(assess(four, testPolicy((p) => { p.declaration.parcelUndercountTolerance = 5; p.declaration.parcelUncountedItems = []; })))).toEqual(['COUNT_MISMATCH']);
+    expect(codes(assess(four, testPolicy((p) => { p.declaration.parcelCountTolerance = 1; p.declaration.parcelUncountedItems = []; })))).toEqual([]);
+  });
+
   it('sends goods the image cannot confirm to review unless the policy says otherwise', () => {
     const toys = containerDeclaration({ lines: [line('9503000000')] });
     const input = containerScan({ declaration: toys, weightKg: undefined, modelOutputs: [classifier({ empty: 0.01 }), detector([])] });
@@ -161,12 +179,16 @@ describe('assess: declaration check', () => {
 
   it.each([
     ['counts match', [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9]], []],
-    ['one missing', [['clothes', 0.9], ['clothes', 0.9]], ['COUNT_MISMATCH']],
+    ['one missing (stacked clothes hide one: within the undercount tolerance)', [['clothes', 0.9], ['clothes', 0.9]], []],
+    ['two missing', [['clothes', 0.9]], ['COUNT_MISMATCH']],
+    ['none of the declared item seen', [], ['COUNT_MISMATCH']],
     ['one extra', [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.7]], ['COUNT_MISMATCH']],
     ['undeclared phone', [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['phone', 0.8]], ['UNDECLARED_CATEGORY']],
     ['weak detection ignored', [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['phone', 0.2]], []],
   ] as const)('parcel: %s → %j', (_n, detections, expected) => {
-    const a = assess(parcelScan({ modelOutputs: [detector(detections.map(([l, s]) => [l, s]), 'parcel-det')] }), policy);
+    // the fixture declares clothes; count them here (the default policy leaves clothes uncounted)
+    const counting = testPolicy((p) => (p.declaration.parcelUncountedItems = []));
+    const a = assess(parcelScan({ modelOutputs: [detector(detections.map(([l, s]) => [l, s]), 'parcel-det')] }), counting);
     expect(codes(a)).toEqual(expected);
     expect(a.divert).toBe(false);
   });

@@ -10,6 +10,7 @@ import { letterbox, placement, resize, toTensor, unplaceBox } from '../../models
 import { ModelCardError, validateCard } from '../../models/runtime/registry.js';
 import type { ModelCard, Rendering } from '../../models/runtime/types.js';
 import { decodeYolo, iou, nms } from '../../models/runtime/yolo.js';
+import { decodeGrid } from '../../models/runtime/grid.js';
 
 const FIX = 'test/fixtures/models/tiny';
 
@@ -40,6 +41,33 @@ describe('decodeYolo', () => {
   it('rejects a tensor that is not [N, 4 + C, A]', () => {
     expect(() => decodeYolo(t, [6, 3], 0, [0.5])).toThrow(/rank 3/);
     expect(() => decodeYolo(t, [1, 6, 3], 0, [0.5])).toThrow(/thresholds/);
+  });
+});
+
+describe('decodeGrid', () => {
+  const logit = (p: number) => Math.log(p / (1 - p));
+  // 1 image, 2 classes, a 3 × 4 grid, all cells "nothing" unless set
+  const grid = (set: Array<[number, number, number, number]>) => {
+    const d = new Float32Array(2 * 3 * 4).fill(logit(0.01));
+    for (const [c, y, x, p] of set) d[c * 12 + y * 4 + x] = logit(p);
+    return d;
+  };
+  it('joins touching cells of a class into one box in input pixels, scored by its strongest cell', () => {
+    const out = decodeGrid(grid([[0, 0, 1, 0.6], [0, 1, 2, 0.9], [1, 2, 0, 0.7]]), [1, 2, 3, 4], 0, [0.5, 0.5], 16);
+    expect(out).toHaveLength(2);
+    expect(out[0]!.cls).toBe(0);
+    expect(out[0]!.score).toBeCloseTo(0.9, 5);
+    expect(out[0]!.box).toEqual([16, 0, 48, 32]);
+    expect(out[1]!.cls).toBe(1);
+    expect(out[1]!.box).toEqual([0, 32, 16, 48]);
+  });
+  it('keeps separate regions apart and applies per-class thresholds', () => {
+    const d = grid([[0, 0, 0, 0.6], [0, 2, 3, 0.6], [1, 1, 1, 0.6]]);
+    expect(decodeGrid(d, [1, 2, 3, 4], 0, [0.5, 0.7], 16).map((r) => r.cls)).toEqual([0, 0]);
+  });
+  it('rejects a tensor that is not [N, C, GH, GW] or thresholds that do not match', () => {
+    expect(() => decodeGrid(new Float32Array(12), [1, 12], 0, [0.5], 16)).toThrow(/rank 4/);
+    expect(() => decodeGrid(new Float32Array(24), [1, 2, 3, 4], 0, [0.5], 16)).toThrow(/thresholds/);
   });
 });
 
