@@ -16,12 +16,13 @@ import { matchReferences, scanEmbedding } from '../../models/knn/index.js';
 import { referencesRepo } from '../../storage/repos/references.js';
 import type { ReferenceMatch } from '../../domain/assessment/reference-match.js';
 import type { Scan } from '../../storage/repos/scans.js';
+import { cachedReferenceLibrary, type ReferenceLibrary } from '../reference-library.js';
 
 /**
  * The scan's nearest verified references for its declared codes: exact cosine search over the live
  * library of its modality and embedding model (no embedding → undefined, the classifier check stands).
  */
-async function matchAgainstLibrary(refs: ReturnType<typeof referencesRepo>, scan: Scan, declaredCodes: string[]): Promise<ReferenceMatch | undefined> {
+async function matchAgainstLibrary(refs: ReferenceLibrary, scan: Scan, declaredCodes: string[]): Promise<ReferenceMatch | undefined> {
   const e = scanEmbedding(scan.inference);
   if (!e || declaredCodes.length === 0) return undefined;
   const library = await refs.vectors(scan.modality, e.model, e.version);
@@ -32,7 +33,7 @@ export function assessHandler(deps: PipelineDeps) {
   const scans = scansRepo(deps.db);
   const verdicts = verdictsRepo(deps.db);
   const declarations = declarationsRepo(deps.db);
-  const references = referencesRepo(deps.db);
+  const references = cachedReferenceLibrary(referencesRepo(deps.db));
   return async ({ scanId }: ScanJobPayload): Promise<void> => {
     const scan = await scans.get(scanId);
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);

@@ -114,6 +114,19 @@ export function referencesRepo(db: Queryable) {
       );
       return r.rows.map((x) => ({ referenceId: String(x.id), hsCode: x.hs_code, embedding: typeof x.embedding === 'string' ? (JSON.parse(x.embedding) as number[]) : x.embedding }));
     },
+    /**
+     * A cheap fingerprint of the vectors `vectors()` would return: changes whenever a reference of that
+     * modality and model version is added or removed (rows are never deleted, only soft-removed).
+     */
+    async vectorsStamp(modality: Modality, model: string, modelVersion: string): Promise<string> {
+      const r = await db.query<{ live: number; max_id: string | number | null; removed: string | null }>(
+        `SELECT count(*) FILTER (WHERE removed_at IS NULL)::int AS live, max(id) AS max_id, max(removed_at)::text AS removed
+           FROM reference_scans WHERE modality = $1 AND model = $2 AND model_version = $3`,
+        [modality, model, modelVersion],
+      );
+      const row = r.rows[0];
+      return `${row?.live ?? 0}:${row?.max_id ?? 0}:${row?.removed ?? ''}`;
+    },
     /** Soft removal; false when there is no live reference with that id. `q`: the caller's transaction. */
     async remove(id: string, by: string, reason: string, q: Queryable = db): Promise<Reference | null> {
       if (!/^\d{1,18}$/.test(id)) return null;
