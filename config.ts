@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { DEFAULT_REVIEW_SLA, type ReviewSla } from './domain/review/queue-priority.js';
 
 const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
@@ -49,15 +50,28 @@ const Env = Type.Object({
   ),
   /** Review workflow: how long a user session lasts. */
   SESSION_TTL_MS: Type.Integer({ minimum: 1000, default: 8 * 3600_000 }),
-  /** Consecutive failed logins that lock an account, and for how long. */
+  /** Failed logins from one address that lock the account for that address, and for how long. */
   LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 5 }),
   LOGIN_LOCKOUT_MS: Type.Integer({ minimum: 1000, default: 15 * 60_000 }),
+  /** Failed logins from all addresses together (each counting at most LOGIN_MAX_FAILURES) that lock the
+   * account for every address; at least LOGIN_MAX_FAILURES; absent → 4 × LOGIN_MAX_FAILURES. */
+  LOGIN_ACCOUNT_MAX_FAILURES: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Failed logins older than this no longer count towards a lockout. */
+  LOGIN_FAILURE_WINDOW_MS: Type.Integer({ minimum: 1000, default: 3600_000 }),
   /** Login attempts one address may make per window before 429 LOGIN_RATE_LIMITED. */
   LOGIN_RATE_LIMIT: Type.Integer({ minimum: 1, default: 20 }),
   LOGIN_RATE_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   /** A reviewer's claim on a queue item; renewable; expired leases return the item to the queue. */
   REVIEW_LEASE_MS: Type.Integer({ minimum: 100, default: 5 * 60_000 }),
   REVIEW_EXPIRY_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5_000 }),
+  /** Review SLA: minutes from entering the queue to the decision deadline, per queue tier; a vessel closing
+   * sooner brings the deadline forward to REVIEW_SLA_VESSEL_BUFFER_MINUTES before it closes. */
+  REVIEW_SLA_PROHIBITED_MINUTES: Type.Integer({ minimum: 1, maximum: 10_080, default: DEFAULT_REVIEW_SLA.minutes['prohibited-alarm'] }),
+  REVIEW_SLA_PERISHABLE_MINUTES: Type.Integer({ minimum: 1, maximum: 10_080, default: DEFAULT_REVIEW_SLA.minutes.perishable }),
+  REVIEW_SLA_VESSEL_MINUTES: Type.Integer({ minimum: 1, maximum: 10_080, default: DEFAULT_REVIEW_SLA.minutes['vessel-closing'] }),
+  REVIEW_SLA_AEO_MINUTES: Type.Integer({ minimum: 1, maximum: 10_080, default: DEFAULT_REVIEW_SLA.minutes['aeo-advanced'] }),
+  REVIEW_SLA_STANDARD_MINUTES: Type.Integer({ minimum: 1, maximum: 10_080, default: DEFAULT_REVIEW_SLA.minutes.standard }),
+  REVIEW_SLA_VESSEL_BUFFER_MINUTES: Type.Integer({ minimum: 0, maximum: 10_080, default: DEFAULT_REVIEW_SLA.vesselBufferMinutes }),
   /** How often the API looks for queue changes made by workers (for /v1/review/events). */
   REVIEW_EVENTS_POLL_MS: Type.Integer({ minimum: 50, default: 2_000 }),
   /** Share of review items decided double-blind by two reviewers (drawn from the scan id). */
@@ -102,7 +116,9 @@ export interface Config {
 /** Settings of the manual review workflow (users, queue, terminal and webhook deliveries). */
 export interface ReviewConfig {
   sessionTtlMs: number;
-  login: { maxFailures: number; lockoutMs: number; rateLimit: number; rateWindowMs: number };
+  login: { maxFailures: number; accountMaxFailures: number; lockoutMs: number; failureWindowMs: number; rateLimit: number; rateWindowMs: number };
+  /** Decision deadlines per queue tier (set when an item enters the queue). */
+  sla: ReviewSla;
   leaseMs: number;
   expiryIntervalMs: number;
   eventsPollMs: number;
@@ -146,6 +162,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const missing = ['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'].find((_, i) => !s3Vars[i])!;
     throw new ConfigError(missing, 'is required when any S3_* variable is set');
   }
+  const accountMaxFailures = e.LOGIN_ACCOUNT_MAX_FAILURES ?? 4 * e.LOGIN_MAX_FAILURES;
+  if (accountMaxFailures < e.LOGIN_MAX_FAILURES) {
+    throw new ConfigError('LOGIN_ACCOUNT_MAX_FAILURES', `must be at least LOGIN_MAX_FAILURES (${e.LOGIN_MAX_FAILURES}) (got ${accountMaxFailures})`);
+  }
   if (e.TOS_WEBHOOK_URL && !e.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET', 'is required when TOS_WEBHOOK_URL is set');
   return {
     port: e.PORT,
@@ -171,7 +191,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     review: {
       sessionTtlMs: e.SESSION_TTL_MS,
-      login: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutMs: e.LOGIN_LOCKOUT_MS, rateLimit: e.LOGIN_RATE_LIMIT, rateWindowMs: e.LOGIN_RATE_WINDOW_MS },
+      login: {
+        maxFailures: e.LOGIN_MAX_FAILURES,
+        accountMaxFailures,
+        lockoutMs: e.LOGIN_LOCKOUT_MS,
+        failureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
+        rateLimit: e.LOGIN_RATE_LIMIT,
+        rateWindowMs: e.LOGIN_RATE_WINDOW_MS,
+      },
+      sla: {
+        minutes: {
+          'prohibited-alarm': e.REVIEW_SLA_PROHIBITED_MINUTES,
+          perishable: e.REVIEW_SLA_PERISHABLE_MINUTES,
+          'vessel-closing': e.REVIEW_SLA_VESSEL_MINUTES,
+          'aeo-advanced': e.REVIEW_SLA_AEO_MINUTES,
+          standard: e.REVIEW_SLA_STANDARD_MINUTES,
+        },
+        vesselBufferMinutes: e.REVIEW_SLA_VESSEL_BUFFER_MINUTES,
+      },
       leaseMs: e.REVIEW_LEASE_MS,
       expiryIntervalMs: e.REVIEW_EXPIRY_INTERVAL_MS,
       eventsPollMs: e.REVIEW_EVENTS_POLL_MS,

@@ -1,6 +1,6 @@
 // The manual review workflow as one plugin (docs/review-api.md): user sessions, live queue events, and
 // the routes for sign-in, the review queue, holds and the gate, outbox dead letters, the verdict feed,
-// subscriptions, inspections and statistics. Every route is guarded by app.requireRole.
+// subscriptions, inspections, enterprise records and statistics. Every route is guarded by app.requireRole.
 import type { FastifyInstance } from 'fastify';
 import type { ReviewConfig } from '../config.js';
 import type { Sql } from '../storage/db/sql.js';
@@ -15,13 +15,14 @@ import verdictRoutes from './routes/verdicts/index.js';
 import subscriptionRoutes from './routes/subscriptions/index.js';
 import inspectionRoutes from './routes/inspections/index.js';
 import statsRoutes from './routes/stats/index.js';
+import enterpriseRoutes from './routes/enterprises/index.js';
 
 export default async function reviewWorkflow(app: FastifyInstance, opts: { db: Sql; review: ReviewConfig; imageUrls?: { secret: string; ttlSeconds: number } }) {
   await app.register(userSessions, { db: opts.db });
   await app.register(reviewEvents, { db: opts.db, pollMs: opts.review.eventsPollMs });
   await app.register(authRoutes, opts);
   await app.register(reviewRoutes, opts);
-  for (const routes of [holdRoutes, gateRoutes, outboxRoutes, verdictRoutes, subscriptionRoutes, inspectionRoutes, statsRoutes]) {
+  for (const routes of [holdRoutes, gateRoutes, outboxRoutes, verdictRoutes, subscriptionRoutes, inspectionRoutes, statsRoutes, enterpriseRoutes]) {
     await app.register(routes, { db: opts.db });
   }
 }

@@ -34,3 +34,4 @@ export { toVerdict } from './assessment/to-verdict.js';
 export * from './review/queue-priority.js';
 export * from './review/lock-instruction.js';
 export * from './audit/hash-chain.js';
+export * from './auth/login-lockout.js';

@@ -1,6 +1,7 @@
 // What the stages need from the outside world, passed in once by the worker's wiring.
 import type { Logger } from 'pino';
 import type { RiskPolicy } from '../domain/policy/policy.js';
+import type { ReviewSla } from '../domain/review/queue-priority.js';
 import type { ModelRuntime } from '../models/runtime/types.js';
 import type { Sql } from '../storage/db/sql.js';
 import type { ObjectStore } from '../storage/objects/object-store.js';
@@ -18,5 +19,7 @@ export interface PipelineDeps {
   shadowPolicy?: RiskPolicy;
   /** How long a scan waits for its declaration before it is assessed without one. */
   declarationWaitMs: number;
+  /** Review deadlines per queue tier (REVIEW_SLA_*); absent → the domain defaults. */
+  reviewSla?: ReviewSla;
   now: () => Date;
 }

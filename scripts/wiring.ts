@@ -77,6 +77,7 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime } 
     ...(shadowPolicy && { shadowPolicy }),
     maxImagePixels: s.config.maxImagePixels,
     declarationWaitMs: s.config.declarationWaitMs,
+    reviewSla: s.config.review.sla,
     now: () => new Date(),
   };
   const workers = startWorkers(deps, { redisUrl: s.redisUrl, prefix: s.config.queuePrefix, concurrency: s.config.workerConcurrency, lockMs: s.config.jobLockMs });

@@ -748,6 +748,401 @@ export interface paths {
     head?: never;
     options?: never;
   };
+  "/v1/enterprises/{id}": {
+    /** An enterprise's record: credit level and a summary of its recent verdicts and inspections */
+    get: {
+      parameters: {
+        query: {
+          days: number;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        200: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              enterprise: {
+                id: string;
+                name: string | null;
+                creditLevel: "aeo-advanced" | "aeo-general" | "ordinary" | "dishonest";
+                /** declaration: the newest declaration's level; risk-control: set by risk control (declarations no longer change it) */
+                creditSource: ("declaration" | "risk-control");
+                /** risk control's reason for the level */
+                reason: string | null;
+                updatedBy: string;
+                createdAt: string;
+                updatedAt: string;
+              };
+              summary: {
+                since: string;
+                days: number;
+                /** declarations first filed in the period */
+                declarations: number;
+                /** scans with a verdict event in the period */
+                scans: number;
+                verdicts: {
+                  machine: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  reviewer: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  supervisor: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  inspection: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                };
+                inspections: {
+                  nothing: number;
+                  "undeclared-goods": number;
+                  "prohibited-item": number;
+                  "quantity-difference": number;
+                  total: number;
+                };
+              };
+            };
+          };
+        };
+        400: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        401: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        403: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        404: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        409: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        413: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        503: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    /** Set an enterprise's credit level (creates the record if no declaration named it yet) */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            creditLevel: "aeo-advanced" | "aeo-general" | "ordinary" | "dishonest";
+            reason: string;
+            name?: string;
+          };
+        };
+      };
+      responses: {
+        200: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              enterprise: {
+                id: string;
+                name: string | null;
+                creditLevel: "aeo-advanced" | "aeo-general" | "ordinary" | "dishonest";
+                /** declaration: the newest declaration's level; risk-control: set by risk control (declarations no longer change it) */
+                creditSource: ("declaration" | "risk-control");
+                /** risk control's reason for the level */
+                reason: string | null;
+                updatedBy: string;
+                createdAt: string;
+                updatedAt: string;
+              };
+              summary: {
+                since: string;
+                days: number;
+                /** declarations first filed in the period */
+                declarations: number;
+                /** scans with a verdict event in the period */
+                scans: number;
+                verdicts: {
+                  machine: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  reviewer: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  supervisor: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  inspection: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                };
+                inspections: {
+                  nothing: number;
+                  "undeclared-goods": number;
+                  "prohibited-item": number;
+                  "quantity-difference": number;
+                  total: number;
+                };
+              };
+            };
+          };
+        };
+        201: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              enterprise: {
+                id: string;
+                name: string | null;
+                creditLevel: "aeo-advanced" | "aeo-general" | "ordinary" | "dishonest";
+                /** declaration: the newest declaration's level; risk-control: set by risk control (declarations no longer change it) */
+                creditSource: ("declaration" | "risk-control");
+                /** risk control's reason for the level */
+                reason: string | null;
+                updatedBy: string;
+                createdAt: string;
+                updatedAt: string;
+              };
+              summary: {
+                since: string;
+                days: number;
+                /** declarations first filed in the period */
+                declarations: number;
+                /** scans with a verdict event in the period */
+                scans: number;
+                verdicts: {
+                  machine: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  reviewer: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  supervisor: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                  inspection: {
+                    clear: number;
+                    review: number;
+                    hold: number;
+                  };
+                };
+                inspections: {
+                  nothing: number;
+                  "undeclared-goods": number;
+                  "prohibited-item": number;
+                  "quantity-difference": number;
+                  total: number;
+                };
+              };
+            };
+          };
+        };
+        400: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        401: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        403: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        404: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        409: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        413: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        503: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    patch?: never;
+    head?: never;
+    options?: never;
+  };
   "/v1/gate/{containerNo}": {
     /** May the container leave the gate? */
     get: {
@@ -1860,6 +2255,8 @@ export interface paths {
               verdictId: string;
               decision: string;
               referenceCandidates: string[];
+              /** reference ids the scan became (single-code declarations with an embedding) */
+              references: string[];
             };
           };
         };
@@ -2108,6 +2505,378 @@ export interface paths {
                 lastError: string | null;
                 createdAt: string;
                 deadAt: string;
+              })[];
+            };
+          };
+        };
+        400: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        401: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        403: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        404: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        409: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        413: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        503: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    patch?: never;
+    head?: never;
+    options?: never;
+  };
+  "/v1/references/{candidateId}/approve": {
+    get?: never;
+    put?: never;
+    /** A supervisor's approval: the candidate's scan becomes a reference for its HS code */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          candidateId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        201: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              referenceId: string;
+              hsCode: string;
+              scanId: string;
+            };
+          };
+        };
+        400: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        401: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        403: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        404: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        409: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        413: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        503: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    patch?: never;
+    head?: never;
+    options?: never;
+  };
+  "/v1/references/{id}/image": {
+    /** A reference's image (8-bit PNG) by signed URL */
+    get: {
+      parameters: {
+        query?: {
+          exp?: string;
+          sig?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        200: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": unknown;
+          };
+        };
+        400: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        401: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        403: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        404: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        409: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        413: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        503: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    patch?: never;
+    head?: never;
+    options?: never;
+  };
+  "/v1/references/candidates": {
+    /** Scans verified by inspection that are not yet references (multi-code declarations, or no embedding yet) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        200: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              candidates: ({
+                id: string;
+                scanId: string;
+                hsCode: string;
+                inspectionId: string;
+                status: string;
+                referenceId: string | null;
+                createdAt: string;
               })[];
             };
           };
@@ -4020,6 +4789,134 @@ export interface paths {
                     x2: number;
                     y2: number;
                   } | null);
+                };
+              })[];
+            };
+          };
+        };
+        400: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        401: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        403: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        404: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        409: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        413: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        503: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    patch?: never;
+    head?: never;
+    options?: never;
+  };
+  "/v1/shadow": {
+    /** Shadow-mode summary: candidate policy decisions vs the active policy */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        200: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              candidates: ({
+                candidateVersion: string;
+                scans: number;
+                differing: number;
+                decisionChanges: {
+                  [key: string]: {
+                    [key: string]: number;
+                  };
                 };
               })[];
             };

@@ -43,6 +43,7 @@ export function routeHandler(deps: PipelineDeps) {
           ...(declared?.vesselClosingAt && { vesselClosingAt: declared.vesselClosingAt }),
           ...(declared && { creditLevel: declared.enterprise.creditLevel, enterpriseId: declared.enterprise.id }),
           enqueuedAt: deps.now().toISOString(),
+          ...(deps.reviewSla && { sla: deps.reviewSla }),
         });
       }
       if (verdict.decision === 'hold' && scan.waybill) {

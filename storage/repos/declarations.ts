@@ -1,6 +1,7 @@
 // Declarations, stored whole, with an index of their subjects (containers, waybills) for matching scans.
-import type { Declaration } from '../../domain/declaration/declaration.js';
+import type { CreditLevel, Declaration } from '../../domain/declaration/declaration.js';
 import type { Queryable, Sql } from '../db/sql.js';
+import { enterprisesRepo } from './enterprises.js';
 
 export const subjectKey = (s: { containerNo?: string | null; waybill?: string | null }): string =>
   s.containerNo ? `C:${s.containerNo}` : `W:${s.waybill}`;
@@ -43,6 +44,7 @@ export function declarationsRepo(db: Sql) {
           )
         ).rows;
         const row = rows[0]!;
+        await enterprisesRepo(tx).fromDeclaration(tx, d.enterprise, submittedBy);
         await tx.query('DELETE FROM declaration_subjects WHERE declaration_id = $1', [d.declarationId]);
         const subjects = [...d.containers.map((c) => subjectKey({ containerNo: c.containerNo })), ...d.waybills.map((w) => subjectKey({ waybill: w }))];
         for (const s of subjects) await tx.query('INSERT INTO declaration_subjects (declaration_id, subject) VALUES ($1, $2)', [d.declarationId, s]);
@@ -59,16 +61,26 @@ export function declarationsRepo(db: Sql) {
       const r = (await db.query<DeclarationRow>('SELECT body, version, submitted_by, updated_at FROM declarations WHERE declaration_id = $1', [declarationId])).rows[0];
       return r ? toStored(r) : null;
     },
-    /** The newest declaration naming this container or waybill. */
+    /**
+     * The newest declaration naming this container or waybill, as the assessment sees it: when risk
+     * control has set the enterprise's credit level (enterprises), that level replaces the declared one.
+     */
     async forSubject(subject: { containerNo?: string | null; waybill?: string | null }, q: Queryable = db): Promise<StoredDeclaration | null> {
       const r = (
-        await q.query<DeclarationRow>(
-          `SELECT d.body, d.version, d.submitted_by, d.updated_at FROM declaration_subjects s JOIN declarations d USING (declaration_id)
+        await q.query<DeclarationRow & { recorded_level: CreditLevel | null }>(
+          `SELECT d.body, d.version, d.submitted_by, d.updated_at, e.credit_level AS recorded_level
+           FROM declaration_subjects s JOIN declarations d USING (declaration_id)
+           LEFT JOIN enterprises e ON e.enterprise_id = d.enterprise_id AND e.credit_source = 'risk-control'
            WHERE s.subject = $1 ORDER BY d.updated_at DESC LIMIT 1`,
           [subjectKey(subject)],
         )
       ).rows[0];
-      return r ? toStored(r) : null;
+      if (!r) return null;
+      const stored = toStored(r);
+      if (r.recorded_level && r.recorded_level !== stored.declaration.enterprise.creditLevel) {
+        stored.declaration = { ...stored.declaration, enterprise: { ...stored.declaration.enterprise, creditLevel: r.recorded_level } };
+      }
+      return stored;
     },
   };
 }

@@ -1,7 +1,7 @@
 // The review queue: one item per scan the machine sent to people, claimed with a lease (database time,
 // so every process agrees), and the reviewers' decisions on it. A claim is one conditional UPDATE, so
 // two reviewers claiming at once cannot both win.
-import { isProhibitedAlarm, queuePriority, QUEUE_TIERS, type ReviewQueueItem } from '../../domain/review/queue-priority.js';
+import { isProhibitedAlarm, queuePriority, QUEUE_TIERS, type ReviewQueueItem, type ReviewSla } from '../../domain/review/queue-priority.js';
 import type { CreditLevel } from '../../domain/declaration/declaration.js';
 import type { Box, Reason } from '../../domain/verdict.js';
 import type { Queryable } from '../db/sql.js';
@@ -161,10 +161,13 @@ export function reviewRepo(db: Queryable) {
 
   return {
     get,
-    /** Creates the item for a scan the machine sent to review or hold (a retried route stage adds nothing). */
+    /**
+     * Creates the item for a scan the machine sent to review or hold (a retried route stage adds nothing).
+     * Its SLA deadline is fixed now, from `sla` (REVIEW_SLA_*; the domain defaults when absent).
+     */
     async create(
       q: Queryable,
-      input: { scanId: string; machineVerdictId: string; decision: string; reasons: Reason[]; perishable: boolean; vesselClosingAt?: string; creditLevel?: CreditLevel; enterpriseId?: string; enqueuedAt: string },
+      input: { scanId: string; machineVerdictId: string; decision: string; reasons: Reason[]; perishable: boolean; vesselClosingAt?: string; creditLevel?: CreditLevel; enterpriseId?: string; enqueuedAt: string; sla?: ReviewSla },
     ): Promise<boolean> {
       const order: ReviewQueueItem = {
         scanId: input.scanId,
@@ -174,7 +177,7 @@ export function reviewRepo(db: Queryable) {
         ...(input.vesselClosingAt && { vesselClosingAt: input.vesselClosingAt }),
         ...(input.creditLevel && { creditLevel: input.creditLevel }),
       };
-      const priority = queuePriority(order, new Date(input.enqueuedAt));
+      const priority = queuePriority(order, new Date(input.enqueuedAt), input.sla);
       const r = await q.query(
         `INSERT INTO review_items (scan_id, machine_verdict_id, machine_decision, reasons, prohibited, perishable, vessel_closing_at,
            credit_level, enterprise_id, tier_rank, enqueued_at, sla_deadline)

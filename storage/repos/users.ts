@@ -1,5 +1,5 @@
-// People who sign in (reviewers in tiers A/B/C, supervisors, risk control, admins), their sessions and
-// login attempts. Passwords are argon2id; session tokens are random and stored only as sha256 hashes.
+// People who sign in (reviewers in tiers A/B/C, supervisors, risk control, admins) and their sessions
+// (sign-in attempts and lockouts: login-attempts.ts). Passwords are argon2id; session tokens are random and stored only as sha256 hashes.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Queryable } from '../db/sql.js';
@@ -62,10 +62,7 @@ export const hashPassword = (password: string) => argon2Hash(password, { algorit
 /** Compared against when the username is unknown, so timing does not tell which usernames exist. */
 let dummyHash: Promise<string> | null = null;
 
-export type LoginCheck =
-  | { outcome: 'ok'; user: User }
-  | { outcome: 'failed' }
-  | { outcome: 'locked'; lockedUntil: string };
+export type LoginCheck = { outcome: 'ok'; user: User } | { outcome: 'failed' };
 
 export function usersRepo(db: Queryable) {
   return {
@@ -81,10 +78,13 @@ export function usersRepo(db: Queryable) {
       if (!rows[0]) throw new UsernameTakenError(input.username);
       return toUser(rows[0]);
     },
-    /** Sets a new password (and clears a lockout); false when no such user. */
+    /** Sets a new password and ends any sign-in lockout of the account; false when no such user. */
     async setPassword(username: string, password: string): Promise<boolean> {
       const r = await db.query('UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1 RETURNING id', [username, await hashPassword(password)]);
-      return r.rows.length > 0;
+      if (r.rows.length === 0) return false;
+      // A 'reset' attempt ends earlier lockouts and failure counts (domain/auth/login-lockout.ts).
+      await db.query(`INSERT INTO login_attempts (ip, username, ok, outcome) VALUES ('', $1, false, 'reset')`, [username]);
+      return true;
     },
     async list(): Promise<User[]> {
       return (await db.query<UserRow>('SELECT * FROM users ORDER BY created_at, username')).rows.map(toUser);
@@ -101,52 +101,20 @@ export function usersRepo(db: Queryable) {
       return true;
     },
     /**
-     * Checks a password. `maxFailures` consecutive failures lock the account for `lockoutMs`; a success
-     * resets the count. A disabled or unknown user fails the same way as a wrong password.
+     * Checks a password. A disabled or unknown user fails the same way as a wrong password (and takes as
+     * long). Lockouts are decided from the sign-in attempts (storage/repos/login-attempts.ts).
      */
-    async checkPassword(username: string, password: string, opts: { maxFailures: number; lockoutMs: number }): Promise<LoginCheck> {
-      const row = (
-        await db.query<UserRow & { locked: boolean }>('SELECT *, (locked_until IS NOT NULL AND locked_until > now()) AS locked FROM users WHERE username = $1', [username])
-      ).rows[0];
+    async checkPassword(username: string, password: string): Promise<LoginCheck> {
+      const row = (await db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username])).rows[0];
       if (!row || row.disabled_at) {
         dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
         await argon2Verify(await dummyHash, password).catch(() => false);
         return { outcome: 'failed' };
       }
-      if (row.locked) return { outcome: 'locked', lockedUntil: iso(row.locked_until)! };
       const ok = await argon2Verify(row.password_hash, password).catch(() => false);
-      if (ok) {
-        await db.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1', [row.id]);
-        return { outcome: 'ok', user: toUser({ ...row, failed_logins: 0, locked_until: null }) };
-      }
-      const updated = (
-        await db.query<{ failed_logins: number; locked_until: Date | string | null }>(
-          `UPDATE users SET failed_logins = failed_logins + 1,
-             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + ($3::double precision * interval '1 millisecond') ELSE locked_until END
-           WHERE id = $1 RETURNING failed_logins, locked_until`,
-          [row.id, opts.maxFailures, opts.lockoutMs],
-        )
-      ).rows[0]!;
-      if (updated.failed_logins >= opts.maxFailures) {
-        await db.query('UPDATE users SET failed_logins = 0 WHERE id = $1', [row.id]);
-        return { outcome: 'locked', lockedUntil: iso(updated.locked_until)! };
-      }
-      return { outcome: 'failed' };
-    },
-    async recordAttempt(ip: string, username: string, ok: boolean): Promise<void> {
-      await db.query('INSERT INTO login_attempts (ip, username, ok) VALUES ($1, $2, $3)', [ip, username.slice(0, 128), ok]);
-    },
-    /** Attempts from this address inside the window, and when the oldest of them leaves it. */
-    async recentAttempts(ip: string, windowMs: number): Promise<{ count: number; retryAfterMs: number }> {
-      const r = (
-        await db.query<{ n: string; oldest_ms: number | null }>(
-          `SELECT count(*)::text AS n,
-             EXTRACT(EPOCH FROM (min(at) + ($2::double precision * interval '1 millisecond') - now())) * 1000 AS oldest_ms
-           FROM login_attempts WHERE ip = $1 AND at > now() - ($2::double precision * interval '1 millisecond')`,
-          [ip, windowMs],
-        )
-      ).rows[0]!;
-      return { count: Number(r.n), retryAfterMs: Math.max(0, Number(r.oldest_ms ?? 0)) };
+      if (!ok) return { outcome: 'failed' };
+      await db.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND locked_until IS NOT NULL', [row.id]);
+      return { outcome: 'ok', user: toUser({ ...row, failed_logins: 0, locked_until: null }) };
     },
     async createSession(userId: string, ttlMs: number): Promise<{ token: string; expiresAt: string }> {
       const token = `tws_${randomBytes(32).toString('base64url')}`;

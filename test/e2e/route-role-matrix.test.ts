@@ -54,6 +54,8 @@ const MATRIX: Record<string, Who[] | 'public' | 'signed'> = {
   'DELETE /v1/subscriptions/:id': [...RISK, 'admin'],
   'POST /v1/inspections': [...RISK, 'supervisor'],
   'GET /v1/stats': ['supervisor', 'admin'],
+  'GET /v1/enterprises/:id': [...RISK, 'supervisor', 'admin'],
+  'PUT /v1/enterprises/:id': [...RISK, 'admin'],
   'GET /v1/references/candidates': ['supervisor'],
   'POST /v1/references/:candidateId/approve': ['supervisor'],
   'GET /v1/references/:id/image': 'signed',

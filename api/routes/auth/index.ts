@@ -1,11 +1,13 @@
-// Sign-in for people: POST /v1/auth/login (argon2id, rate-limited per address, account lockout after
-// repeated failures), logout, and who am I. Tokens go in the Authorization header; no cookies.
+// Sign-in for people: POST /v1/auth/login (argon2id; rate-limited per address; repeated failures lock the
+// account for the failing address, and failures from many addresses lock it for all), logout, and who am I. Tokens go in the Authorization header; no cookies.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ReviewConfig } from '../../../config.js';
 import type { Sql } from '../../../storage/db/sql.js';
 import { usersRepo, type User } from '../../../storage/repos/users.js';
+import { loginAttemptsRepo } from '../../../storage/repos/login-attempts.js';
+import type { LockoutState } from '../../../domain/auth/login-lockout.js';
 import { bearerToken } from '../../plugins/auth.js';
 import { forbidden } from '../../errors.js';
 import { ErrorBody, errorResponses } from '../../schemas.js';
@@ -35,7 +37,7 @@ export const userView = (u: Pick<User, 'id' | 'username' | 'displayName' | 'role
 
 const authRoutes: FastifyPluginAsyncTypebox<{ db: Sql; review: ReviewConfig }> = async (app, opts) => {
   const users = usersRepo(opts.db);
-  const { login } = opts.review;
+  const attempts = loginAttemptsRepo(opts.db, opts.review.login);
 
   app.post(
     '/v1/auth/login',
@@ -54,21 +56,34 @@ const authRoutes: FastifyPluginAsyncTypebox<{ db: Sql; review: ReviewConfig }> =
     },
     async (req, reply) => {
       const { username, password } = req.body;
-      const recent = await users.recentAttempts(req.ip, login.rateWindowMs);
-      if (recent.count >= login.rateLimit) {
+      const recent = await attempts.fromAddress(req.ip);
+      if (recent.limited) {
         const seconds = Math.max(1, Math.ceil(recent.retryAfterMs / 1000));
         return reply
           .status(429)
           .header('retry-after', String(seconds))
           .send({ code: 'LOGIN_RATE_LIMITED', message: `too many sign-in attempts; retry in ${seconds} s`, details: { retryAfterSeconds: seconds } });
       }
-      const check = await users.checkPassword(username, password, { maxFailures: login.maxFailures, lockoutMs: login.lockoutMs });
-      await users.recordAttempt(req.ip, username, check.outcome === 'ok');
-      if (check.outcome === 'locked') {
-        req.log.warn({ username }, 'sign-in to a locked account');
-        return reply.status(423).send({ code: 'ACCOUNT_LOCKED', message: 'the account is locked after repeated failed sign-ins', details: { lockedUntil: check.lockedUntil } });
+      const locked = (state: Extract<LockoutState, { locked: true }>) => {
+        req.log.warn({ username, scope: state.scope }, 'sign-in to a locked account');
+        return reply.status(423).send({
+          code: 'ACCOUNT_LOCKED',
+          message: state.scope === 'account' ? 'the account is locked after repeated failed sign-ins' : 'the account is locked for this address after repeated failed sign-ins from it',
+          details: { lockedUntil: new Date(state.until).toISOString(), scope: state.scope },
+        });
+      };
+      const before = await attempts.lockout(username, req.ip);
+      if (before.locked) {
+        await attempts.record(req.ip, username, 'refused');
+        return locked(before);
       }
-      if (check.outcome === 'failed') return reply.status(401).send({ code: 'LOGIN_FAILED', message: 'unknown username or wrong password' });
+      const check = await users.checkPassword(username, password);
+      if (check.outcome === 'failed') {
+        const after = await attempts.recordFailure(req.ip, username);
+        if (after.locked) return locked(after);
+        return reply.status(401).send({ code: 'LOGIN_FAILED', message: 'unknown username or wrong password' });
+      }
+      await attempts.record(req.ip, username, 'ok');
       const session = await users.createSession(check.user.id, opts.review.sessionTtlMs);
       return { token: session.token, expiresAt: session.expiresAt, user: userView(check.user) };
     },
