@@ -34,12 +34,26 @@ export interface Declaration {
   vesselClosingAt?: string;
   port?: string;
 }
+/** A reviewer's decision on an item (shown to whoever confirms or resolves it). */
+export interface ReviewDecisionView {
+  id: string;
+  reviewer: string;
+  tier: string | null;
+  decision: ReviewerDecision;
+  reason: string;
+  comment: string | null;
+  boxes: Array<{ label: string; box: Box }>;
+  status: 'pending-confirmation' | 'counted' | 'rejected';
+  createdAt: string;
+}
 export interface ReviewDetail {
   scan: { scanId: string; modality: string; subject: Subject; capturedAt: string; weightKg?: number | null; images: Array<{ role: string; width: number; height: number; bitDepth: number }>; rendering: { width: number; height: number; channels: number } | null };
   verdict: Verdict | null;
   declaration?: Declaration | null;
   history: Verdict[];
   item: QueueItem;
+  /** Present for whoever must confirm (tier A, supervisor) or resolve the item. */
+  decisions?: ReviewDecisionView[];
   /** Nearest verified references of the declared codes (`declared`) and of the best other match (`other`). */
   references: Array<{ url: string; label?: string; hsCode?: string; referenceId?: string; group?: 'declared' | 'other'; similarity?: number }>;
 }

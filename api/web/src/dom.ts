@@ -34,6 +34,19 @@ export function svg(tag: string, attrs: Record<string, string | number>, ...chil
   return el;
 }
 
+/**
+ * A visible key hint inside a control. Hidden from assistive technology: the control carries the same key
+ * in aria-keyshortcuts (see keys()), so its accessible name stays the plain label.
+ */
+export function kbd(key: string): HTMLElement {
+  return h('kbd', { 'aria-hidden': 'true' }, key);
+}
+
+/** aria-keyshortcuts for a key as shown ("+" is "Plus", "−" is "Minus"). */
+export function keys(shown: string): string {
+  return ({ '+': 'Plus', '−': 'Minus', '-': 'Minus', '?': 'Shift+?', Esc: 'Escape' } as Record<string, string>)[shown] ?? shown;
+}
+
 let toastSeq = 0;
 /** A short message in the corner: errors stay longer than confirmations. */
 export function toast(message: string, kind: 'ok' | 'error' = 'ok'): void {

@@ -1,7 +1,7 @@
 // The review UI: a hash router over a few screens (login, queue, review, supervisor, dashboard) inside one
 // shell with the navigation, the signed-in user and the live-connection light.
 import { reviewApi, session, whenSignedOut } from './api.js';
-import { h, replace } from './dom.js';
+import { h, kbd, replace } from './dom.js';
 import { followQueueEvents, type LiveState, type QueueEvent } from './events.js';
 import { dashboardView } from './views/dashboard.js';
 import { loginView } from './views/login.js';
@@ -41,7 +41,7 @@ function shell(active: string): HTMLElement {
   const user = session.user!;
   const supervisor = user.role === 'supervisor' || user.role === 'admin';
   const link = (hash: string, label: string, key: string) =>
-    h('a', { href: hash, class: active === hash ? 'active' : '', 'aria-current': active === hash ? 'page' : null }, label, h('kbd', {}, key));
+    h('a', { href: hash, class: active === hash ? 'active' : '', 'aria-current': active === hash ? 'page' : null, 'aria-keyshortcuts': key }, label, kbd(key));
   const main = h('main', { id: 'main', tabindex: '-1' });
   replace(
     root,

@@ -42,6 +42,10 @@ export class ScanViewer {
   onViewChange: () => void = () => {};
   onBoxDrawn: (box: Box) => void = () => {};
   onCursor: (text: string) => void = () => {};
+  /** Called after every drawn frame (DOM overlays follow the view here). */
+  onFrame: () => void = () => {};
+  /** Boxes of an earlier decision on this scan (a trainee's, shown to whoever confirms it), read-only. */
+  decisionBoxes: Array<UserBox & { by: string }> = [];
 
   private scale = 1;
   private cx = 0;
@@ -102,6 +106,19 @@ export class ScanViewer {
     return this.scale;
   }
 
+  /** The view: screen pixels per image pixel and the image point at the canvas centre (read by tests). */
+  get view(): { scale: number; cx: number; cy: number; width: number; height: number } {
+    const { w, h } = this.viewport();
+    return { scale: this.scale, cx: this.cx, cy: this.cy, width: w, height: h };
+  }
+
+  /** Where a box given in rendering pixels is on the canvas now, in CSS pixels: [left, top, width, height]. */
+  screenRect(box: Box): [number, number, number, number] {
+    const [x1, y1] = this.toScreen(box[0] * this.boxScale, box[1] * this.boxScale);
+    const [x2, y2] = this.toScreen(box[2] * this.boxScale, box[3] * this.boxScale);
+    return [x1, y1, x2 - x1, y2 - y1];
+  }
+
   setDisplay(patch: Partial<Display>): void {
     this.display = { ...this.display, ...patch };
     this.version++;
@@ -136,14 +153,22 @@ export class ScanViewer {
     this.changed();
   }
 
-  /** Centres and zooms on a box given in rendering pixels. */
+  /** Centres and zooms on a box given in rendering pixels: the box fills about half the view, never more than 8×. */
   focusBox(box: Box): void {
     const [x1, y1, x2, y2] = box.map((v) => v * this.boxScale) as Box;
     const { w, h } = this.viewport();
-    this.scale = Math.min(8, Math.min(w / Math.max(8, x2 - x1), h / Math.max(8, y2 - y1)) * 0.4);
+    this.scale = Math.min(8, Math.min(w / Math.max(8, x2 - x1), h / Math.max(8, y2 - y1)) * 0.5);
     this.cx = (x1 + x2) / 2;
     this.cy = (y1 + y2) / 2;
     this.changed();
+  }
+
+  /** The middle half of the view as a box in rendering pixels, clamped to the image (box drawing by keyboard). */
+  centreBox(): Box {
+    const { w, h } = this.viewport();
+    const [ax, ay] = this.toImage(w / 4, h / 4);
+    const [bx, by] = this.toImage((3 * w) / 4, (3 * h) / 4);
+    return this.boxFrom(ax, ay, bx, by);
   }
 
   requestDraw(): void {
@@ -315,6 +340,7 @@ export class ScanViewer {
     drawLevel(z, true);
     this.drawBoxes(ctx);
     this.evict();
+    this.onFrame();
     const ms = performance.now() - t0;
     this.stats.frames++;
     this.stats.frameMs.push(ms);
@@ -363,6 +389,15 @@ export class ScanViewer {
       ctx.strokeRect(x, y, bw, bh);
       ctx.setLineDash([]);
       label(`${i + 1}. ${b.label || 'unlabelled'}`, x, y + bh + 18, '#4dd2ff');
+    }
+    for (const b of this.decisionBoxes) {
+      const [x, y, bw, bh] = rect(b.box);
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = '#c9a0ff';
+      ctx.setLineDash([3, 3]);
+      ctx.strokeRect(x, y, bw, bh);
+      ctx.setLineDash([]);
+      label(`${b.by}: ${b.label}`, x, y + bh + 18, '#c9a0ff');
     }
     if (this.rubber) {
       const [x, y, bw, bh] = rect(this.rubber);

@@ -1,7 +1,7 @@
 // The decision dialog: decision, reason (required), comment, the boxes drawn; Enter submits. A trainee
 // (tier C) sees a second step saying a senior will confirm, and must confirm it before anything is sent.
 import type { ReviewerDecision, UserBox } from './review-types.js';
-import { h } from '../dom.js';
+import { h, kbd } from '../dom.js';
 
 const DEFAULT_REASON: Record<ReviewerDecision, string> = {
   clear: 'Image consistent with the declaration',
@@ -15,12 +15,12 @@ export interface DecisionInput { decision: ReviewerDecision; reason: string; com
 export function openDecisionDialog(opts: { decision: ReviewerDecision; subject: string; boxes: UserBox[]; trainee: boolean; submit: (d: DecisionInput) => Promise<void> }): void {
   const dialog = h('dialog', { class: 'decision-dialog', 'aria-labelledby': 'decision-title' });
   const radios = (['clear', 'inspect', 'misdeclared'] as const).map((d) =>
-    h('label', { class: `choice ${d}` }, h('input', { type: 'radio', name: 'decision', value: d, checked: d === opts.decision }), ` ${DECISION_LABEL[d]} `, h('kbd', {}, d[0]!.toUpperCase())));
+    h('label', { class: `choice ${d}` }, h('input', { type: 'radio', name: 'decision', value: d, checked: d === opts.decision, 'aria-keyshortcuts': d[0]!.toUpperCase() }), ` ${DECISION_LABEL[d]} `, kbd(d[0]!.toUpperCase())));
   const reason = h('input', { id: 'decision-reason', name: 'reason', required: true, maxlength: 500, value: DEFAULT_REASON[opts.decision] });
   const comment = h('textarea', { id: 'decision-comment', name: 'comment', rows: 2, maxlength: 2000 });
   const error = h('p', { class: 'form-error', role: 'alert' });
   const unlabelled = opts.boxes.filter((b) => !b.label.trim()).length;
-  const submitBtn = h('button', { type: 'submit', class: 'primary' }, opts.trainee ? 'Continue' : 'Submit', ' ', h('kbd', {}, 'Enter'));
+  const submitBtn = h('button', { type: 'submit', class: 'primary', 'aria-keyshortcuts': 'Enter' }, opts.trainee ? 'Continue' : 'Submit', ' ', kbd('Enter'));
   const form = h('form', { method: 'dialog' },
     h('h2', { id: 'decision-title' }, `Decision on ${opts.subject}`),
     h('fieldset', { class: 'choices' }, h('legend', {}, 'Decision'), radios),
@@ -28,7 +28,7 @@ export function openDecisionDialog(opts: { decision: ReviewerDecision; subject: 
     h('label', { for: 'decision-comment' }, 'Comment (optional)'), comment,
     h('p', { class: 'muted' }, opts.boxes.length ? `${opts.boxes.length} box${opts.boxes.length > 1 ? 'es' : ''} drawn${unlabelled ? ` (${unlabelled} unlabelled: they are sent as "suspect")` : ''}.` : 'No boxes drawn.'),
     error,
-    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel ', h('kbd', {}, 'Esc')), submitBtn));
+    h('div', { class: 'actions' }, h('button', { type: 'button', 'aria-keyshortcuts': 'Escape', onclick: () => dialog.close() }, 'Cancel ', kbd('Esc')), submitBtn));
   const chosen = (): ReviewerDecision => (form.querySelector('input[name=decision]:checked') as HTMLInputElement).value as ReviewerDecision;
   form.addEventListener('change', (e) => {
     const t = e.target as HTMLInputElement;
@@ -59,7 +59,7 @@ export function openDecisionDialog(opts: { decision: ReviewerDecision; subject: 
         h('p', {}, h('strong', {}, `Confirm: ${DECISION_LABEL[chosen()]}`), ` — "${reason.value.trim()}"`),
         h('p', {}, 'You are a trainee reviewer (tier C): a senior reviewer will confirm this decision before it takes effect.'));
       error.before(box);
-      submitBtn.replaceChildren('Confirm decision ', h('kbd', {}, 'Enter'));
+      submitBtn.replaceChildren('Confirm decision ', kbd('Enter'));
       submitBtn.focus();
       return;
     }

@@ -2,7 +2,7 @@
 // order reviewers work it, with priority badges and a live SLA countdown; overdue rows are red. Live
 // events refresh it; ↑/↓ move, Enter opens, N claims the next free item.
 import { ApiFailure, reviewApi, session, type QueueItem } from '../api.js';
-import { h, replace, toast, typingInField } from '../dom.js';
+import { h, kbd, replace, toast, typingInField } from '../dom.js';
 import { BADGE_LABEL, countdown, MODALITY_LABEL, subjectOf, time } from '../format.js';
 import type { Screen, ScreenContext } from '../main.js';
 
@@ -44,7 +44,7 @@ export function queueView(ctx: ScreenContext): Screen {
     h('div', { class: 'page' },
       h('div', { class: 'page-head' },
         h('h1', {}, 'Review queue'),
-        h('button', { class: 'primary', type: 'button', id: 'claim-next', onclick: () => void claimNext(ctx) }, 'Claim next ', h('kbd', {}, 'N')),
+        h('button', { class: 'primary', type: 'button', id: 'claim-next', 'aria-keyshortcuts': 'N', onclick: () => void claimNext(ctx) }, 'Claim next ', kbd('N')),
         status),
       mineBox, queueBox,
       h('p', { class: 'muted keys' }, h('kbd', {}, '↑'), h('kbd', {}, '↓'), ' select · ', h('kbd', {}, 'Enter'), ' claim / open · ', h('kbd', {}, 'N'), ' claim next · ', h('kbd', {}, 'Q'), ' queue')));
@@ -60,16 +60,20 @@ export function queueView(ctx: ScreenContext): Screen {
   function row(item: QueueItem, index: number, list: 'mine' | 'queue'): HTMLElement {
     const mineItem = list === 'mine';
     const confirm = item.state === 'awaiting-confirmation' && item.claimedBy !== me.username;
+    const subject = subjectOf(item.subject);
+    const claimable = CLAIMABLE.includes(item.state) && (item.state !== 'escalated' || me.role === 'supervisor');
     const action = mineItem
-      ? h('button', { type: 'button', onclick: () => ctx.go(`#/review/${encodeURIComponent(item.scanId)}`) }, confirm ? 'Confirm' : 'Open')
+      ? h('button', { type: 'button', 'aria-label': `${confirm ? 'Confirm' : 'Open'} ${subject}`, onclick: () => ctx.go(`#/review/${encodeURIComponent(item.scanId)}`) }, confirm ? 'Confirm' : 'Open')
       : item.claimedBy
-        ? h('span', { class: 'muted' }, `claimed by ${item.claimedBy}`)
-        : h('button', { type: 'button', class: 'primary', onclick: () => void claimAndOpen(ctx, item.scanId) }, 'Claim');
+        ? h('span', { class: 'muted claimed' }, `claimed by ${item.claimedBy}`)
+        : !claimable
+          ? h('span', { class: 'muted' }, item.state === 'awaiting-confirmation' ? 'waiting for a senior' : item.state === 'escalated' ? 'with a supervisor' : item.state.replace(/-/g, ' '))
+          : h('button', { type: 'button', class: 'primary', 'aria-label': `Claim ${subject}`, onclick: () => void claimAndOpen(ctx, item.scanId) }, 'Claim');
     const overdue = item.overdue || new Date(item.slaDeadline).getTime() < Date.now();
     return h('tr', {
       class: `${overdue ? 'overdue' : ''} ${list === 'queue' && index === selected ? 'selected' : ''}`,
       'data-scan': item.scanId,
-      'aria-selected': list === 'queue' && index === selected ? 'true' : 'false',
+      'aria-current': list === 'queue' && index === selected ? 'true' : null,
     },
       h('td', { class: 'badges' }, item.badges.map((b) => h('span', { class: `badge ${b}` }, BADGE_LABEL[b] ?? b))),
       h('td', { class: 'subject' }, h('strong', {}, subjectOf(item.subject)), h('div', { class: 'muted small' }, item.scanId)),
@@ -137,10 +141,13 @@ export function queueView(ctx: ScreenContext): Screen {
   }, 1000);
   const poll = setInterval(() => void load(), 30_000);
   const onKey = (e: KeyboardEvent) => {
-    if (typingInField(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (typingInField(e) || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('dialog[open]')) return;
+    // Enter and Space on a focused button or link are that control's own; the queue's keys act only elsewhere.
+    const onControl = (e.target as HTMLElement).closest('button, a, summary');
+    if (onControl && (e.key === 'Enter' || e.key === ' ')) return;
     if (e.key === 'ArrowDown' || e.key === 'j') selected = Math.min(queue.length - 1, selected + 1);
     else if (e.key === 'ArrowUp' || e.key === 'k') selected = Math.max(0, selected - 1);
-    else if (e.key === 'Enter' && queue[selected] && !queue[selected]!.claimedBy) return void claimAndOpen(ctx, queue[selected]!.scanId);
+    else if (e.key === 'Enter' && queue[selected] && !queue[selected]!.claimedBy && CLAIMABLE.includes(queue[selected]!.state)) return void claimAndOpen(ctx, queue[selected]!.scanId);
     else if (e.key === 'n' || e.key === 'N') return void claimNext(ctx);
     else return;
     e.preventDefault();

@@ -2,7 +2,7 @@
 // declaration (lines with HS 2022 descriptions, enterprise and credit level), reference images and the
 // scan's history.
 import type { Declaration, Reason, ReviewDetail, Verdict } from '../api.js';
-import { h } from '../dom.js';
+import { h, kbd } from '../dom.js';
 import { CREDIT_LABEL, time } from '../format.js';
 
 export function reasonsPanel(reasons: Reason[], focus: (index: number) => void): HTMLElement {
@@ -11,10 +11,16 @@ export function reasonsPanel(reasons: Reason[], focus: (index: number) => void):
     h('h2', { id: 'reasons-h' }, 'Why the machine flagged it'),
     h('ol', { class: 'reasons' }, reasons.map((r, i) => {
       const boxes = r.evidence?.boxes ?? [];
+      const meta = `${r.layer ? `${r.layer} · ` : ''}${r.code}`;
+      // A reason with a region is a button that shows it on the image; one without is plain text.
       return h('li', { class: `reason ${r.decision ?? ''}` },
-        h('button', { type: 'button', class: 'reason-link', 'data-reason': i, disabled: boxes.length === 0, title: boxes.length ? 'Show on the image' : 'No region on the image', onclick: () => focus(i) },
-          h('span', { class: 'reason-detail' }, r.detail),
-          h('span', { class: 'reason-meta' }, `${r.layer ? `${r.layer} · ` : ''}${r.code}${boxes.length ? ` · ${boxes.length} region${boxes.length > 1 ? 's' : ''} ` : ''}`, boxes.length ? h('kbd', {}, String(i + 1)) : null)));
+        boxes.length
+          ? h('button', { type: 'button', class: 'reason-link', 'data-reason': i, 'aria-controls': 'scan-canvas', 'aria-keyshortcuts': i < 9 ? String(i + 1) : null, title: 'Show on the image', onclick: () => focus(i) },
+              h('span', { class: 'reason-detail' }, r.detail),
+              h('span', { class: 'reason-meta' }, `${meta} · show ${boxes.length} region${boxes.length > 1 ? 's' : ''} on the image `, i < 9 ? kbd(String(i + 1)) : null))
+          : h('div', { class: 'reason-text', 'data-reason': i },
+              h('span', { class: 'reason-detail' }, r.detail),
+              h('span', { class: 'reason-meta' }, meta)));
     })));
 }
 
@@ -58,7 +64,7 @@ export function referencesPanel(detail: ReviewDetail): HTMLElement {
           return h('div', { class: `ref-group ${group}` },
             h('h3', { class: 'small' }, group === 'declared' ? `Declared HS ${[...new Set(shown.map((r) => r.hsCode))].join(', ')}` : `Looks most like HS ${shown[0]!.hsCode} (not declared)`),
             h('div', { class: 'refs' }, shown.map((r) => h('figure', { 'data-reference': r.referenceId ?? '' },
-              h('img', { src: r.url, alt: r.label ?? 'reference image', loading: 'lazy' }),
+              h('img', { src: r.url, alt: `Reference scan of HS ${r.hsCode ?? 'unknown'}${r.label ? `: ${r.label}` : ''}`, loading: 'lazy' }),
               h('figcaption', {}, h('span', { class: 'mono' }, r.hsCode ?? ''), r.similarity !== undefined ? h('span', { class: 'similarity', title: 'cosine similarity of the embeddings' }, ` similarity ${r.similarity.toFixed(2)}`) : null)))));
         }));
 }

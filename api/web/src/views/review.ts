@@ -1,8 +1,8 @@
 // The review screen: the scan large on the left with the imaging tools, the reasons, declaration,
 // references and history on the right (same-screen comparison), decisions by keyboard. The lease is
 // renewed while the screen is open and released when the reviewer leaves without deciding.
-import { ApiFailure, reviewApi, session, type Box, type ReviewDetail, type ReviewerDecision } from '../api.js';
-import { h, replace, toast, typingInField } from '../dom.js';
+import { ApiFailure, reviewApi, session, type Box, type ReviewDecisionView, type ReviewDetail, type ReviewerDecision } from '../api.js';
+import { h, kbd, keys, replace, toast, typingInField } from '../dom.js';
 import { BADGE_LABEL, countdown, MODALITY_LABEL, subjectOf } from '../format.js';
 import type { Screen, ScreenContext } from '../main.js';
 import { TileClient } from '../viewer/tiles.js';
@@ -13,8 +13,9 @@ import { declarationPanel, historyPanel, reasonsPanel, referencesPanel } from '.
 
 const SHORTCUTS: Array<[string, string]> = [
   ['C', 'clear'], ['I', 'inspect'], ['M', 'misdeclared'], ['B', 'draw a box'], ['N', 'next item'],
-  ['0', 'fit'], ['+ / −', 'zoom'], ['← ↑ → ↓', 'pan'], ['right-drag', 'window / level'], ['G', 'greyscale'], ['F', 'material colours'],
-  ['X', 'invert'], ['E', 'edges'], ['O', 'boxes on/off'], ['R', 'reset display'], ['1–9', 'show reason'], ['?', 'this help'],
+  ['0', 'fit'], ['B, Enter', 'box the middle of the view'], ['+ / −', 'zoom'], ['← ↑ → ↓', 'pan'], ['right-drag', 'window / level'], ['G', 'greyscale'], ['F', 'material colours'],
+  ['X', 'invert'], ['E', 'edges'], ['O', 'boxes on/off'], ['R', 'reset display'], ['1–9', 'show reason on the image'], ['Esc', 'stop drawing / clear highlight'],
+  ['A / D', "agree / disagree with a trainee's decision"], ['?', 'this help'],
 ];
 
 export function reviewView(ctx: ScreenContext, scanId: string): Screen {
@@ -24,7 +25,17 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
   let decided = false;
   let renewTimer = 0;
   let disposed = false;
-  const canvas = h('canvas', { class: 'scan', id: 'scan-canvas', tabindex: '0', 'aria-label': 'Scan image: drag to pan, wheel to zoom, right-drag for window and level' });
+  // An interactive image: the application role hands the arrow keys (pan) and + / − (zoom) to the page.
+  const canvas = h('canvas', {
+    class: 'scan', id: 'scan-canvas', tabindex: '0', role: 'application', 'aria-roledescription': 'scan viewer',
+    'aria-label': `X-ray scan ${scanId}`, 'aria-describedby': 'viewer-keys',
+  });
+  const viewerKeys = h('p', { class: 'sr-only', id: 'viewer-keys' },
+    'Arrow keys pan, plus and minus zoom, 0 fits the scan; B then Enter marks a box in the middle of the view; drag with the mouse to pan, wheel to zoom, right-drag for window and level.');
+  // The boxes of the reason being shown, as elements over the canvas (the canvas draws them too): they
+  // follow every pan and zoom, and name the region for assistive technology.
+  const focusLayer = h('div', { class: 'focus-layer', id: 'focus-layer', hidden: true });
+  const announce = h('p', { class: 'sr-only', role: 'status', id: 'viewer-announce' });
   const statusZoom = h('span', { id: 'zoom' }, '');
   const statusCursor = h('span', { id: 'cursor' }, '');
   const statusWl = h('span', { id: 'wl' }, '');
@@ -32,11 +43,11 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
   const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Imaging tools' });
   const boxList = h('div', { id: 'my-boxes' });
   replace(ctx.main, h('div', { class: 'review-screen' },
-    h('div', { class: 'stage' }, toolbar, h('div', { class: 'canvas-wrap' }, canvas), h('div', { class: 'statusbar' }, statusZoom, statusWl, statusCursor)),
+    h('div', { class: 'stage' }, toolbar, h('div', { class: 'canvas-wrap' }, canvas, focusLayer), announce, viewerKeys, h('div', { class: 'statusbar' }, statusZoom, statusWl, statusCursor)),
     side));
 
   const tool = (id: string, label: string, key: string, onclick: () => void, pressed?: boolean) =>
-    h('button', { type: 'button', id, class: 'tool', 'aria-pressed': pressed === undefined ? null : String(pressed), title: `${label} (${key})`, onclick }, label, h('kbd', {}, key));
+    h('button', { type: 'button', id, class: 'tool', 'aria-pressed': pressed === undefined ? null : String(pressed), 'aria-keyshortcuts': keys(key), title: `${label} (${key})`, onclick }, label, kbd(key));
   const slider = (id: string, label: string, min: number, max: number, step: number, value: number, set: (v: number) => void) => {
     const input = h('input', { type: 'range', id, min, max, step, value, 'aria-label': label });
     input.addEventListener('input', () => set(Number(input.value)));
@@ -86,7 +97,7 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
 
   function renderBoxes(): void {
     const v = viewer;
-    if (!v) return;
+    if (!v) return void replace(boxList, h('p', { class: 'muted small' }, 'Press B, then drag on the image to mark a region.'));
     replace(boxList,
       v.userBoxes.length === 0 ? h('p', { class: 'muted small' }, 'Press B, then drag on the image to mark a region.') :
         h('ol', { class: 'user-boxes' }, v.userBoxes.map((b, i) => {
@@ -115,7 +126,9 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
         const boxes = v.userBoxes.map((b) => ({ label: b.label.trim() || 'suspect', box: b.box }));
         const r = await reviewApi.decide(scanId, { ...d, ...(boxes.length ? { boxes } : {}) });
         decided = true;
-        toast(`${DECISION_LABEL[d.decision]}: ${subjectOf(detail!.scan.subject)} → ${r.state.replace(/-/g, ' ')}`);
+        toast(r.state === 'awaiting-confirmation'
+          ? `${DECISION_LABEL[d.decision]}: ${subjectOf(detail!.scan.subject)} waits for a senior reviewer's confirmation`
+          : `${DECISION_LABEL[d.decision]}: ${subjectOf(detail!.scan.subject)} → ${r.state.replace(/-/g, ' ')}`);
         if (localStorage.getItem('tidewatch.autoNext') === '1') void claimNext(ctx, scanId);
         else ctx.go('#/queue');
       },
@@ -140,24 +153,49 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
     d.showModal();
   }
 
+  function pendingDecision(): ReviewDecisionView | undefined {
+    return detail?.decisions?.find((d) => d.status === 'pending-confirmation');
+  }
+
+  /** A senior's view of a trainee's decision: what was decided and why, then agree or disagree. */
+  function confirmPanel(p: ReviewDecisionView): HTMLElement {
+    const comment = h('textarea', { id: 'confirm-comment', rows: 2, maxlength: 2000, placeholder: 'optional; recorded with your confirmation' });
+    const send = (agree: boolean) => void confirm(agree, comment.value.trim() || undefined);
+    return h('section', { class: 'confirm-panel', 'aria-labelledby': 'confirm-h' },
+      h('h2', { id: 'confirm-h' }, 'Trainee decision to confirm'),
+      h('p', { id: 'pending-decision' },
+        h('span', { class: `decision ${p.decision}` }, DECISION_LABEL[p.decision] ?? p.decision), ' by ', h('strong', {}, p.reviewer),
+        p.tier ? ` (tier ${p.tier})` : '', ' — ', `“${p.reason}”`),
+      p.comment ? h('p', { class: 'small' }, p.comment) : null,
+      p.boxes.length ? h('p', { class: 'small muted' }, `${p.boxes.length} box${p.boxes.length > 1 ? 'es' : ''} drawn: ${p.boxes.map((b) => b.label).join(', ')} (violet on the image)`) : null,
+      h('label', { for: 'confirm-comment', class: 'small' }, 'Comment'), comment,
+      h('div', { class: 'decide' },
+        h('button', { type: 'button', class: 'decide-clear', id: 'confirm-agree', 'aria-keyshortcuts': 'A', onclick: () => send(true) }, 'Agree', kbd('A')),
+        h('button', { type: 'button', class: 'decide-misdeclared', id: 'confirm-disagree', 'aria-keyshortcuts': 'D', onclick: () => send(false) }, 'Disagree', kbd('D'))),
+      h('p', { class: 'small muted' }, 'Agreeing makes the decision final; disagreeing sends the scan to a supervisor.'));
+  }
+
   function renderSide(): void {
     const dt = detail!;
     const item = dt.item;
     const sla = countdown(item.slaDeadline, Date.now());
     const autoNext = h('input', { type: 'checkbox', id: 'auto-next', checked: localStorage.getItem('tidewatch.autoNext') === '1' });
     autoNext.addEventListener('change', () => localStorage.setItem('tidewatch.autoNext', autoNext.checked ? '1' : '0'));
-    const mustConfirm = item.state === 'awaiting-confirmation' && (me.tier === 'A' || me.role === 'supervisor');
+    const pending = pendingDecision();
+    const mustConfirm = item.state === 'awaiting-confirmation' && (me.tier === 'A' || me.role === 'supervisor') && !!pending;
+    const claimable = item.state === 'open' || item.state === 'awaiting-second' || (item.state === 'escalated' && me.role === 'supervisor');
     const decisionButtons = holder()
       ? h('div', { class: 'decide' },
-          (['clear', 'inspect', 'misdeclared'] as const).map((d) => h('button', { type: 'button', class: `decide-${d}`, id: `decide-${d}`, onclick: () => decide(d) }, DECISION_LABEL[d], ' ', h('kbd', {}, d[0]!.toUpperCase()))),
-          h('button', { type: 'button', id: 'next', onclick: () => void next() }, 'Next ', h('kbd', {}, 'N')))
+          (['clear', 'inspect', 'misdeclared'] as const).map((d) => h('button', { type: 'button', class: `decide-${d}`, id: `decide-${d}`, 'aria-keyshortcuts': d[0]!.toUpperCase(), onclick: () => decide(d) }, DECISION_LABEL[d], ' ', kbd(d[0]!.toUpperCase()))),
+          h('button', { type: 'button', id: 'next', 'aria-keyshortcuts': 'N', onclick: () => void next() }, 'Next ', kbd('N')))
       : mustConfirm
-        ? h('div', { class: 'decide' },
-            h('p', {}, 'A trainee decided this scan; confirm or reject the decision.'),
-            h('button', { type: 'button', class: 'decide-clear', onclick: () => void confirm(true) }, 'Agree'),
-            h('button', { type: 'button', class: 'decide-inspect', onclick: () => void confirm(false) }, 'Disagree'))
-        : h('div', { class: 'decide' }, h('p', { class: 'muted' }, item.claimedBy ? `Claimed by ${item.claimedBy}.` : 'Not claimed.'),
-            !item.claimedBy ? h('button', { type: 'button', class: 'primary', onclick: () => void claim() }, 'Claim') : null);
+        ? confirmPanel(pending)
+        : h('div', { class: 'decide' }, h('p', { class: 'muted', id: 'item-state' },
+              item.state === 'awaiting-confirmation' ? "A trainee's decision waits for a senior reviewer's confirmation."
+              : item.state === 'escalated' && me.role !== 'supervisor' ? 'Escalated: a supervisor decides this scan.'
+              : item.state === 'decided' ? 'Decided.'
+              : item.claimedBy ? `Claimed by ${item.claimedBy}.` : 'Not claimed.'),
+            !item.claimedBy && claimable ? h('button', { type: 'button', class: 'primary', onclick: () => void claim() }, 'Claim') : null);
     replace(side,
       h('section', { class: 'panel head' },
         h('h1', {}, subjectOf(dt.scan.subject)),
@@ -184,30 +222,84 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
     }
   }
 
-  async function confirm(agree: boolean): Promise<void> {
+  let confirming = false;
+  async function confirm(agree: boolean, comment?: string): Promise<void> {
+    if (confirming) return;
+    confirming = true;
     try {
-      const r = await reviewApi.confirm(scanId, agree);
-      toast(`${agree ? 'Agreed' : 'Disagreed'}: ${r.state.replace(/-/g, ' ')}`);
+      const r = await reviewApi.confirm(scanId, agree, comment);
+      decided = true;
+      toast(`${agree ? 'Agreed' : 'Disagreed'}: ${subjectOf(detail!.scan.subject)} → ${r.state.replace(/-/g, ' ')}`);
       ctx.go('#/queue');
     } catch (err) {
       toast((err as Error).message, 'error');
+    } finally {
+      confirming = false;
     }
   }
 
+  /** Zooms and pans to the boxes of reason i and highlights them (on the canvas and in the focus layer). */
   function focusReason(i: number): void {
-    const boxes = (detail?.verdict?.reasons ?? detail?.item.reasons ?? [])[i]?.evidence?.boxes ?? [];
+    const reason = (detail?.verdict?.reasons ?? detail?.item.reasons ?? [])[i];
+    const boxes = reason?.evidence?.boxes ?? [];
     if (!viewer || boxes.length === 0) return;
     const all = boxes.map((b) => b.box);
     viewer.highlighted = i;
     viewer.showBoxes = true;
+    replace(focusLayer, boxes.map((b, k) => h('div', {
+      class: 'focus-box', 'data-reason': i, role: 'img',
+      'aria-label': `Region ${k + 1} of reason ${i + 1}: ${b.label} ${(b.score * 100).toFixed(0)}%`,
+    })));
     viewer.focusBox([Math.min(...all.map((b) => b[0])), Math.min(...all.map((b) => b[1])), Math.max(...all.map((b) => b[2])), Math.max(...all.map((b) => b[3]))]);
-    side.querySelectorAll('.reason-link').forEach((el) => el.classList.toggle('active', el.getAttribute('data-reason') === String(i)));
+    markReason(i);
+    announce.textContent = `Showing reason ${i + 1} on the image: ${boxes.map((b) => b.label).join(', ')}`;
     renderToolbar();
+  }
+
+  /** Marks the reason shown on the image (or none) in the side panel. */
+  function markReason(i: number | null): void {
+    side.querySelectorAll('.reason-link').forEach((el) => {
+      const on = i !== null && el.getAttribute('data-reason') === String(i);
+      el.classList.toggle('active', on);
+      if (on) el.setAttribute('aria-current', 'true');
+      else el.removeAttribute('aria-current');
+    });
+  }
+
+  function clearFocus(): void {
+    if (!viewer || viewer.highlighted === null) return;
+    viewer.highlighted = null;
+    focusLayer.replaceChildren();
+    markReason(null);
+    viewer.requestDraw();
+  }
+
+  /** Keeps the focus layer's boxes on the highlighted boxes after every frame (pan, zoom, resize). */
+  function placeFocus(): void {
+    const v = viewer;
+    const show = !!v && v.showBoxes && v.highlighted !== null && focusLayer.childElementCount > 0;
+    focusLayer.hidden = !show;
+    if (!show) return;
+    const boxes = v.modelBoxes.filter((b) => b.reason === v.highlighted);
+    boxes.forEach((b, k) => {
+      const el = focusLayer.children[k] as HTMLElement | undefined;
+      if (!el) return;
+      const [x, y, w, hh] = v.screenRect(b.box);
+      el.style.transform = `translate(${x}px, ${y}px)`;
+      el.style.width = `${w}px`;
+      el.style.height = `${hh}px`;
+    });
   }
 
   async function load(): Promise<void> {
     detail = await reviewApi.detail(scanId);
+    // A re-render (a live event about this scan) keeps a keyboard user's place in the side panel.
+    const had = document.activeElement instanceof HTMLElement && side.contains(document.activeElement) ? document.activeElement : null;
+    const selector = had?.id ? `#${CSS.escape(had.id)}` : had?.dataset.reason !== undefined ? `.reason-link[data-reason="${had.dataset.reason}"]` : null;
     renderSide();
+    if (selector) (side.querySelector(selector) as HTMLElement | null)?.focus({ preventScroll: true });
+    markReason(viewer?.highlighted ?? null);
+    showDecisionBoxes();
     clearInterval(renewTimer);
     if (holder() && detail.item.leaseExpiresAt) {
       const every = Math.max(5_000, (new Date(detail.item.leaseExpiresAt).getTime() - Date.now()) / 2);
@@ -217,6 +309,13 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
         });
       }, every);
     }
+  }
+
+  function showDecisionBoxes(): void {
+    if (!viewer) return;
+    const p = pendingDecision();
+    viewer.decisionBoxes = p ? p.boxes.map((b) => ({ ...b, by: p.reviewer })) : [];
+    viewer.requestDraw();
   }
 
   async function start(): Promise<void> {
@@ -237,6 +336,9 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
         statusWl.textContent = `W ${Math.round(v.display.window)} L ${Math.round(v.display.level)} γ ${v.display.gamma.toFixed(2)}`;
       };
       v.onCursor = (t) => { statusCursor.textContent = t; };
+      v.onFrame = placeFocus;
+      showDecisionBoxes();
+      renderBoxes();
       v.onBoxDrawn = (box: Box) => {
         v.userBoxes.push({ label: '', box });
         v.requestDraw();
@@ -269,8 +371,20 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
       x: () => set({ invert: !v?.display.invert }), e: () => set({ edges: v?.display.edges ? 0 : 1.5 }),
       o: () => { if (v) { v.showBoxes = !v.showBoxes; v.requestDraw(); renderToolbar(); } },
       r: () => void resetDisplay(), '?': () => showHelp(),
-      Escape: () => toggleDraw(false),
+      Escape: () => { if (v?.mode === 'draw') toggleDraw(false); else clearFocus(); },
     };
+    // Box mode by keyboard: Enter marks the middle of the view (frame the region first with the arrows and + / −).
+    if (k === 'Enter' && v?.mode === 'draw' && !(e.target as HTMLElement).closest('button, a, input, select, textarea')) {
+      e.preventDefault();
+      v.onBoxDrawn(v.centreBox());
+      return;
+    }
+    // A senior confirming a trainee's decision: A agrees, D disagrees (only while that panel is shown).
+    if (!holder() && (k === 'a' || k === 'd') && side.querySelector('#confirm-agree')) {
+      e.preventDefault();
+      (side.querySelector(k === 'a' ? '#confirm-agree' : '#confirm-disagree') as HTMLButtonElement).click();
+      return;
+    }
     const action = actions[k.length === 1 ? k.toLowerCase() : k] ?? (/^[1-9]$/.test(k) ? () => focusReason(Number(k) - 1) : undefined);
     if (!action) return;
     e.preventDefault();
