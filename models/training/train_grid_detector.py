@@ -175,7 +175,19 @@ def main():
     model = Net(len(LABELS))
     opt = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=1e-4)
     steps = a.epochs * (len(x) // a.bs)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=steps, pct_start=0.1)
+    budget = a.max_minutes * 60
+
+    def progress():
+        # The schedule follows whichever runs out first, the steps or the time budget, so a run cut by the
+        # time limit (a busy shared machine) still ends with its learning rate annealed.
+        return max(step / steps, t.s() / budget)
+
+    def set_lr():
+        p = progress()
+        lr = 3e-3 * (p / 0.05 if p < 0.05 else 0.5 * (1 + np.cos(np.pi * min(1.0, (p - 0.05) / 0.95))))
+        for g in opt.param_groups:
+            g['lr'] = max(3e-5, lr)
+
     step, stopped = 0, False
     for ep in range(a.epochs):
         model.train()
@@ -196,12 +208,13 @@ def main():
             pt = torch.exp(-bce)
             w = mb * (1 - pt) ** 2 * (yb * 0.75 + (1 - yb) * 0.25)
             loss = (w * bce).sum() / max(1.0, float(yb.sum()))
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+            set_lr()
+            opt.zero_grad(); loss.backward(); opt.step()
             tot += float(loss)
             step += 1
             if step % 50 == 0:
                 print(f'  step {step}/{steps} loss {float(loss):.4f} t {t.s()} s', flush=True)
-            if t.s() > a.max_minutes * 60:
+            if progress() >= 1 and step < steps:
                 stopped = True
                 break
         pv = predict(model, vx[:half])
