@@ -25,6 +25,7 @@ const USAGE = `usage:
                                                     risk-control | admin; prints a generated password once
   npm run cli -- user list                          list users (role, tier, locked, disabled)
   npm run cli -- user disable <username>            disable a user and end their sessions
+  npm run cli -- user reset-password <username>     a new password; ends lockouts and the user's sessions
   npm run cli -- audit verify                       check the audit log's hash chain (exit 1 if broken)
   npm run cli -- export-labels --format coco|yolo --since <date> --out <dir>
                                                     snapshot reviewer and inspection labels for retraining
@@ -127,6 +128,20 @@ const commands: Record<string, Record<string, Command>> = {
       for (const u of users) {
         console.log(`${u.username}\t${u.role}${u.tier ? ` ${u.tier}` : ''}\tcreated ${u.createdAt}\t${u.disabledAt ? `disabled ${u.disabledAt}` : u.lockedUntil && Date.parse(u.lockedUntil) > Date.now() ? `locked until ${u.lockedUntil}` : 'active'}`);
       }
+      return 0;
+    },
+    async 'reset-password'(db, [username]) {
+      if (!username) {
+        console.error(USAGE);
+        return 2;
+      }
+      const password = randomBytes(18).toString('base64url');
+      if (!(await usersRepo(db).setPassword(username, password))) {
+        console.error(`no user named ${username}`);
+        return 1;
+      }
+      console.log(`password: ${password}`);
+      console.log('Give this password to the user now: their lockouts and sessions have ended.');
       return 0;
     },
     async disable(db, [username]) {

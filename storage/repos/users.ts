@@ -82,6 +82,8 @@ export function usersRepo(db: Queryable) {
     async setPassword(username: string, password: string): Promise<boolean> {
       const r = await db.query('UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1 RETURNING id', [username, await hashPassword(password)]);
       if (r.rows.length === 0) return false;
+      // A new password ends every session signed in with the old one.
+      await db.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [(r.rows[0] as { id: string }).id]);
       // A 'reset' attempt ends earlier lockouts and failure counts (domain/auth/login-lockout.ts).
       await db.query(`INSERT INTO login_attempts (ip, username, ok, outcome) VALUES ('', $1, false, 'reset')`, [username]);
       return true;

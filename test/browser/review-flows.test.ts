@@ -238,10 +238,12 @@ describe.skipIf(!haveChromium)('review flows in chromium', () => {
     expect((await call(stack.url, 'POST', '/v1/review/items/rf-live/claim', bob.token)).status).toBe(200);
     await expect.poll(() => row.locator('.claimed').textContent(), { timeout: 10_000 }).toBe('claimed by bob');
     expect(await row.getByRole('button', { name: /^Claim/ }).count()).toBe(0);
+    expect(await row.locator('td.state').textContent()).toBe('claimed');
     await page.screenshot({ path: '/tmp/tidewatch-live-claimed.png' });
     // and gives it back: claimable again
     expect((await call(stack.url, 'POST', '/v1/review/items/rf-live/release', bob.token)).status).toBe(204);
     await expect.poll(() => row.getByRole('button', { name: /^Claim/ }).count(), { timeout: 10_000 }).toBe(1);
+    expect(await row.locator('td.state').textContent()).toBe('open');
 
     // all of it in the same document: no reload, no navigation
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);

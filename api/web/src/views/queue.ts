@@ -81,7 +81,7 @@ export function queueView(ctx: ScreenContext): Screen {
       h('td', {}, h('span', { class: `decision ${item.decision}` }, item.decision), ' ', h('span', { class: 'small' }, item.reasons.map((r) => r.detail).slice(0, 2).join(' · '))),
       h('td', { class: 'small' }, time(item.receivedAt)),
       slaCell(item),
-      h('td', { class: 'small' }, item.state.replace(/-/g, ' ')),
+      h('td', { class: 'small state' }, item.claimedBy && item.state === 'open' ? 'claimed' : item.state.replace(/-/g, ' ')),
       h('td', {}, action));
   }
 
