@@ -8,7 +8,7 @@ import { loadModel } from '../runtime/registry.js';
 import { SessionPool } from '../runtime/session.js';
 import type { ModelCard, Rendering } from '../runtime/types.js';
 import { labelMapper, readCoco, readFolders, readYolo } from './data.js';
-import { classificationReport, DEFAULT_TABLE, detectionConfusion, detectionReport, matchImage, type GtBox, type PredBox } from './metrics.js';
+import { classificationReport, DEFAULT_TABLE, describeRule, detectionConfusion, detectionReport, IOU50, matchImage, type GtBox, type MatchRule, type PredBox } from './metrics.js';
 
 export type DataFormat = 'yolo' | 'coco' | 'folders';
 
@@ -71,9 +71,11 @@ export async function evaluate(o: EvalOptions) {
       }
       images.push({ preds: (out.detections ?? []).map((d) => ({ label: d.label, score: d.score, box: d.box })), gts });
     }
-    const matched = images.map((im) => matchImage(im.preds, im.gts, 0.5));
+    // Grid detectors localise to whole cells: a box is found when its centre lies in a predicted region.
+    const rule: MatchRule = card.output.layout === 'grid-logits' ? { kind: 'centre' } : IOU50;
+    const matched = images.map((im) => matchImage(im.preds, im.gts, rule));
     const rep = detectionReport(matched, card.labels, card.thresholds, DEFAULT_TABLE);
-    return { model: { name: card.name, version: card.version, task: card.task }, data: { dir: o.dataDir, format: o.format, unmapped: Object.fromEntries(mapper.unmapped) }, thresholds: card.thresholds, ...rep, confusion: detectionConfusion(images, card.labels, card.thresholds) };
+    return { model: { name: card.name, version: card.version, task: card.task }, data: { dir: o.dataDir, format: o.format, unmapped: Object.fromEntries(mapper.unmapped) }, thresholds: card.thresholds, ...rep, match: describeRule(rule), confusion: detectionConfusion(images, card.labels, card.thresholds, rule) };
   } finally {
     await pool.close();
   }

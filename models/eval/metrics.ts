@@ -32,14 +32,36 @@ export function prCurve(scored: ReadonlyArray<{ score: number; tp: boolean }>, n
 
 export interface MatchedImage { scored: Array<PredBox & { tp: boolean }>; gts: GtBox[]; }
 
-/** Greedy matching per class at `iouThr`: highest score first, each ground-truth box matched once. */
-export function matchImage(preds: readonly PredBox[], gts: readonly GtBox[], iouThr = 0.5): MatchedImage {
+/**
+ * When a prediction finds a ground-truth box: `iou` at a threshold (box detectors, AP@0.5), or `centre`: the
+ * ground-truth box's centre lies in the predicted region (grid detectors, whose regions are whole cells and
+ * cannot reach IoU 0.5 on a knife a few pixels wide).
+ */
+export type MatchRule = { kind: 'iou'; threshold: number } | { kind: 'centre' };
+export const IOU50: MatchRule = { kind: 'iou', threshold: 0.5 };
+
+/** How well p covers g under the rule: >= the returned threshold means a match; larger is better. */
+function closeness(rule: MatchRule, p: Box, g: Box): number {
+  if (rule.kind === 'iou') return iou(p, g);
+  const cx = (g[0] + g[2]) / 2, cy = (g[1] + g[3]) / 2;
+  if (cx < p[0] || cx > p[2] || cy < p[1] || cy > p[3]) return 0;
+  return 1 + iou(p, g); // inside; prefer the tighter region
+}
+const floor = (rule: MatchRule): number => (rule.kind === 'iou' ? rule.threshold : 1);
+
+export function describeRule(rule: MatchRule): string {
+  return rule.kind === 'iou' ? `IoU >= ${rule.threshold}` : 'ground-truth centre inside the predicted region';
+}
+
+/** Greedy matching per class under `rule` (default IoU ≥ 0.5): highest score first, each ground-truth box matched once. */
+export function matchImage(preds: readonly PredBox[], gts: readonly GtBox[], rule: MatchRule | number = IOU50): MatchedImage {
+  const r: MatchRule = typeof rule === 'number' ? { kind: 'iou', threshold: rule } : rule;
   const used = new Set<number>();
   const scored = [...preds].sort((a, b) => b.score - a.score).map((p) => {
-    let best = -1, bestIou = iouThr;
+    let best = -1, bestIou = floor(r);
     gts.forEach((g, j) => {
       if (used.has(j) || g.label !== p.label) return;
-      const v = iou(p.box, g.box);
+      const v = closeness(r, p.box, g.box);
       if (v >= bestIou) { bestIou = v; best = j; }
     });
     if (best >= 0) used.add(best);
@@ -82,16 +104,16 @@ export function detectionReport(images: readonly MatchedImage[], labels: readonl
   return { images: images.length, cleanImages: clean.length, mAP50: aps.length > 0 ? aps.reduce((a, b) => a + b, 0) / aps.length : null, perClass, thresholdTable: rows, curves };
 }
 
-/** Detection confusion at IoU ≥ 0.5 ignoring class: rows truth (+ 'background'), columns predicted (+ 'missed'). */
-export function detectionConfusion(images: ReadonlyArray<{ preds: readonly PredBox[]; gts: readonly GtBox[] }>, labels: readonly string[], thresholds: Record<string, number>): { rows: string[]; cols: string[]; counts: number[][] } {
+/** Detection confusion under `rule` (default IoU ≥ 0.5) ignoring class: rows truth (+ 'background'), columns predicted (+ 'missed'). */
+export function detectionConfusion(images: ReadonlyArray<{ preds: readonly PredBox[]; gts: readonly GtBox[] }>, labels: readonly string[], thresholds: Record<string, number>, rule: MatchRule = IOU50): { rows: string[]; cols: string[]; counts: number[][] } {
   const rows = [...labels, 'background'], cols = [...labels, 'missed'];
   const counts = rows.map(() => cols.map(() => 0));
   for (const im of images) {
     const preds = im.preds.filter((p) => p.score >= (thresholds[p.label] ?? 0.5)).sort((a, b) => b.score - a.score);
     const taken = new Set<number>();
     for (const g of im.gts) {
-      let best = -1, bestIou = 0.5;
-      preds.forEach((p, j) => { const v = iou(p.box, g.box); if (!taken.has(j) && v >= bestIou) { bestIou = v; best = j; } });
+      let best = -1, bestIou = floor(rule);
+      preds.forEach((p, j) => { const v = closeness(rule, p.box, g.box); if (!taken.has(j) && v >= bestIou) { bestIou = v; best = j; } });
       const r = rows.indexOf(g.label);
       if (r < 0) continue;
       const c = best >= 0 ? cols.indexOf((preds[best] as PredBox).label) : cols.length - 1;

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { CARGO_CATEGORIES } from '../../domain/categories.js';
 import { labelMapper } from '../../models/eval/data.js';
 import { evaluate } from '../../models/eval/evaluate.js';
-import { averagePrecision } from '../../models/eval/metrics.js';
+import { averagePrecision, matchImage } from '../../models/eval/metrics.js';
 
 const TINY = 'test/fixtures/models/tiny';
 const EV = 'test/fixtures/models/eval';
@@ -22,6 +22,22 @@ describe('averagePrecision', () => {
     expect(averagePrecision([{ score: 0.9, tp: true }, { score: 0.8, tp: false }, { score: 0.7, tp: true }], 2)).toBeCloseTo(0.5 + 0.5 * (2 / 3), 9);
     expect(averagePrecision([{ score: 0.9, tp: true }], 4)).toBeCloseTo(0.25, 9);
     expect(averagePrecision([], 0)).toBeNull();
+  });
+});
+
+describe('matching predictions to ground truth', () => {
+  const knife = { label: 'knife', box: [100, 40, 116, 42] as [number, number, number, number] };
+  const cell = { label: 'knife', score: 0.9, box: [96, 32, 128, 48] as [number, number, number, number] };
+  it('IoU 0.5 (box detectors) does not count a whole-cell region as finding a thin knife', () => {
+    expect(matchImage([cell], [knife]).scored.map((p) => p.tp)).toEqual([false]);
+  });
+  it('centre rule (grid detectors): found when the centre lies in the region, once per ground-truth box, same class only', () => {
+    const far = { ...cell, score: 0.5, box: [0, 0, 16, 16] as [number, number, number, number] };
+    const twice = { ...cell, score: 0.8 };
+    const gun = { ...cell, label: 'firearm', score: 0.95 };
+    expect(matchImage([cell, far, twice, gun], [knife], { kind: 'centre' }).scored.map((p) => [p.label, p.score, p.tp])).toEqual([
+      ['firearm', 0.95, false], ['knife', 0.9, true], ['knife', 0.8, false], ['knife', 0.5, false],
+    ]);
   });
 });
 
