@@ -162,6 +162,8 @@ def main():
     ap.add_argument('--max-minutes', type=float, default=30)
     ap.add_argument('--out', default='models/registry')
     ap.add_argument('--seed', type=int, default=13)
+    ap.add_argument('--init', help='continue from a checkpoint (.pt) a previous run wrote beside its .onnx in models/training/out')
+    ap.add_argument('--lr', type=float, default=3e-3, help='peak learning rate (lower it when continuing with --init)')
     a = ap.parse_args()
     torch.manual_seed(a.seed); np.random.seed(a.seed)
     t = Timer()
@@ -173,6 +175,9 @@ def main():
     half = len(vids) // 2
     print('loaded', x.shape, vx.shape, 'positive cells', int(y.sum()), t.s(), 's', flush=True)
     model = Net(len(LABELS))
+    if a.init:
+        model.load_state_dict(torch.load(a.init))
+        print('continuing from', a.init, flush=True)
     opt = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=1e-4)
     steps = a.epochs * (len(x) // a.bs)
     budget = a.max_minutes * 60
@@ -184,7 +189,7 @@ def main():
 
     def set_lr():
         p = progress()
-        lr = 3e-3 * (p / 0.05 if p < 0.05 else 0.5 * (1 + np.cos(np.pi * min(1.0, (p - 0.05) / 0.95))))
+        lr = a.lr * (p / 0.05 if p < 0.05 else 0.5 * (1 + np.cos(np.pi * min(1.0, (p - 0.05) / 0.95))))
         for g in opt.param_groups:
             g['lr'] = max(3e-5, lr)
 
@@ -231,6 +236,9 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, NAME + '.onnx')
     export_onnx(model, torch.zeros(1, 1, H, W), onnx_path, 'grid')
+    # the weights to continue from (--init); kept out of the registry, which holds only what the runtime loads
+    os.makedirs('models/training/out', exist_ok=True)
+    torch.save(model.state_dict(), os.path.join('models/training/out', NAME + '.pt'))
     ds = json.load(open(os.path.join(a.train, 'dataset.json'))); vds = json.load(open(os.path.join(a.val, 'dataset.json')))
     card = {
         'name': NAME, 'version': '1.0.0', 'sha256': sha256(onnx_path), 'file': NAME + '.onnx',
@@ -240,6 +248,7 @@ def main():
         'labels': LABELS, 'thresholds': thr,
         'metrics': {'split': 'held-out synthetic, second half of threat-val (the first half chose the thresholds)', 'heldOutSeed': vds['seed'], **res},
         'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': len(x), 'epochs': a.epochs, 'stoppedAtTimeLimit': stopped,
+                     'continuedFrom': a.init, 'peakLearningRate': a.lr,
                      'steps': step, 'torchSeed': a.seed,
                      'command': 'models/training/gen_all.sh && /usr/bin/python3 models/training/train_grid_detector.py --epochs %d --max-minutes %g' % (a.epochs, a.max_minutes),
                      'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(p.numel() for p in model.parameters())},
