@@ -30,15 +30,18 @@ STRIDE = 16
 NAME = 'container-threat-grid'
 
 
-def block(i, o, s, d=1):
+def block(i, o, s, d=1, fused=False):
+    if fused:  # batch norm already folded into the convolution (weights read back from an exported .onnx)
+        return nn.Sequential(nn.Conv2d(i, o, 3, s, d, dilation=d, bias=True), nn.ReLU(inplace=True))
     return nn.Sequential(nn.Conv2d(i, o, 3, s, d, dilation=d, bias=False), nn.BatchNorm2d(o, momentum=0.1), nn.ReLU(inplace=True))
 
 
 class Net(nn.Module):
-    def __init__(self, n):
+    def __init__(self, n, fused=False):
         super().__init__()
-        self.f = nn.Sequential(block(1, 16, 2), block(16, 32, 2), block(32, 64, 2), block(64, 96, 2),
-                               block(96, 128, 1), block(128, 128, 1, 2))
+        f = fused
+        self.f = nn.Sequential(block(1, 16, 2, fused=f), block(16, 32, 2, fused=f), block(32, 64, 2, fused=f), block(64, 96, 2, fused=f),
+                               block(96, 128, 1, fused=f), block(128, 128, 1, 2, fused=f))
         self.head = nn.Conv2d(128, n, 1)
         nn.init.constant_(self.head.bias, -4.0)  # start from "nothing here": positives are rare
 
@@ -174,10 +177,27 @@ def main():
     vboxes = read_boxes(a.val, vids)
     half = len(vids) // 2
     print('loaded', x.shape, vx.shape, 'positive cells', int(y.sum()), t.s(), 's', flush=True)
-    model = Net(len(LABELS))
-    if a.init:
-        model.load_state_dict(torch.load(a.init))
-        print('continuing from', a.init, flush=True)
+    if a.init and a.init.endswith('.onnx'):
+        # Continue from an exported model: its convolutions carry the folded batch norm, so the net is built
+        # without batch norm and takes the weights in graph order.
+        import onnx
+        from onnx import numpy_helper
+        g = onnx.load(a.init).graph
+        inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+        convs = [n for n in g.node if n.op_type == 'Conv']
+        model = Net(len(LABELS), fused=True)
+        targets = [c for c in model.modules() if isinstance(c, nn.Conv2d)]
+        assert len(targets) == len(convs), 'the .onnx is not this architecture'
+        with torch.no_grad():
+            for conv, n in zip(targets, convs):
+                conv.weight.copy_(torch.from_numpy(inits[n.input[1]].copy()))
+                conv.bias.copy_(torch.from_numpy(inits[n.input[2]].copy()))
+        print('continuing from', a.init, '(batch norm folded)', flush=True)
+    else:
+        model = Net(len(LABELS))
+        if a.init:
+            model.load_state_dict(torch.load(a.init))
+            print('continuing from', a.init, flush=True)
     opt = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=1e-4)
     steps = a.epochs * (len(x) // a.bs)
     budget = a.max_minutes * 60
