@@ -17,6 +17,11 @@ function places(n: number): string {
   return n === 1 ? '1 place' : `${n} places`;
 }
 
+/** A threat holds at once when its strongest detection reaches the hold threshold (and its own threshold). */
+function isHeld(policy: RiskPolicy, label: string, score: number): boolean {
+  return score >= Math.max(threatThreshold(policy, label), policy.security.holdThreshold);
+}
+
 export function securityReasons(
   modality: Modality,
   detections: readonly SeenDetection[],
@@ -30,22 +35,30 @@ export function securityReasons(
     const threats = above.filter((d) => (CONTAINER_THREATS as readonly string[]).includes(d.label));
     for (const [label, found] of groupByLabel(threats)) {
       const top = Math.max(...found.map((d) => d.score));
+      const held = isHeld(policy, label, top);
       reasons.push({
-        code: 'THREAT_DETECTED',
+        code: held ? 'THREAT_DETECTED' : 'THREAT_SUSPECTED',
         layer: 'security',
-        decision: 'hold',
-        detail: `Possible ${label} seen in ${places(found.length)} (score up to ${round(top, 2)}); the container is held for opening.`,
+        decision: held ? 'hold' : 'review',
+        detail: held
+          ? `Possible ${label} seen in ${places(found.length)} (score up to ${round(top, 2)}); the container is held for opening.`
+          : `Possible ${label} seen in ${places(found.length)} (score up to ${round(top, 2)}, below the hold threshold ${round(policy.security.holdThreshold, 2)}); a reviewer decides whether to hold it.`,
         evidence: detectionEvidence(found),
       });
     }
   } else {
     const prohibited = above.filter((d) => (PARCEL_PROHIBITED as readonly string[]).includes(d.label));
     for (const [label, found] of groupByLabel(prohibited)) {
+      const top = Math.max(...found.map((d) => d.score));
+      const held = isHeld(policy, label, top);
+      const times = found.length === 1 ? 'once' : `${found.length} times`;
       reasons.push({
-        code: 'PROHIBITED_ITEM',
+        code: held ? 'PROHIBITED_ITEM' : 'PROHIBITED_ITEM_SUSPECTED',
         layer: 'security',
-        decision: 'hold',
-        detail: `Prohibited item (${label}) seen ${found.length === 1 ? 'once' : `${found.length} times`}; the parcel is taken off the line for opening.`,
+        decision: held ? 'hold' : 'review',
+        detail: held
+          ? `Prohibited item (${label}) seen ${times}; the parcel is taken off the line for opening.`
+          : `Possible prohibited item (${label}) seen ${times} (score up to ${round(top, 2)}, below the hold threshold ${round(policy.security.holdThreshold, 2)}); a reviewer decides.`,
         evidence: detectionEvidence(found),
       });
     }

@@ -96,6 +96,7 @@ export function withThresholds(base: RiskPolicy, t: { threatScale: number; categ
     security: {
       threatThresholds: Object.fromEntries(Object.entries(base.security.threatThresholds).map(([k, v]) => [k, clamp(v * t.threatScale)])),
       defaultThreatThreshold: clamp(base.security.defaultThreatThreshold * t.threatScale),
+      holdThreshold: base.security.holdThreshold,
     },
     manifest: { ...base.manifest, emptyThreshold: t.emptyThreshold },
     declaration: { ...base.declaration, categoryPresenceThreshold: t.categoryPresenceThreshold, undeclaredShare: t.undeclaredShare },

@@ -64,7 +64,7 @@ export function parsePolicy(json: unknown): PolicyCheck {
   const version = r.text(root.version, 'version', /^[A-Za-z0-9._:-]{1,64}$/);
 
   const sec = r.record(root.security, 'security');
-  r.unknownKeys(sec, 'security', ['threatThresholds', 'defaultThreatThreshold']);
+  r.unknownKeys(sec, 'security', ['threatThresholds', 'defaultThreatThreshold', 'holdThreshold']);
   const thresholds = r.record(sec.threatThresholds, 'security.threatThresholds');
   const threatThresholds: Record<string, number> = {};
   for (const [label, v] of Object.entries(thresholds)) {
@@ -104,7 +104,11 @@ export function parsePolicy(json: unknown): PolicyCheck {
 
   const policy: RiskPolicy = {
     version,
-    security: { threatThresholds, defaultThreatThreshold: r.number(sec.defaultThreatThreshold, 'security.defaultThreatThreshold', 0, 1) },
+    security: {
+      threatThresholds,
+      defaultThreatThreshold: r.number(sec.defaultThreatThreshold, 'security.defaultThreatThreshold', 0, 1),
+      holdThreshold: sec.holdThreshold === undefined ? 0 : r.number(sec.holdThreshold, 'security.holdThreshold', 0, 1),
+    },
     manifest: {
       emptyThreshold: r.number(man.emptyThreshold, 'manifest.emptyThreshold', 0, 1),
       weightTolerancePct: r.number(man.weightTolerancePct, 'manifest.weightTolerancePct', 0, 100),

@@ -30,6 +30,12 @@ export interface RiskPolicy {
     threatThresholds: Record<string, number>;
     /** For labels without their own threshold. */
     defaultThreatThreshold: number;
+    /**
+     * A threat or prohibited item holds at once (lock, divert) when its strongest detection reaches this
+     * score; detections between their threat threshold and this go to a reviewer as *_SUSPECTED, first in
+     * the queue. 0 (or absent in a policy file): every detection over its threshold holds.
+     */
+    holdThreshold: number;
   };
   manifest: {
     /** Classifier `empty` score at or above which the container is seen as empty. */

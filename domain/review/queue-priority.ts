@@ -29,7 +29,7 @@ export const DEFAULT_REVIEW_SLA: ReviewSla = {
 };
 
 /** Reason codes that make a queue item a prohibited-item alarm. */
-const ALARM_CODES = new Set(['THREAT_DETECTED', 'PROHIBITED_ITEM']);
+const ALARM_CODES = new Set(['THREAT_DETECTED', 'THREAT_SUSPECTED', 'PROHIBITED_ITEM', 'PROHIBITED_ITEM_SUSPECTED']);
 
 export function isProhibitedAlarm(reasons: readonly Reason[]): boolean {
   return reasons.some((r) => ALARM_CODES.has(r.code) || (r.code === 'NEGATIVE_LIST' && r.decision === 'hold'));

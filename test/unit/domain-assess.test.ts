@@ -67,11 +67,26 @@ describe('assess: security admission', () => {
 
   it.each([
     ['firearm', 0.34, 'clear'],
-    ['firearm', 0.35, 'hold'],
-    ['hidden-compartment', 0.5, 'hold'],
+    ['firearm', 0.35, 'review'],
+    ['firearm', 0.75, 'hold'],
+    ['hidden-compartment', 0.5, 'review'],
+    ['hidden-compartment', 0.8, 'hold'],
     ['clothes', 0.99, 'clear'],
   ] as const)('container detection %s at %s → %s', (label, score, decision) => {
     expect(assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([[label, score]])] }), policy).decision).toBe(decision);
+  });
+
+  it('holds only at the hold threshold; below it a suspected threat goes to a reviewer as an alarm, with its boxes', () => {
+    const weak = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.6]])] }), policy);
+    expect(weak.decision).toBe('review');
+    expect(weak.reasons).toContainEqual(expect.objectContaining({ code: 'THREAT_SUSPECTED', layer: 'security', decision: 'review' }));
+    expect(weak.reasons[0]?.evidence?.boxes).toHaveLength(1);
+    expect(weak.lockInstruction).toBeUndefined();
+    // a policy without a hold threshold holds every detection over its threat threshold
+    expect(assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.6]])] }), testPolicy((p) => (p.security.holdThreshold = 0))).decision).toBe('hold');
+    const parcel = assess(parcelScan({ modelOutputs: [detector([['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['gun', 0.5]], 'parcel-det')] }), policy);
+    expect(parcel.reasons.map((r) => [r.code, r.decision])).toContainEqual(['PROHIBITED_ITEM_SUSPECTED', 'review']);
+    expect(parcel.divert).toBe(false);
   });
 
   it.each([
@@ -248,6 +263,7 @@ describe('shadow mode and verdicts', () => {
     const candidate = testPolicy((p) => {
       p.version = 'candidate-1';
       p.security.threatThresholds.knife = 0.2;
+      p.security.holdThreshold = 0;
     });
     const input = containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.3]])] });
     const s = assessShadow(policy, candidate, input);
