@@ -17,6 +17,25 @@ function places(n: number): string {
   return n === 1 ? '1 place' : `${n} places`;
 }
 
+/**
+ * Threat classes that are lawful goods when declared under these HS headings: a container declared as
+ * cigarettes (2402) or kitchen knives (8211) shows exactly that. Such a detection is the declared goods, not
+ * a concealment; the negative list still applies to the declared code (2402 → review as licensed goods,
+ * 93 → hold), so nothing is cleared that the policy reviews.
+ */
+export const DECLARED_THREAT_HEADINGS: Readonly<Record<string, readonly string[]>> = {
+  cigarettes: ['2402', '2403'],
+  knife: ['8211', '8214', '8215'],
+  firearm: ['9301', '9302', '9303', '9304'],
+  ammunition: ['9306'],
+  currency: ['4907'],
+};
+
+function declaredAs(label: string, declaration: Declaration | undefined): boolean {
+  const headings = DECLARED_THREAT_HEADINGS[label];
+  return !!headings && !!declaration?.lines.some((l) => headings.some((h) => l.hsCode.startsWith(h)));
+}
+
 /** A threat holds at once when its strongest detection reaches the hold threshold (and its own threshold). */
 function isHeld(policy: RiskPolicy, label: string, score: number): boolean {
   return score >= Math.max(threatThreshold(policy, label), policy.security.holdThreshold);
@@ -32,7 +51,7 @@ export function securityReasons(
   const above = detections.filter((d) => d.score >= threatThreshold(policy, d.label));
 
   if (modality === 'container-xray') {
-    const threats = above.filter((d) => (CONTAINER_THREATS as readonly string[]).includes(d.label));
+    const threats = above.filter((d) => (CONTAINER_THREATS as readonly string[]).includes(d.label) && !declaredAs(d.label, declaration));
     for (const [label, found] of groupByLabel(threats)) {
       const top = Math.max(...found.map((d) => d.score));
       const held = isHeld(policy, label, top);

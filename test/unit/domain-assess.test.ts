@@ -76,6 +76,19 @@ describe('assess: security admission', () => {
     expect(assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([[label, score]])] }), policy).decision).toBe(decision);
   });
 
+  it('a threat class that is the declared goods (cigarettes under 2402, kitchen knives under 8211) is not a concealment', () => {
+    const cig = assess(containerScan({ declaration: containerDeclaration({ lines: [line('2402200000')] }), modelOutputs: [classifier({ tyres: 0.1 }), detector([['cigarettes', 0.95]])] }), policy);
+    expect(codes(cig)).not.toContain('THREAT_DETECTED');
+    expect(cig.reasons).toContainEqual(expect.objectContaining({ code: 'NEGATIVE_LIST', decision: 'review' }));
+    expect(cig.decision).toBe('review');
+    const knives = assess(containerScan({ declaration: containerDeclaration({ lines: [line('8211910000')] }), modelOutputs: [classifier({ 'iron-steel': 0.9 }), detector([['knife', 0.95]])] }), policy);
+    expect(codes(knives)).not.toContain('THREAT_DETECTED');
+    // the same knife in declared tyres is a concealment
+    const hidden = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.95]])] }), policy);
+    expect(codes(hidden)).toContain('THREAT_DETECTED');
+    expect(hidden.decision).toBe('hold');
+  });
+
   it('holds only at the hold threshold; below it a suspected threat goes to a reviewer as an alarm, with its boxes', () => {
     const weak = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.6]])] }), policy);
     expect(weak.decision).toBe('review');
