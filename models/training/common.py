@@ -57,6 +57,17 @@ def average_precision(scores, positives):
     return float(np.sum((mrec[idx + 1] - mrec[idx]) * mpre[idx + 1]))
 
 
+def predict_sigmoid(model, x, mean, std, bs=64):
+    """Sigmoid of the model's output over uint8 images x [N, C, H, W], in batches, normalised as the cards say."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), bs):
+            xb = (torch.from_numpy(x[i:i + bs]).float() / 255 - mean) / std
+            out.append(torch.sigmoid(model(xb)).numpy())
+    return np.concatenate(out)
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, 'rb') as f:

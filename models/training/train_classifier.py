@@ -7,7 +7,7 @@ import argparse, json, os, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
-from common import CARGO_LABELS, Timer, average_precision, export_onnx, load_images, load_meta, sha256, write_card
+from common import CARGO_LABELS, Timer, predict_sigmoid, average_precision, export_onnx, load_images, load_meta, sha256, write_card
 from common import category_targets as targets
 
 LABELS = CARGO_LABELS
@@ -31,13 +31,7 @@ class Net(nn.Module):
 
 
 def evaluate(model, x, y, bs=128):
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(x), bs):
-            xb = (torch.from_numpy(x[i:i + bs]).float() / 255 - MEAN) / STD
-            out.append(torch.sigmoid(model(xb)).numpy())
-    p = np.concatenate(out)
+    p = predict_sigmoid(model, x, MEAN, STD, bs)
     top1 = float(np.mean(y[np.arange(len(y)), p.argmax(1)] == 1))
     exact = float(np.mean(np.all((p >= 0.5) == (y == 1), 1)))
     ap = {l: average_precision(p[:, j], y[:, j]) for j, l in enumerate(LABELS)}

@@ -22,7 +22,7 @@ import argparse, json, os, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Timer, average_precision, export_onnx, load_images, load_meta, sha256, write_card
+from common import Timer, predict_sigmoid, average_precision, export_onnx, load_images, load_meta, sha256, write_card
 
 LABELS = ['firearm', 'knife', 'ammunition', 'cigarettes', 'drugs', 'currency', 'ivory', 'hidden-compartment']
 MEAN, STD = 0.5, 0.25
@@ -91,13 +91,7 @@ def grid_targets(boxes, H, W, n):
 
 
 def predict(model, x, bs=64):
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(x), bs):
-            xb = (torch.from_numpy(x[i:i + bs]).float() / 255 - MEAN) / STD
-            out.append(torch.sigmoid(model(xb)).numpy())
-    return np.concatenate(out)
+    return predict_sigmoid(model, x, MEAN, STD, bs)
 
 
 def image_truth(boxes, n):
