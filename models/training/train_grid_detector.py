@@ -160,6 +160,7 @@ def main():
     ap.add_argument('--out', default='models/registry')
     ap.add_argument('--seed', type=int, default=13)
     ap.add_argument('--init', help='continue from a checkpoint (.pt) a previous run wrote beside its .onnx in models/training/out')
+    ap.add_argument('--version', default='1.0.0', help="the card's model version")
     ap.add_argument('--lr', type=float, default=3e-3, help='peak learning rate (lower it when continuing with --init)')
     a = ap.parse_args()
     torch.manual_seed(a.seed); np.random.seed(a.seed)
@@ -255,7 +256,7 @@ def main():
     torch.save(model.state_dict(), os.path.join('models/training/out', NAME + '.pt'))
     ds = json.load(open(os.path.join(a.train, 'dataset.json'))); vds = json.load(open(os.path.join(a.val, 'dataset.json')))
     card = {
-        'name': NAME, 'version': '1.0.0', 'sha256': sha256(onnx_path), 'file': NAME + '.onnx',
+        'name': NAME, 'version': a.version, 'sha256': sha256(onnx_path), 'file': NAME + '.onnx',
         'task': 'detect', 'modality': 'container-xray',
         'input': {'shape': ['batch', 1, H, W], 'channels': 'grey', 'normalisation': {'mean': [MEAN], 'std': [STD]}, 'resize': 'letterbox', 'padValue': 255},
         'output': {'name': 'grid', 'layout': 'grid-logits', 'stride': STRIDE},
