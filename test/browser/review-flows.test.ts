@@ -213,6 +213,46 @@ describe.skipIf(!haveChromium)('review flows in chromium', () => {
     await senior.context().close();
   });
 
+  it("sends a trainee's decision to a supervisor when the senior disagrees, and the queue says so", async () => {
+    const db = stack.db.db;
+    const [tara, sam] = await Promise.all([makeUser(db, 'tara2', 'reviewer', 'C'), makeUser(db, 'sam', 'supervisor', undefined, 'sam-password-1')]);
+    await pushAndRoute(stack.url, stack.key, db, 'rf-disagree', await containerNo('RFD', 2), 4);
+    expect((await call(stack.url, 'POST', '/v1/review/items/rf-disagree/claim', tara.token)).status).toBe(200);
+    const decided = await call(stack.url, 'POST', '/v1/review/items/rf-disagree/decision', tara.token, { decision: 'clear', reason: 'Tyres as declared' });
+    expect(decided.body).toMatchObject({ state: 'awaiting-confirmation' });
+
+    const senior = await newPage();
+    await signIn(senior, stack.url, 'alex', 'alex-password-1');
+    const mine = senior.locator('section[aria-labelledby="mine-h"] tr[data-scan="rf-disagree"]');
+    await mine.waitFor();
+    await mine.getByRole('button', { name: /^Confirm/ }).click();
+    await senior.locator('.confirm-panel').waitFor();
+    await expect.poll(() => senior.locator('#pending-decision').textContent()).toMatch(/Clear by tara2 \(tier C\)/);
+    await senior.getByLabel('Comment').fill('Dense block behind the tyres: open it');
+    await senior.locator('#confirm-disagree').click();
+    await senior.waitForSelector('#queue-h');
+    await expect.poll(() => senior.locator('#toasts').textContent()).toMatch(/Disagreed: .* escalated/);
+
+    // escalated: still the machine's verdict, and a reviewer's queue shows it with a supervisor, unclaimable
+    const item = await db.query<{ state: string }>("SELECT state FROM review_items WHERE scan_id = 'rf-disagree'");
+    expect(item.rows[0]!.state).toBe('escalated');
+    expect(((await getJson(stack.url, '/v1/scans/rf-disagree', stack.key)).body.verdict as { source: string }).source).toBe('machine');
+    const row = senior.locator('tr[data-scan="rf-disagree"]');
+    await expect.poll(() => row.textContent()).toContain('with a supervisor');
+    expect(await row.getByRole('button').count()).toBe(0);
+
+    // the supervisor has it among their items, ready to open
+    const sup = await newPage();
+    await signIn(sup, stack.url, 'sam', 'sam-password-1');
+    const supRow = sup.locator('section[aria-labelledby="mine-h"] tr[data-scan="rf-disagree"]');
+    await supRow.waitFor();
+    expect(await supRow.textContent()).toContain('escalated');
+    expect(await supRow.getByRole('button', { name: /^Open/ }).count()).toBe(1);
+    await sup.screenshot({ path: '/tmp/tidewatch-escalated-supervisor.png' });
+    await senior.context().close();
+    await sup.context().close();
+  });
+
   it('updates the open queue over SSE: a new scan appears and another reviewer\'s claim shows, without a reload', async () => {
     const page = await newPage();
     await signIn(page, stack.url, 'quinn', 'quinn-password-1');
