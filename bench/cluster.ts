@@ -21,7 +21,7 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(opts: { workers: number; env?: Record<string, string> }): Promise<Cluster> {
+export async function startCluster(opts: { workers: number; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Cluster> {
   const dir = await mkdtemp(join(tmpdir(), 'tw-bench-'));
   const db = await postgresTestDb();
   const key = (await gatewaysRepo(db.db).add('bench-gateway')).key;
@@ -38,7 +38,7 @@ export async function startCluster(opts: { workers: number; env?: Record<string,
     LOG_LEVEL: 'warn',
     ...opts.env,
   };
-  const start = (script: string) => spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const start = (script: string) => spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const api = start('scripts/api.ts');
   const workers = Array.from({ length: opts.workers }, () => start('scripts/worker.ts'));
   const url = `http://127.0.0.1:${port}`;

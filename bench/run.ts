@@ -1,4 +1,4 @@
-// `npm run bench [-- --only raw,preprocess,pipeline,latency,scaleout,memory] [--memory-scans N]`:
+// `npm run bench [-- --only raw,preprocess,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N]`:
 // the benchmark suite. Each section writes bench/results/<section>.json; ratios are measured side by side
 // in the same run (pipeline throughput against raw ONNX Runtime on the same models, same machine).
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { openLoop, saturate, scanPool, waitForVerdicts, push } from './load.js';
 import { preprocessBench } from './preprocess.js';
 import { assessmentBench } from './assessment.js';
 import { bestPerModel, rawLimits } from './raw.js';
+import { cpuBench } from './cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     'memory-scans': { type: 'string', default: '2000' },
     'latency-seconds': { type: 'string', default: '20' },
     registry: { type: 'string', default: 'models/registry' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const sections = new Set((values.only ?? 'raw,preprocess,pipeline,latency,scaleout,memory,assessment').split(','));
@@ -112,6 +114,7 @@ async function main() {
     const growth = (k: 'apiMiB' | 'workerMiB') => round(Math.max(...half.map((s) => s[k])) - half[0]![k], 1);
     console.log(`→ ${await writeResult('memory', { scans: total, samples, secondHalfGrowthMiB: { api: growth('apiMiB'), worker: growth('workerMiB') }, bound: 'second-half growth ≤ 50 MiB per process' })}`);
   }
+  if (sections.has('cpu')) console.log(`→ ${await writeResult('cpu', await cpuBench({ ...(values['cpu-prof'] && { cpuProfDir: values['cpu-prof'] }) }))}`);
   if (sections.has('assessment')) console.log(`→ ${await writeResult('assessment', await assessmentBench(values.registry))}`);
   if (saturation.parcel) console.log(`saturation: ${JSON.stringify(saturation)}`);
 }

@@ -5,7 +5,7 @@ import { Type, type Static } from 'typebox';
 export const ScanJobPayload = Type.Object({ scanId: Type.String({ minLength: 1, maxLength: 128 }) });
 export type ScanJobPayload = Static<typeof ScanJobPayload>;
 
-/** Stages in pipeline order; each stage's handler enqueues the next on success. */
+/** Stages in pipeline order; each stage's handler names the next on success. */
 export const STAGES = ['preprocess', 'infer', 'assess', 'route'] as const;
 export type Stage = (typeof STAGES)[number];
 
@@ -21,7 +21,11 @@ export function jobId(stage: Stage, scanId: string): string {
   return `${stage}.${scanId}`;
 }
 
-export type StageHandler = (payload: ScanJobPayload) => Promise<void>;
+/**
+ * A stage's work for one scan. It returns the stage the scan needs next (or nothing when the scan waits or
+ * is done); the worker runs that stage in the same job when it serves it, else enqueues its job.
+ */
+export type StageHandler = (payload: ScanJobPayload) => Promise<Stage | void>;
 export type StageHandlers = Record<Stage, StageHandler>;
 
 /** Boot fails when a stage has no handler: a job that nobody processes is a scan that never gets a verdict. */

@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   maxWaitMs?: number;
   /** Sessions per model (default 1). */
   poolSize?: number;
+  /** Let idle intra-op threads spin between runs (default false: see SessionOptions.allowSpinning). */
+  allowSpinning?: boolean;
   /** Called after every ONNX Runtime batch (metrics: batch size and time). */
   onBatch?: (model: string, size: number, seconds: number) => void;
 }
@@ -95,7 +97,7 @@ class Runtime implements ModelRuntime {
 
 async function build(m: LoadedModel, o: RuntimeOptions) {
   const card = m.card;
-  const pool = await SessionPool.create(m.bytes, { intraOpNumThreads: o.intraOpNumThreads ?? 2, poolSize: o.poolSize ?? 1 });
+  const pool = await SessionPool.create(m.bytes, { intraOpNumThreads: o.intraOpNumThreads ?? 2, poolSize: o.poolSize ?? 1, allowSpinning: o.allowSpinning ?? false });
   const inputName = pool.inputNames.includes('images') ? 'images' : (pool.inputNames[0] ?? 'images');
   if (!pool.outputNames.includes(card.output.name)) {
     await pool.close();

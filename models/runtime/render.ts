@@ -110,20 +110,28 @@ function attenuationTable(air: number, top: number): Float64Array {
   return t;
 }
 
-/** materialHue without allocating: writes the hue into `out`. */
-function materialHueInto(ratio: number, out: number[]): void {
-  let a: readonly number[] = ORGANIC, b: readonly number[] = ORGANIC, t = 0;
-  if (ratio <= 1.6) a = b = ORGANIC;
-  else if (ratio <= 2.2) { a = ORGANIC; b = MIXED; t = (ratio - 1.6) / 0.6; }
-  else if (ratio <= 2.8) a = b = MIXED;
-  else if (ratio <= 3.8) { a = MIXED; b = METAL; t = (ratio - 2.8) / 1.0; }
-  else a = b = METAL;
-  for (let c = 0; c < 3; c++) out[c] = a[c]! + (b[c]! - a[c]!) * t;
+interface ShadeTable { light: Float64Array; sat: Float64Array; }
+const shadeTables = new Map<string, ShadeTable>();
+
+/** Per high-energy level: lightness and saturation, memoised lazily (light < 0: not computed yet). */
+function shadeTable(air: number, top: number, aMax: number, logH: Float64Array): ShadeTable {
+  const key = `${air}:${top}:${aMax}`;
+  let t = shadeTables.get(key);
+  if (!t || t.light.length !== logH.length) {
+    t = { light: new Float64Array(top + 1).fill(-1), sat: new Float64Array(top + 1) };
+    if (shadeTables.size >= 8) shadeTables.delete(shadeTables.keys().next().value!);
+    shadeTables.set(key, t);
+  }
+  return t;
 }
+
+let histogram = new Uint32Array(0);
 
 /** The q-quantile of integer values in [0, top], by histogram. */
 export function percentile(a: Uint16Array | Uint8Array, top: number, q: number): number {
-  const hist = new Uint32Array(top + 1);
+  // One histogram reused (zeroed) rather than 256 KiB allocated twice per 16-bit parcel.
+  if (histogram.length < top + 1) histogram = new Uint32Array(top + 1);
+  const hist = histogram.subarray(0, top + 1).fill(0);
   for (let i = 0; i < a.length; i++) { const v = Math.min(top, a[i] ?? 0); hist[v] = (hist[v] ?? 0) + 1; }
   const target = q * a.length;
   let acc = 0;
@@ -153,24 +161,40 @@ export function renderPseudoColour(
   const airL = opts.airLow ?? Math.max(1, percentile(low, fs, 0.995));
   const aMax = opts.aMax ?? 4;
   // Per-value lookup tables (the same Math.log values, computed once per level instead of per pixel) and
-  // the hue inlined without allocation: this loop runs for every pixel of every parcel.
+  // the hue inlined without allocation: this loop runs for every pixel of every parcel. Lightness and
+  // saturation depend on the high-energy level only, so they are memoised per level too (filled on first
+  // use, kept with the air level): the same doubles as computing them per pixel, without a Math.pow each.
   const logH = attenuationTable(airH, fs);
   const logL = airL === airH ? logH : attenuationTable(airL, fs);
+  const shade = shadeTable(airH, fs, aMax, logH);
   const data = new Uint8Array(width * height * 3);
-  const hue = [0, 0, 0];
-  for (let i = 0; i < width * height; i++) {
-    const ah = logH[Math.min(fs, high[i] ?? 0)]!;
-    const al = logL[Math.min(fs, low[i] ?? 0)]!;
-    const d = Math.min(1, ah / aMax);
-    // the ratio is noise where almost nothing attenuates: fade to white there
-    if (ah > 0.05) materialHueInto(al / ah, hue);
-    else hue[0] = hue[1] = hue[2] = 255;
-    const sat = Math.min(1, Math.max(0, (ah - 0.05) / 0.3));
-    const light = 1 - 0.85 * Math.pow(d, 0.7);
-    for (let c = 0; c < 3; c++) {
-      const base = 255 + (hue[c]! - 255) * sat;
-      data[i * 3 + c] = Math.max(0, Math.min(255, Math.round(base * light)));
+  const n = width * height;
+  const [o0, o1, o2] = ORGANIC, [x0, x1, x2] = MIXED, [m0, m1, m2] = METAL;
+  for (let i = 0; i < n; i++) {
+    const vh = Math.min(fs, high[i] ?? 0);
+    const ah = logH[vh]!;
+    let light = shade.light[vh]!;
+    if (light < 0) {
+      const d = Math.min(1, ah / aMax);
+      light = shade.light[vh] = 1 - 0.85 * Math.pow(d, 0.7);
+      shade.sat[vh] = Math.min(1, Math.max(0, (ah - 0.05) / 0.3));
     }
+    const sat = shade.sat[vh]!;
+    // the ratio is noise where almost nothing attenuates: fade to white there. Otherwise materialHue,
+    // inlined (the same arithmetic: a + (b − a)·t per channel).
+    let h0 = 255, h1 = 255, h2 = 255;
+    if (ah > 0.05) {
+      const ratio = logL[Math.min(fs, low[i] ?? 0)]! / ah;
+      if (ratio <= 1.6) { h0 = o0; h1 = o1; h2 = o2; }
+      else if (ratio <= 2.2) { const t = (ratio - 1.6) / 0.6; h0 = o0 + (x0 - o0) * t; h1 = o1 + (x1 - o1) * t; h2 = o2 + (x2 - o2) * t; }
+      else if (ratio <= 2.8) { h0 = x0; h1 = x1; h2 = x2; }
+      else if (ratio <= 3.8) { const t = (ratio - 2.8) / 1.0; h0 = x0 + (m0 - x0) * t; h1 = x1 + (m1 - x1) * t; h2 = x2 + (m2 - x2) * t; }
+      else { h0 = m0; h1 = m1; h2 = m2; }
+    }
+    const o = i * 3;
+    data[o] = Math.max(0, Math.min(255, Math.round((255 + (h0 - 255) * sat) * light)));
+    data[o + 1] = Math.max(0, Math.min(255, Math.round((255 + (h1 - 255) * sat) * light)));
+    data[o + 2] = Math.max(0, Math.min(255, Math.round((255 + (h2 - 255) * sat) * light)));
   }
   return { width, height, channels: 3, data };
 }

@@ -2,7 +2,15 @@
 // each run on one free session; runs beyond the pool size wait their turn.
 import * as ort from 'onnxruntime-node';
 
-export interface SessionOptions { intraOpNumThreads: number; poolSize: number; }
+export interface SessionOptions {
+  intraOpNumThreads: number;
+  poolSize: number;
+  /**
+   * Whether idle intra-op threads busy-wait for the next run (ONNX Runtime's default). Off in the pipeline:
+   * runs come between other work on shared cores, and a spinning thread burns that core for nothing.
+   */
+  allowSpinning?: boolean;
+}
 
 export class SessionPool {
   private free: ort.InferenceSession[] = [];
@@ -19,6 +27,7 @@ export class SessionPool {
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
+        ...(o.allowSpinning === false && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
       });
       pool.all.push(s);
       pool.free.push(s);

@@ -9,7 +9,7 @@ import { scansRepo } from '../../storage/repos/scans.js';
 import { verdictsRepo } from '../../storage/repos/verdicts.js';
 import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
-import type { ScanJobPayload } from '../jobs.js';
+import type { ScanJobPayload, Stage } from '../jobs.js';
 import type { StoredInference } from './infer.js';
 import { storeMachineVerdict } from './verdict-writer.js';
 import { matchReferences, scanEmbedding } from '../../models/knn/index.js';
@@ -34,13 +34,10 @@ export function assessHandler(deps: PipelineDeps) {
   const verdicts = verdictsRepo(deps.db);
   const declarations = declarationsRepo(deps.db);
   const references = cachedReferenceLibrary(referencesRepo(deps.db));
-  return async ({ scanId }: ScanJobPayload): Promise<void> => {
+  return async ({ scanId }: ScanJobPayload): Promise<Stage | void> => {
     const scan = await scans.get(scanId);
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
-    if (scan.status === 'received' || scan.status === 'preprocessed') {
-      await deps.queues.enqueue(scan.status === 'received' ? 'preprocess' : 'infer', scanId);
-      return;
-    }
+    if (scan.status === 'received' || scan.status === 'preprocessed') return scan.status === 'received' ? 'preprocess' : 'infer';
     if (!(await verdicts.machineVerdict(scanId))) {
       const declared = await declarations.forSubject(scan);
       const waited = deps.now().getTime() - Date.parse(scan.receivedAt);
@@ -80,6 +77,6 @@ export function assessHandler(deps: PipelineDeps) {
         ...(declared && { declarationId: declared.declaration.declarationId }),
       });
     }
-    await deps.queues.enqueue('route', scanId);
+    return 'route';
   };
 }

@@ -5,32 +5,32 @@ import type { ModelOutput, Rendering } from '../../models/runtime/types.js';
 import { scansRepo } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
-import type { ScanJobPayload } from '../jobs.js';
+import type { ScanJobPayload, Stage } from '../jobs.js';
+import type { RenderingCache } from '../rendering-cache.js';
 
 export interface StoredInference {
   outputs: ModelOutput[];
   at: string;
 }
 
-export function inferHandler(deps: PipelineDeps) {
+/** With a cache, a rendering that preprocess left in this process is used instead of reading the PNG back. */
+export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
   const scans = scansRepo(deps.db);
-  return async ({ scanId }: ScanJobPayload): Promise<void> => {
+  return async ({ scanId }: ScanJobPayload): Promise<Stage> => {
     const scan = await scans.get(scanId);
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
-    if (scan.status === 'received') {
-      await deps.queues.enqueue('preprocess', scanId);
-      return;
-    }
+    if (scan.status === 'received') return 'preprocess';
     if (scan.status === 'preprocessed') {
+      const cached = cache?.take(scanId, scan.renderingKey!);
       let outputs: ModelOutput[] = [];
       if (deps.runtime.modelsFor(scan.modality).length > 0) {
-        const rendering = await loadRendering(deps, scan.renderingKey!);
+        const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!));
         outputs = await deps.runtime.infer(scan.modality, rendering);
       }
       const inference: StoredInference = { outputs, at: deps.now().toISOString() };
       await scans.markInferred(scanId, inference);
     }
-    await deps.queues.enqueue('assess', scanId);
+    return 'assess';
   };
 }
 

@@ -8,15 +8,17 @@ import { scansRepo, type Scan } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
 import { decodeImage, type DecodedImage } from '../imaging.js';
-import type { ScanJobPayload } from '../jobs.js';
+import type { ScanJobPayload, Stage } from '../jobs.js';
+import type { RenderingCache } from '../rendering-cache.js';
 
 export function renderingKey(scanId: string): string {
   return `renderings/${scanId}.png`;
 }
 
-export function preprocessHandler(deps: PipelineDeps) {
+/** With a cache, the rendering also stays in this process for the infer stage (see rendering-cache.ts). */
+export function preprocessHandler(deps: PipelineDeps, cache?: RenderingCache) {
   const scans = scansRepo(deps.db);
-  return async ({ scanId }: ScanJobPayload): Promise<void> => {
+  return async ({ scanId }: ScanJobPayload): Promise<Stage> => {
     const scan = await scans.get(scanId);
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
     if (scan.status === 'received') {
@@ -30,8 +32,9 @@ export function preprocessHandler(deps: PipelineDeps) {
         height: rendering.height,
         channels: rendering.channels,
       });
+      cache?.put(scanId, renderingKey(scanId), rendering);
     }
-    await deps.queues.enqueue('infer', scanId);
+    return 'infer';
   };
 }
 
@@ -40,7 +43,7 @@ async function load(deps: PipelineDeps, scan: Scan, role: 'image' | 'high' | 'lo
   if (!img) return null;
   const bytes = await deps.objects.get(img.objectKey);
   try {
-    return await decodeImage(bytes, { grey, maxPixels: deps.maxImagePixels });
+    return await decodeImage(bytes, { grey, maxPixels: deps.maxImagePixels, known: { bitDepth: img.bitDepth, channels: img.channels } });
   } catch (err) {
     throw new PermanentJobError('IMAGE_CORRUPT', `${role} image cannot be decoded: ${(err as Error).message}`);
   }

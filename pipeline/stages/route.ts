@@ -8,7 +8,7 @@ import { holdsRepo } from '../../storage/repos/holds.js';
 import { reviewRepo } from '../../storage/repos/review.js';
 import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
-import type { ScanJobPayload } from '../jobs.js';
+import type { ScanJobPayload, Stage } from '../jobs.js';
 
 export function routeHandler(deps: PipelineDeps) {
   const scans = scansRepo(deps.db);
@@ -17,15 +17,12 @@ export function routeHandler(deps: PipelineDeps) {
   const declarations = declarationsRepo(deps.db);
   const holds = holdsRepo(deps.db);
   const review = reviewRepo(deps.db);
-  return async ({ scanId }: ScanJobPayload): Promise<void> => {
+  return async ({ scanId }: ScanJobPayload): Promise<Stage | void> => {
     const scan = await scans.get(scanId);
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
     if (scan.routedAt) return;
     const verdict = await verdicts.machineVerdict(scanId);
-    if (!verdict) {
-      await deps.queues.enqueue('assess', scanId);
-      return;
-    }
+    if (!verdict) return 'assess';
     await deps.db.transaction(async (tx) => {
       await outbox.add('verdict', `verdict.${verdict.id}`, verdict, tx);
       if (verdict.decision === 'hold' && scan.containerNo) {
