@@ -4,6 +4,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { buildApp } from '../api/app.js';
 import { generateClientTypes } from '../api/client/generate.js';
@@ -13,7 +14,8 @@ import { migrate } from '../storage/db/migrate.js';
 import { createPglite } from '../storage/db/pglite.js';
 import { createFsObjectStore } from '../storage/objects/fs-store.js';
 
-async function main(): Promise<void> {
+/** The typed client as the running app describes itself: the JSON document and the generated types. */
+export async function renderClient(): Promise<{ json: string; dts: string; paths: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'tidewatch-client-gen-'));
   const config = loadConfig({ ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' });
   const db = await createPglite(join(dir, 'db'));
@@ -23,10 +25,11 @@ async function main(): Promise<void> {
   try {
     await app.ready();
     const document = app.swagger() as Parameters<typeof generateClientTypes>[0];
-    const out = resolve(import.meta.dirname, '../api/client');
-    await writeFile(join(out, 'openapi.json'), `${JSON.stringify(document, null, 2)}\n`);
-    await writeFile(join(out, 'openapi.d.ts'), generateClientTypes(document, ['post /v1/scans']));
-    console.log(`wrote api/client/openapi.d.ts and openapi.json (${Object.keys(document.paths ?? {}).length} paths)`);
+    return {
+      json: `${JSON.stringify(document, null, 2)}\n`,
+      dts: generateClientTypes(document, ['post /v1/scans']),
+      paths: Object.keys(document.paths ?? {}).length,
+    };
   } finally {
     await app.close();
     await queues.close();
@@ -35,7 +38,18 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+export const CLIENT_DIR = resolve(import.meta.dirname, '../api/client');
+
+async function main(): Promise<void> {
+  const c = await renderClient();
+  await writeFile(join(CLIENT_DIR, 'openapi.json'), c.json);
+  await writeFile(join(CLIENT_DIR, 'openapi.d.ts'), c.dts);
+  console.log(`wrote api/client/openapi.d.ts and openapi.json (${c.paths} paths)`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
