@@ -74,18 +74,18 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number, lo
     }
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
     client.on('error', () => {});
+    let pid: string | undefined;
     try {
       await client.connect();
-      const info = await client.info('server');
-      const pid = /process_id:(\d+)/.exec(info)?.[1];
+      pid = /process_id:(\d+)/.exec(await client.info('server'))?.[1];
+    } catch {
+      // not listening yet
+    } finally {
       client.disconnect();
-      if (pid === String(child.pid)) return;
-      throw new Error(`port of ${url} is answered by another redis-server (pid ${pid}, ours ${child.pid})`);
-    } catch (err) {
-      client.disconnect();
-      if ((err as Error).message.startsWith('port of')) throw err;
-      await new Promise((r) => setTimeout(r, 50));
     }
+    if (pid === String(child.pid)) return;
+    if (pid !== undefined) throw new Error(`port of ${url} is answered by another redis-server (pid ${pid}, ours ${child.pid})`);
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`redis-server at ${url} did not become ready in ${timeoutMs} ms: ${await logTail(logFile)}`);
 }

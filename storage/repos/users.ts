@@ -65,6 +65,7 @@ let dummyHash: Promise<string> | null = null;
 export type LoginCheck = { outcome: 'ok'; user: User } | { outcome: 'failed' };
 
 export function usersRepo(db: Queryable) {
+  const revokeSessionsOf = (userId: string) => db.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
   return {
     async add(input: { username: string; role: UserRole; tier?: Tier | null; displayName?: string; password: string }): Promise<User> {
       const tier = input.role === 'reviewer' ? (input.tier ?? 'B') : null;
@@ -80,10 +81,10 @@ export function usersRepo(db: Queryable) {
     },
     /** Sets a new password and ends any sign-in lockout of the account; false when no such user. */
     async setPassword(username: string, password: string): Promise<boolean> {
-      const r = await db.query('UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1 RETURNING id', [username, await hashPassword(password)]);
-      if (r.rows.length === 0) return false;
+      const r = await db.query<{ id: string }>('UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1 RETURNING id', [username, await hashPassword(password)]);
+      if (!r.rows[0]) return false;
       // A new password ends every session signed in with the old one.
-      await db.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [(r.rows[0] as { id: string }).id]);
+      await revokeSessionsOf(r.rows[0].id);
       // A 'reset' attempt ends earlier lockouts and failure counts (domain/auth/login-lockout.ts).
       await db.query(`INSERT INTO login_attempts (ip, username, ok, outcome) VALUES ('', $1, false, 'reset')`, [username]);
       return true;
@@ -99,7 +100,7 @@ export function usersRepo(db: Queryable) {
     async disable(username: string): Promise<boolean> {
       const r = await db.query<{ id: string }>('UPDATE users SET disabled_at = now() WHERE username = $1 AND disabled_at IS NULL RETURNING id', [username]);
       if (!r.rows[0]) return false;
-      await db.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [r.rows[0].id]);
+      await revokeSessionsOf(r.rows[0].id);
       return true;
     },
     /**
