@@ -18,6 +18,8 @@ export interface Evidence {
   scores?: Record<string, number>;
   model?: string;
   version?: string;
+  /** A stretch along the image's length, [x1, x2] in rendering pixels, full height (a part of a long container). */
+  xRange?: [number, number];
 }
 
 export interface Reason {

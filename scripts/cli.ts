@@ -86,7 +86,7 @@ async function openEmbedder(modality: Modality) {
     async embed(r: Parameters<typeof rt.infer>[1]) {
       const out = (await rt.infer(modality, r)).find((o) => o.model === card.name && o.embedding);
       if (!out?.embedding) throw new Error(`${card.name} gave no embedding`);
-      return { model: card.name, version: card.version, embedding: out.embedding };
+      return { model: card.name, version: card.version, embedding: out.embedding, ...(out.tiles && { tiles: out.tiles }) };
     },
     close: () => rt.close(),
   };

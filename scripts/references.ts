@@ -11,9 +11,10 @@ import type { Rendering } from '../models/runtime/types.js';
 import type { Sql } from '../storage/db/sql.js';
 import type { ObjectStore } from '../storage/objects/object-store.js';
 import { auditRepo } from '../storage/repos/audit.js';
-import { referencesRepo } from '../storage/repos/references.js';
+import { referencesRepo, type ReferenceTile } from '../storage/repos/references.js';
 
-export type Embedder = (rendering: Rendering) => Promise<{ model: string; version: string; embedding: number[] }>;
+/** The registered embedding model on one rendering: its vector and, for a long container, its tile vectors. */
+export type Embedder = (rendering: Rendering) => Promise<{ model: string; version: string; embedding: number[]; tiles?: ReferenceTile[] }>;
 
 export interface FileReport {
   file: string;
@@ -85,7 +86,7 @@ export async function importReferences(
       const png = await sharp(Buffer.from(rendering.data), { raw: { width: rendering.width, height: rendering.height, channels: 1 } }).png().toBuffer();
       await deps.objects.put(imageKey, png, { contentType: 'image/png', size: png.length });
       const referenceId = await deps.db.transaction(async (tx) => {
-        const id = await refs.add({ hsCode: code.hsCode, modality: o.modality, imageKey, model: e.model, modelVersion: e.version, embedding: e.embedding, source: 'import', sourceFile: file, addedBy: o.actor }, tx);
+        const id = await refs.add({ hsCode: code.hsCode, modality: o.modality, imageKey, model: e.model, modelVersion: e.version, embedding: e.embedding, ...(e.tiles && { tileEmbeddings: e.tiles }), source: 'import', sourceFile: file, addedBy: o.actor }, tx);
         await auditRepo(tx).append(tx, { actor: o.actor, action: 'reference.added', subject: `reference:${id}`, detail: { hsCode: code.hsCode, source: 'import', file } });
         return id;
       });

@@ -105,8 +105,8 @@ export function assess(input: AssessmentInput, policy: RiskPolicy): Assessment {
     if (input.referenceMatch && m.seenEmpty !== true && !declaredVsSeen.declaredEmpty && goods.length > 0) {
       const f = judgeReferenceMatch(input.referenceMatch);
       declarationLayer.push(...referenceReasons(f));
-      const { declared, bestOther, libraryCount } = f.match;
-      declaredVsSeen.references = { status: f.status, margin: f.margin, declared, bestOther, libraryCount };
+      const { declared, bestOther, libraryCount, tiles } = f.match;
+      declaredVsSeen.references = { status: f.status, margin: f.margin, declared, bestOther, libraryCount, ...(tiles && { tiles }) };
     }
   } else if (declaration && hasDetector(input.modelOutputs)) {
     const d = parcelDeclarationCheck(goods, detections, policy);

@@ -32,7 +32,7 @@ export interface AssessmentInput {
 export const REASON_CODES = {
   security: ['THREAT_DETECTED', 'THREAT_SUSPECTED', 'NEGATIVE_LIST', 'PROHIBITED_ITEM', 'PROHIBITED_ITEM_SUSPECTED', 'RESTRICTED_ITEM'],
   manifest: ['MANIFEST_EMPTY_MISMATCH', 'WEIGHT_MISMATCH', 'EMPTY_CONTAINER_OVERWEIGHT'],
-  declaration: ['UNDECLARED_CATEGORY', 'DECLARED_NOT_SEEN', 'MORE_KINDS_THAN_DECLARED', 'COUNT_MISMATCH', 'GOODS_NOT_RECOGNISABLE', 'LOOKS_LIKE_OTHER_CODE'],
+  declaration: ['UNDECLARED_CATEGORY', 'DECLARED_NOT_SEEN', 'MORE_KINDS_THAN_DECLARED', 'COUNT_MISMATCH', 'GOODS_NOT_RECOGNISABLE', 'LOOKS_LIKE_OTHER_CODE', 'PART_LOOKS_LIKE_OTHER_CODE'],
   policy: ['DECLARATION_MISSING', 'MODEL_UNAVAILABLE', 'DISHONEST_SHIPPER', 'CREDIT_LEVEL_REVIEW', 'BLIND_SAMPLE'],
 } as const;
 export type ReasonCode = (typeof REASON_CODES)[keyof typeof REASON_CODES][number];
@@ -75,6 +75,8 @@ export interface DeclaredVsSeen {
     declared: ReferenceMatch['declared'];
     bestOther: ReferenceMatch['bestOther'];
     libraryCount: number;
+    /** Long containers: what each tile along the length looked like most (left to right). */
+    tiles?: ReferenceMatch['tiles'];
   };
 }
 

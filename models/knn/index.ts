@@ -1,12 +1,24 @@
 // Exact nearest-neighbour matching of a scan's embedding against the reference library: cosine similarity
 // by brute force (one dot product per reference), HS codes matched at 10/6/4/2 digits, and a
 // similarity-weighted k-NN vote. Linear in the library size: fine for thousands of vectors per modality
-// (models/README.md says where an index would be needed).
-import type { ReferenceHit, ReferenceMatch } from '../../domain/assessment/reference-match.js';
+// (models/README.md says where an index would be needed). A long container's tiles are matched against
+// every vector of the library: the references' whole-scan vectors and their own tile vectors.
+import { hsMatchLevel, supportsDeclared, type ReferenceHit, type ReferenceMatch, type TileMatch } from '../../domain/assessment/reference-match.js';
+
+export { hsMatchLevel };
 
 export interface ReferenceVector {
   referenceId: string;
   hsCode: string;
+  embedding: ArrayLike<number>;
+  /** The reference's tile vectors, when it was made from a long container. */
+  tiles?: ReadonlyArray<ArrayLike<number>>;
+}
+
+/** One tile of the scan: where it lies (rendering pixels) and its vector. */
+export interface QueryTile {
+  x: number;
+  width: number;
   embedding: ArrayLike<number>;
 }
 
@@ -17,16 +29,11 @@ export interface KnnOptions {
   perCode?: number;
   /** Nearest references reported per code (default 3). */
   show?: number;
+  /** The scan's tile vectors (long containers): each tile is matched too (ReferenceMatch.tiles). */
+  tiles?: readonly QueryTile[];
 }
 
-const LEVELS = [10, 6, 4, 2] as const;
-type Level = (typeof LEVELS)[number];
-
-/** The longest of 10/6/4/2 leading digits two HS codes share, or 0. */
-export function hsMatchLevel(a: string, b: string): Level | 0 {
-  for (const l of LEVELS) if (a.length >= l && b.length >= l && a.slice(0, l) === b.slice(0, l)) return l;
-  return 0;
-}
+type Level = 10 | 6 | 4 | 2;
 
 export function norm(v: ArrayLike<number>): number {
   let s = 0;
@@ -96,7 +103,7 @@ export function matchReferences(
   });
   // A reference sharing 6 digits (or the declared code's own match level, if coarser) backs the declaration:
   // a sibling 10-digit subheading is not "another code" worth a reviewer's time.
-  const supports = (h: ReferenceHit): boolean => declared.some((d) => hsMatchLevel(h.hsCode, d.hsCode) >= Math.min(d.matchedAt ?? 6, 6));
+  const supports = (h: ReferenceHit): boolean => supportsDeclared(h.hsCode, declared);
   const others = new Map<string, ReferenceHit[]>();
   for (const h of ranked) {
     if (supports(h)) continue;
@@ -113,7 +120,50 @@ export function matchReferences(
   const weight = (h: ReferenceHit): number => Math.max(0, h.similarity);
   const total = top.reduce((s, h) => s + weight(h), 0);
   const declaredVoteShare = top.length === 0 ? null : r4(total === 0 ? 0 : top.filter(supports).reduce((s, h) => s + weight(h), 0) / total);
-  return { model: model.name, version: model.version, libraryCount: refs.length, declared, bestOther, declaredVoteShare, k };
+  const tiles = o.tiles?.length && refs.length ? matchTiles(o.tiles, refs, declared, perCode) : undefined;
+  return { model: model.name, version: model.version, libraryCount: refs.length, declared, bestOther, declaredVoteShare, k, ...(tiles && { tiles }) };
+}
+
+/**
+ * Each tile against every vector of the library (whole-scan and tile vectors), a reference counting once
+ * with its closest vector; a code's similarity is the mean of its `perCode` closest references, like the
+ * whole scan's. `declared`: the whole scan's declared codes with their match levels.
+ */
+export function matchTiles(tiles: readonly QueryTile[], refs: readonly ReferenceVector[], declared: ReferenceMatch['declared'], perCode = 3): TileMatch[] {
+  const vectors = refs.map((r) => [r.embedding, ...(r.tiles ?? [])].map((e) => ({ e, n: norm(e) })));
+  const codeSimilarity = (sims: number[]): number => mean(sims.sort((a, b) => b - a).slice(0, perCode));
+  return tiles.map((t) => {
+    const tn = norm(t.embedding);
+    const best = refs.map((r, i) => {
+      let s = -1;
+      for (const { e, n } of vectors[i]!) {
+        if (e.length !== t.embedding.length) throw new Error(`embedding lengths differ: ${t.embedding.length} vs ${e.length}`);
+        let dot = 0;
+        for (let j = 0; j < e.length; j++) dot += (t.embedding[j] as number) * (e[j] as number);
+        s = Math.max(s, n * tn === 0 ? 0 : dot / (n * tn));
+      }
+      return { hsCode: r.hsCode, similarity: s };
+    });
+    const byCode = new Map<string, number[]>();
+    for (const b of best) {
+      const list = byCode.get(b.hsCode);
+      if (list) list.push(b.similarity);
+      else byCode.set(b.hsCode, [b.similarity]);
+    }
+    let bestCode = '';
+    let similarity = -Infinity;
+    for (const [code, sims] of [...byCode].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const s = codeSimilarity(sims);
+      if (s > similarity) [bestCode, similarity] = [code, s];
+    }
+    // each declared code at the level the whole scan matched it (10/6/4/2 digits)
+    const declaredSims = declared
+      .filter((d) => d.matchedAt !== null)
+      .map((d) => best.filter((b) => hsMatchLevel(b.hsCode, d.hsCode) >= (d.matchedAt as number)).map((b) => b.similarity))
+      .filter((sims) => sims.length > 0)
+      .map(codeSimilarity);
+    return { x: t.x, width: t.width, bestCode, similarity: r4(similarity), declaredSimilarity: declaredSims.length ? r4(Math.max(...declaredSims)) : null };
+  });
 }
 
 /** The k-NN vote's winning code among the nearest references (for evaluation and "looks like"). */
@@ -131,16 +181,24 @@ export interface ScanEmbedding {
   model: string;
   version: string;
   embedding: number[];
+  /** Long containers: the tile vectors along the length (absent otherwise). */
+  tiles?: Array<{ x: number; width: number; embedding: number[] }>;
 }
 
 /** The embedding an `embed` model stored in a scan's inference (pipeline infer stage), if one ran. */
 export function scanEmbedding(inference: unknown): ScanEmbedding | null {
   const outputs = (inference as { outputs?: unknown } | null)?.outputs;
   if (!Array.isArray(outputs)) return null;
-  for (const o of outputs as Array<{ model?: unknown; version?: unknown; embedding?: unknown }>) {
+  for (const o of outputs as Array<{ model?: unknown; version?: unknown; embedding?: unknown; tiles?: unknown }>) {
     if (Array.isArray(o.embedding) && o.embedding.length > 0 && typeof o.model === 'string' && typeof o.version === 'string') {
-      return { model: o.model, version: o.version, embedding: o.embedding as number[] };
+      const tiles = Array.isArray(o.tiles) ? (o.tiles as unknown[]).filter(isTile) : [];
+      return { model: o.model, version: o.version, embedding: o.embedding as number[], ...(tiles.length && { tiles }) };
     }
   }
   return null;
+}
+
+function isTile(t: unknown): t is { x: number; width: number; embedding: number[] } {
+  const v = t as { x?: unknown; width?: unknown; embedding?: unknown } | null;
+  return !!v && Number.isFinite(v.x) && Number.isFinite(v.width) && Array.isArray(v.embedding) && v.embedding.length > 0;
 }

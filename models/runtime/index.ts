@@ -1,7 +1,8 @@
 // The model runtime the infer stage uses: loads every verified card in the registry, preprocesses a
 // rendering exactly as each card says, micro-batches concurrent calls per model, and post-processes
-// (sigmoid/softmax scores; YOLOv8 decode + class-wise NMS mapped back to rendering pixels).
-import type { Modality } from '../../domain/scan.js';
+// (sigmoid/softmax scores; YOLOv8 decode + class-wise NMS mapped back to rendering pixels). An embedding
+// model on a long container rendering also embeds overlapping tiles along its length, in the same run.
+import { isContainerModality, type Modality } from '../../domain/scan.js';
 import { MicroBatcher } from './batcher.js';
 import { letterbox, toChannels, toTensor, unplaceBox, type Placement } from './letterbox.js';
 import { cardModalities, loadRegistry, ModelCardError, type LoadedModel } from './registry.js';
@@ -9,20 +10,25 @@ import { SessionPool } from './session.js';
 import type { ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
+import { cropColumns, embeddingTiles } from './tiles.js';
 
-export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection } from './types.js';
+export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile } from './types.js';
 export { renderContainerGrey, renderPseudoColour } from './render.js';
 export { validateCard, loadModel, loadRegistry, ModelCardError } from './registry.js';
 export { MicroBatcher } from './batcher.js';
 export { decodeYolo, nms, iou } from './yolo.js';
 export { decodeGrid } from './grid.js';
 export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
+export { embeddingTiles, cropColumns, TILE_ASPECT, LONG_CONTAINER_ASPECT } from './tiles.js';
 
 export interface RuntimeOptions {
   registryDir: string;
   /** onnxruntime intra-op threads per session (default 2). */
   intraOpNumThreads?: number;
-  /** Largest batch one model call takes (default 8; 1 for models with a fixed batch of 1). */
+  /**
+   * Most renderings one model call takes (default 8; 1 for models with a fixed batch of 1). An embedder's
+   * tiles ride in the same call as their rendering, so its batch tensor may hold more images than this.
+   */
   maxBatch?: number;
   /** How long the first call of a batch waits for company (default 5 ms). */
   maxWaitMs?: number;
@@ -74,8 +80,14 @@ export function postprocess(card: ModelCard, data: Float32Array, dims: readonly 
   return { ...base, scores: Object.fromEntries(card.labels.map((l, i) => [l, probs[i] as number])) };
 }
 
+/** One rendering for one model; `tiles`: also embed its tiles (an embedder on a container rendering). */
+interface InferJob { rendering: Rendering; tiles: boolean; }
+
+/** Tile vectors are stored with every long container scan: 5 decimals keep cosines to ~1e-5 and the JSON small. */
+const r5 = (v: number): number => Math.round(v * 1e5) / 1e5;
+
 class Runtime implements ModelRuntime {
-  constructor(private readonly models: Array<{ card: ModelCard; pool: SessionPool; batcher: MicroBatcher<Rendering, ModelOutput> }>) {}
+  constructor(private readonly models: Array<{ card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, ModelOutput> }>) {}
 
   modelsFor(modality: Modality): ModelCard[] {
     return this.models.filter((m) => cardModalities(m.card).includes(modality)).map((m) => m.card);
@@ -86,7 +98,8 @@ class Runtime implements ModelRuntime {
       throw new Error(`rendering has ${rendering.data.length} bytes for ${rendering.width}×${rendering.height}×${rendering.channels}`);
     }
     const ms = this.models.filter((m) => cardModalities(m.card).includes(modality));
-    return Promise.all(ms.map((m) => m.batcher.submit(rendering)));
+    const tiles = isContainerModality(modality);
+    return Promise.all(ms.map((m) => m.batcher.submit({ rendering, tiles: tiles && m.card.output.layout === 'embedding' })));
   }
 
   async close(): Promise<void> {
@@ -107,7 +120,7 @@ async function build(m: LoadedModel, o: RuntimeOptions) {
   const maxBatch = fixedBatch ? 1 : (o.maxBatch ?? 8);
   const [, c, h, w] = card.input.shape as [unknown, number, number, number];
   const per = c * h * w;
-  const run = async (items: Rendering[]): Promise<ModelOutput[]> => {
+  const forward = async (items: Rendering[]): Promise<ModelOutput[]> => {
     // Each image is normalised straight into its slot of the batch tensor: no per-image tensor copy.
     const batch = new Float32Array(per * items.length);
     const prepared = items.map((r, i) => prepare(card, r, batch, i * per));
@@ -115,6 +128,24 @@ async function build(m: LoadedModel, o: RuntimeOptions) {
     const out = await pool.run(inputName, batch, [items.length, c, h, w], card.output.name);
     o.onBatch?.(card.name, items.length, (performance.now() - started) / 1000);
     return prepared.map((p, i) => postprocess(card, out.data, out.dims, i, p));
+  };
+  const run = async (jobs: InferJob[]): Promise<ModelOutput[]> => {
+    // Every job's whole rendering, then its tiles (cropped at full resolution, preprocessed like any input).
+    const spans = jobs.map((j) => (j.tiles ? embeddingTiles(j.rendering.width, j.rendering.height) : []));
+    const images = jobs.flatMap((j, i) => [j.rendering, ...spans[i]!.map((t) => cropColumns(j.rendering, t.x, t.width))]);
+    let outs: ModelOutput[];
+    if (!fixedBatch || images.length === 1) outs = await forward(images);
+    else {
+      outs = []; // a model with a fixed batch of one takes its images one run at a time
+      for (const img of images) outs.push(...(await forward([img])));
+    }
+    let k = 0;
+    return jobs.map((_, i) => {
+      const whole = outs[k++]!;
+      if (spans[i]!.length === 0) return whole;
+      const tiles = spans[i]!.map((t) => ({ x: t.x, width: t.width, embedding: (outs[k++]!.embedding ?? []).map(r5) }));
+      return { ...whole, tiles };
+    });
   };
   return { card, pool, batcher: new MicroBatcher(run, maxBatch, o.maxWaitMs ?? 5) };
 }

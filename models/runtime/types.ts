@@ -57,6 +57,17 @@ export interface ModelOutput {
   /** detect: detections after thresholding at the card's lowest threshold and NMS. */
   detections?: Detection[];
   embedding?: number[];
+  /**
+   * embed, long container renderings only: one vector per overlapping full-height tile along the length
+   * (models/runtime/tiles.ts); x and width in rendering pixels.
+   */
+  tiles?: EmbeddingTile[];
+}
+
+export interface EmbeddingTile {
+  x: number;
+  width: number;
+  embedding: number[];
 }
 
 /** A decoded rendering as stored by the preprocess stage. */

@@ -20,13 +20,14 @@ import { cachedReferenceLibrary, type ReferenceLibrary } from '../reference-libr
 
 /**
  * The scan's nearest verified references for its declared codes: exact cosine search over the live
- * library of its modality and embedding model (no embedding → undefined, the classifier check stands).
+ * library of its modality and embedding model (no embedding → undefined, the classifier check stands); a
+ * long container's tiles are matched too.
  */
 async function matchAgainstLibrary(refs: ReferenceLibrary, scan: Scan, declaredCodes: string[]): Promise<ReferenceMatch | undefined> {
   const e = scanEmbedding(scan.inference);
   if (!e || declaredCodes.length === 0) return undefined;
   const library = await refs.vectors(scan.modality, e.model, e.version);
-  return matchReferences(e.embedding, library, declaredCodes, { name: e.model, version: e.version });
+  return matchReferences(e.embedding, library, declaredCodes, { name: e.model, version: e.version }, { ...(e.tiles && { tiles: e.tiles }) });
 }
 
 export function assessHandler(deps: PipelineDeps) {

@@ -15,13 +15,21 @@ export interface NewReference {
   model: string;
   modelVersion: string;
   embedding: number[];
+  /** A long container's tile vectors (rendering pixels), as the runtime gave them; absent otherwise. */
+  tileEmbeddings?: ReferenceTile[] | null;
   source: ReferenceSource;
   inspectionId?: string | null;
   sourceFile?: string | null;
   addedBy: string;
 }
 
-export interface Reference extends Required<Omit<NewReference, 'embedding'>> {
+export interface ReferenceTile {
+  x: number;
+  width: number;
+  embedding: number[];
+}
+
+export interface Reference extends Required<Omit<NewReference, 'embedding' | 'tileEmbeddings'>> {
   id: string;
   createdAt: string;
   removedAt: string | null;
@@ -60,6 +68,8 @@ interface Row {
 }
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+/** JSONB arrives parsed from pg and PGlite alike; a string is parsed (a driver configured otherwise). */
+const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
 const toReference = (r: Row): Reference => ({
   id: String(r.id),
@@ -87,9 +97,13 @@ export function referencesRepo(db: Queryable) {
     /** Adds one reference; `q` may be the caller's transaction. Returns its id. */
     async add(r: NewReference, q: Queryable = db): Promise<string> {
       const res = await q.query<{ id: string | number }>(
-        `INSERT INTO reference_scans (hs_code, modality, scanner_id, scan_id, image_key, model, model_version, embedding, source, inspection_id, source_file, added_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-        [r.hsCode, r.modality, r.scannerId ?? null, r.scanId ?? null, r.imageKey, r.model, r.modelVersion, JSON.stringify(r.embedding), r.source, r.inspectionId ?? null, r.sourceFile ?? null, r.addedBy],
+        `INSERT INTO reference_scans (hs_code, modality, scanner_id, scan_id, image_key, model, model_version, embedding, tile_embeddings, source, inspection_id, source_file, added_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+        [
+          r.hsCode, r.modality, r.scannerId ?? null, r.scanId ?? null, r.imageKey, r.model, r.modelVersion, JSON.stringify(r.embedding),
+          r.tileEmbeddings?.length ? JSON.stringify(r.tileEmbeddings.map((t) => ({ x: t.x, width: t.width, embedding: t.embedding }))) : null,
+          r.source, r.inspectionId ?? null, r.sourceFile ?? null, r.addedBy,
+        ],
       );
       return String(res.rows[0]!.id);
     },
@@ -106,13 +120,25 @@ export function referencesRepo(db: Queryable) {
       );
       return r.rows.map(toReference);
     },
-    /** The vectors kNN matching searches: live references of one modality made by one model version. */
-    async vectors(modality: Modality, model: string, modelVersion: string): Promise<Array<{ referenceId: string; hsCode: string; embedding: number[] }>> {
-      const r = await db.query<{ id: string | number; hs_code: string; embedding: number[] | string }>(
-        'SELECT id, hs_code, embedding FROM reference_scans WHERE modality = $1 AND model = $2 AND model_version = $3 AND removed_at IS NULL ORDER BY id',
+    /**
+     * The vectors kNN matching searches: live references of one modality made by one model version, each
+     * with its tile vectors (`tiles`, only for references made from a long container).
+     */
+    async vectors(modality: Modality, model: string, modelVersion: string): Promise<Array<{ referenceId: string; hsCode: string; embedding: number[]; tiles?: number[][] }>> {
+      const r = await db.query<{ id: string | number; hs_code: string; embedding: number[] | string; tile_embeddings: ReferenceTile[] | string | null }>(
+        'SELECT id, hs_code, embedding, tile_embeddings FROM reference_scans WHERE modality = $1 AND model = $2 AND model_version = $3 AND removed_at IS NULL ORDER BY id',
         [modality, model, modelVersion],
       );
-      return r.rows.map((x) => ({ referenceId: String(x.id), hsCode: x.hs_code, embedding: typeof x.embedding === 'string' ? (JSON.parse(x.embedding) as number[]) : x.embedding }));
+      return r.rows.map((x) => {
+        const tiles = json(x.tile_embeddings);
+        return { referenceId: String(x.id), hsCode: x.hs_code, embedding: json(x.embedding), ...(tiles?.length && { tiles: tiles.map((t) => t.embedding) }) };
+      });
+    },
+    /** A reference's tile vectors with where they lie (null when it has none). */
+    async tiles(id: string): Promise<ReferenceTile[] | null> {
+      if (!/^\d{1,18}$/.test(id)) return null;
+      const r = (await db.query<{ tile_embeddings: ReferenceTile[] | string | null }>('SELECT tile_embeddings FROM reference_scans WHERE id = $1', [id])).rows[0];
+      return r ? json(r.tile_embeddings) : null;
     },
     /**
      * A cheap fingerprint of the vectors `vectors()` would return: changes whenever a reference of that

@@ -1,10 +1,12 @@
 // `references import`: a labelled archive filed by HS code becomes references, with a per-file report
-// that rejects unknown or malformed HS codes and non-images, and skips an image already imported.
+// that rejects unknown or malformed HS codes and non-images, and skips an image already imported; a long
+// container image keeps its tile vectors.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddingTiles } from '../../models/runtime/tiles.js';
 import { folderHsCode, importReferences, type Embedder } from '../../scripts/references.js';
 import { createFsObjectStore } from '../../storage/objects/fs-store.js';
 import { auditRepo } from '../../storage/repos/audit.js';
@@ -77,5 +79,20 @@ describe('references import', () => {
     const again = await importReferences(deps, join(dir, 'archive'), { modality: 'container-xray', actor: 'cli:test' });
     expect(again.filter((r) => r.outcome === 'imported')).toEqual([]);
     expect(again.filter((r) => r.outcome === 'skipped')).toHaveLength(3);
+  });
+
+  it('keeps the tile vectors the embedder gives for a long container image', async () => {
+    // as the runtime does: a vector per tile along a long rendering (x, width in its pixels)
+    const tiled: Embedder = async (r) => ({
+      ...(await embed(r)),
+      ...(r.width > 2.55 * r.height && { tiles: embeddingTiles(r.width, r.height).map((t) => ({ ...t, embedding: [t.x / r.width, 1] })) }),
+    });
+    await mkdir(join(dir, 'long', '7308900000'), { recursive: true });
+    await writeFile(join(dir, 'long', '7308900000', 'forty.png'), await png(80, 450, 100));
+    const [report] = await importReferences({ db: t.db, objects: createFsObjectStore(join(dir, 'objects')), embed: tiled }, join(dir, 'long'), { modality: 'container-xray', actor: 'cli:test' });
+    expect(report).toMatchObject({ outcome: 'imported', hsCode: '7308900000' });
+    expect(await referencesRepo(t.db).tiles(report!.referenceId!)).toEqual(embeddingTiles(450, 100).map((x) => ({ ...x, embedding: [x.x / 450, 1] })));
+    const v = (await referencesRepo(t.db).vectors('container-xray', 'fake-embed', '1.0.0')).find((x) => x.referenceId === report!.referenceId);
+    expect(v?.tiles).toHaveLength(embeddingTiles(450, 100).length);
   });
 });

@@ -1,8 +1,9 @@
 // Reference-library matching: exact cosine kNN (models/knn) judged by the domain (LOOKS_LIKE_OTHER_CODE,
-// matches declared, no references yet), and the leave-one-out evaluation table on plain vectors.
+// matches declared, no references yet), a long container's tiles (PART_LOOKS_LIKE_OTHER_CODE), and the
+// leave-one-out evaluation table on plain vectors.
 import { describe, expect, it } from 'vitest';
 import { assess } from '../../domain/assessment/assess.js';
-import { judgeReferenceMatch } from '../../domain/assessment/reference-match.js';
+import { judgeReferenceMatch, REFERENCE_THRESHOLDS, type ReferenceMatch, type TileMatch } from '../../domain/assessment/reference-match.js';
 import { cosine, hsMatchLevel, knnVote, matchReferences, scanEmbedding, type ReferenceVector } from '../../models/knn/index.js';
 import { knnTable } from '../../models/eval/knn.js';
 import { containerDeclaration, containerScan, line, testPolicy } from './domain-fixtures.js';
@@ -115,5 +116,63 @@ describe('leave-one-out evaluation table', () => {
       expect(r.swappedFlagged).toBe(1);
       expect(r.honestFlagged).toBe(0);
     }
+  });
+});
+
+describe('tiles of a long container', () => {
+  // a 40 ft scan 1000 px long: four tiles; the front half looks like tyres, the back half like steel,
+  // and the whole-scan vector (the average) still leans to tyres
+  const tiles = [
+    { x: 0, width: 440, embedding: vec(0, 0.05) },
+    { x: 220, width: 440, embedding: vec(0, 0.1) },
+    { x: 440, width: 440, embedding: vec(3, 0.05) },
+    { x: 560, width: 440, embedding: vec(3, 0.1) },
+  ];
+  const whole = vec(0, 0.9);
+  const lib = library([TYRES, 0], [TYRES, 0], [STEEL, 3], [STEEL, 3]);
+
+  it('matches each tile against the library and reports its best code and the declared similarity', () => {
+    const m = matchReferences(whole, lib, [TYRES], model, { tiles });
+    expect(m.tiles?.map((t) => [t.x, t.width, t.bestCode])).toEqual([[0, 440, TYRES], [220, 440, TYRES], [440, 440, STEEL], [560, 440, STEEL]]);
+    expect(m.tiles![2]!.similarity).toBeGreaterThan(0.9);
+    expect(m.tiles![2]!.declaredSimilarity).toBeLessThan(0.2);
+    expect(matchReferences(whole, [], [TYRES], model, { tiles }).tiles).toBeUndefined(); // empty library
+    expect(matchReferences(whole, lib, [TYRES], model).tiles).toBeUndefined(); // a short scan
+  });
+
+  it('the half that looks like an undeclared code gives PART_LOOKS_LIKE_OTHER_CODE (review, with where); declared, it does not', () => {
+    const a = assess(containerScan({ referenceMatch: matchReferences(whole, lib, [TYRES], model, { tiles }) }), policy);
+    expect(a.reasons.map((r) => r.code)).toEqual(['PART_LOOKS_LIKE_OTHER_CODE']);
+    expect(a.decision).toBe('review');
+    const r = a.reasons[0]!;
+    expect(r).toMatchObject({ layer: 'declaration', decision: 'review', evidence: { model: 'container-embed', version: '1.0.0', xRange: [440, 1000] } });
+    expect(r.detail).toContain(`HS ${STEEL}`);
+    expect(r.detail).toMatch(/metres 5–12 of 12/);
+    expect(a.declaredVsSeen.references?.tiles).toHaveLength(4);
+
+    const both = containerDeclaration({ lines: [line(TYRES), line(STEEL)] });
+    const b = assess(containerScan({ declaration: both, referenceMatch: matchReferences(whole, lib, [TYRES, STEEL], model, { tiles }) }), policy);
+    expect(b.reasons.map((x) => x.code)).not.toContain('PART_LOOKS_LIKE_OTHER_CODE');
+    expect(b.decision).toBe(assess(containerScan({ declaration: both }), policy).decision); // what the classifier alone says
+  });
+
+  it('matches tiles against the references\' own tile vectors too', () => {
+    // the only steel reference is a 40 ft scan whose whole vector is far off but one tile is steel
+    const refs = [...library([TYRES, 0], [TYRES, 0]), { referenceId: '9', hsCode: STEEL, embedding: vec(6), tiles: [vec(5), vec(3, 0.05)] }];
+    const m = matchReferences(whole, refs, [TYRES], model, { tiles });
+    expect(m.tiles![3]!.bestCode).toBe(STEEL);
+    expect(judgeReferenceMatch(m).parts.map((p) => p.hsCode)).toEqual([STEEL]);
+  });
+
+  it('a weak, close or cold-start tile raises nothing', () => {
+    const t = { ...REFERENCE_THRESHOLDS };
+    const judge = (tm: TileMatch[], declared: ReferenceMatch['declared'] = [{ hsCode: TYRES, matchedAt: 10, references: 2, similarity: 0.9, nearest: [] }]) =>
+      judgeReferenceMatch({ model: 'm', version: '1', libraryCount: 4, declared, bestOther: null, declaredVoteShare: 1, k: 5, tiles: tm }, t).parts;
+    const tile = (similarity: number, declaredSimilarity: number | null, bestCode = STEEL): TileMatch => ({ x: 0, width: 10, bestCode, similarity, declaredSimilarity });
+    expect(judge([tile(0.69, 0.2)])).toEqual([]); // not close enough to the other code
+    expect(judge([tile(0.85, 0.76)])).toEqual([]); // not clearly closer than the declared code
+    expect(judge([tile(0.95, 0.2, '4011109000')])).toEqual([]); // a sibling subheading backs the declaration
+    expect(judge([tile(0.95, null)], [{ hsCode: TYRES, matchedAt: null, references: 0, similarity: null, nearest: [] }])).toEqual([]); // no declared references
+    expect(judge([tile(0.85, 0.75)])).toHaveLength(1);
   });
 });

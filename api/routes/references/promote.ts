@@ -1,6 +1,6 @@
 // Turning a verified scan into a reference: the scan's stored embedding (from the infer stage) becomes a
-// library row for one HS code, the candidate is settled, and the audit log says who and why — all in the
-// caller's transaction.
+// library row for one HS code (with its tile vectors when the scan was a long container of one kind of
+// goods), the candidate is settled, and the audit log says who and why — all in the caller's transaction.
 import type { Queryable } from '../../../storage/db/sql.js';
 import { auditRepo } from '../../../storage/repos/audit.js';
 import { referencesRepo, type ReferenceCandidate } from '../../../storage/repos/references.js';
@@ -24,6 +24,8 @@ export async function promoteCandidate(
   const e = scanEmbedding(scan.inference);
   if (!e || !scan.renderingKey) return null;
   const refs = referencesRepo(tx);
+  // A mixed load's tiles cannot be told apart by code: only a scan of one kind of goods lends its tiles.
+  const kinds = e.tiles ? new Set((await refs.candidatesOf(tx, candidate.inspectionId)).map((c) => c.hsCode.slice(0, 6))).size : 0;
   const referenceId = await refs.add(
     {
       hsCode: candidate.hsCode,
@@ -34,6 +36,7 @@ export async function promoteCandidate(
       model: e.model,
       modelVersion: e.version,
       embedding: e.embedding,
+      ...(kinds === 1 && { tileEmbeddings: e.tiles }),
       source: how.status === 'promoted' ? 'inspection' : 'approval',
       inspectionId: candidate.inspectionId,
       addedBy: how.actor,

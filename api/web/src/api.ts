@@ -6,7 +6,21 @@ export type ReviewerDecision = 'clear' | 'inspect' | 'misdeclared';
 export type Box = [number, number, number, number];
 
 export interface User { id: string; username: string; displayName: string; role: string; tier?: 'A' | 'B' | 'C' | null }
-export interface Reason { code: string; detail: string; layer?: string; decision?: MachineDecision; evidence?: { boxes?: Array<{ label: string; score: number; box: Box }>; model?: string } }
+export interface Reason {
+  code: string;
+  detail: string;
+  layer?: string;
+  decision?: MachineDecision;
+  /** `xRange`: a stretch along the image, full height, in rendering pixels (a part of a long container). */
+  evidence?: { boxes?: Array<{ label: string; score: number; box: Box }>; model?: string; scores?: Record<string, number>; xRange?: [number, number] };
+}
+/** What one tile along a long container looked like most (the machine verdict's reference evidence). */
+export interface TileLook { x: number; width: number; bestCode: string; similarity: number; declaredSimilarity: number | null }
+export interface ReferenceEvidence {
+  status?: string;
+  declared?: Array<{ hsCode: string; matchedAt: 10 | 6 | 4 | 2 | null; similarity: number | null }>;
+  tiles?: TileLook[];
+}
 export interface Subject { containerNo?: string; waybill?: string }
 export interface QueueItem {
   scanId: string;
@@ -22,7 +36,7 @@ export interface QueueItem {
   claimedBy?: string | null;
   leaseExpiresAt?: string | null;
 }
-export interface Verdict { decision: string; reasons: Reason[]; source: string; at: string; policyVersion?: string; models?: Array<{ name: string; version: string }> ; actions?: Record<string, unknown>; reviewer?: string; comment?: string }
+export interface Verdict { decision: string; reasons: Reason[]; source: string; at: string; declaredVsSeen?: { references?: ReferenceEvidence } | null; policyVersion?: string; models?: Array<{ name: string; version: string }> ; actions?: Record<string, unknown>; reviewer?: string; comment?: string }
 export interface DeclarationLine { hsCode: string; hsDescription?: string; description: string; quantity: number; unit: string; grossKg: number; category?: string }
 export interface Declaration {
   declarationId: string;

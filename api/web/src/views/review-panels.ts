@@ -1,16 +1,29 @@
 // The review screen's side panels: the machine's reasons (each linked to its boxes on the image), the
-// declaration (lines with HS 2022 descriptions, enterprise and credit level), reference images and the
-// scan's history.
-import type { Declaration, Reason, ReviewDetail, Verdict } from '../api.js';
+// declaration (lines with HS 2022 descriptions, enterprise and credit level), reference images (and, for a
+// long container, what each part looked like) and the scan's history.
+import { metresAlong, supportsDeclared } from '../../../../domain/assessment/reference-match.js';
+import type { Box, Declaration, Reason, ReviewDetail, Verdict } from '../api.js';
 import { h, kbd } from '../dom.js';
 import { CREDIT_LABEL, time } from '../format.js';
 
-export function reasonsPanel(reasons: Reason[], focus: (index: number) => void): HTMLElement {
+/**
+ * The regions a reason points at, in rendering pixels: its model boxes, or its stretch along the image
+ * (`xRange`, a part of a long container) as a full-height box.
+ */
+export function reasonRegions(r: Reason, rendering: { height: number } | null | undefined): Array<{ label: string; score: number; box: Box }> {
+  if (r.evidence?.boxes?.length) return r.evidence.boxes;
+  const x = r.evidence?.xRange;
+  if (!x || !rendering) return [];
+  const code = Object.keys(r.evidence?.scores ?? {}).find((k) => /^[0-9]+$/.test(k));
+  return [{ label: code ? `looks like HS ${code}` : 'part', score: code ? r.evidence!.scores![code]! : 1, box: [x[0], 0, x[1], rendering.height] }];
+}
+
+export function reasonsPanel(reasons: Reason[], focus: (index: number) => void, rendering?: { height: number } | null): HTMLElement {
   if (reasons.length === 0) return h('section', { class: 'panel' }, h('h2', {}, 'Why it is here'), h('p', { class: 'empty' }, 'The machine gave no reasons.'));
   return h('section', { class: 'panel', 'aria-labelledby': 'reasons-h' },
     h('h2', { id: 'reasons-h' }, 'Why the machine flagged it'),
     h('ol', { class: 'reasons' }, reasons.map((r, i) => {
-      const boxes = r.evidence?.boxes ?? [];
+      const boxes = reasonRegions(r, rendering);
       const meta = `${r.layer ? `${r.layer} · ` : ''}${r.code}`;
       // A reason with a region is a button that shows it on the image; one without is plain text.
       return h('li', { class: `reason ${r.decision ?? ''}` },
@@ -51,11 +64,31 @@ export function declarationPanel(detail: ReviewDetail): HTMLElement {
             h('td', { class: 'num' }, `${l.grossKg.toLocaleString()} kg`))))));
 }
 
+/** A long container: which stretch looked most like which code (the machine's tile matches), left to right. */
+function tilesList(detail: ReviewDetail): HTMLElement | null {
+  const found = detail.verdict?.declaredVsSeen?.references;
+  const tiles = found?.tiles ?? [];
+  if (tiles.length === 0) return null;
+  const length = Math.max(...tiles.map((t) => t.x + t.width));
+  const declared = (found?.declared ?? []).map((d) => ({ ...d, nearest: [], references: 0 }));
+  return h('div', { class: 'ref-tiles' },
+    h('h3', { class: 'small', id: 'ref-tiles-h' }, 'Along the container (about metres of 12)'),
+    h('ul', { class: 'tile-looks', 'aria-labelledby': 'ref-tiles-h' }, tiles.map((t) => {
+      const [m1, m2] = metresAlong(t.x, t.x + t.width, length);
+      const other = !supportsDeclared(t.bestCode, declared);
+      return h('li', { class: other ? 'other' : 'declared', 'data-x': t.x },
+        `metres ${m1}–${m2}: looks like HS `, h('span', { class: 'mono' }, t.bestCode), ` (${t.similarity.toFixed(2)})`,
+        other ? h('strong', {}, ' not declared') : null,
+        other && t.declaredSimilarity !== null ? h('span', { class: 'muted small' }, ` · declared ${t.declaredSimilarity.toFixed(2)}`) : null);
+    })));
+}
+
 export function referencesPanel(detail: ReviewDetail): HTMLElement {
   const refs = detail.references ?? [];
   const codes = (detail.declaration?.lines ?? []).map((l) => l.hsCode.slice(0, 6));
   return h('section', { class: 'panel', 'aria-labelledby': 'refs-h' },
     h('h2', { id: 'refs-h' }, 'Reference images'),
+    tilesList(detail),
     refs.length === 0
       ? h('p', { class: 'empty', id: 'no-references' }, `No references yet${codes.length ? ` for HS ${[...new Set(codes)].join(', ')}` : ''}. Verified images of these goods will appear here once the reference library has them.`)
       : (['declared', 'other'] as const).map((group) => {

@@ -9,7 +9,7 @@ import { TileClient } from '../viewer/tiles.js';
 import { ScanViewer, type ModelBox } from '../viewer/viewer.js';
 import { DECISION_LABEL, openDecisionDialog } from './decision.js';
 import { claimNext } from './queue.js';
-import { declarationPanel, historyPanel, reasonsPanel, referencesPanel } from './review-panels.js';
+import { declarationPanel, historyPanel, reasonRegions, reasonsPanel, referencesPanel } from './review-panels.js';
 
 const SHORTCUTS: Array<[string, string]> = [
   ['C', 'clear'], ['I', 'inspect'], ['M', 'misdeclared'], ['B', 'draw a box'], ['N', 'next item'],
@@ -205,7 +205,7 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
           h('span', { class: `sla ${sla.overdue || item.overdue ? 'overdue' : sla.soon ? 'soon' : ''}`, id: 'review-sla' }, `SLA ${sla.text}`)),
         decisionButtons,
         holder() ? h('label', { class: 'small muted' }, autoNext, ' open the next item after deciding') : null),
-      reasonsPanel(dt.verdict?.reasons ?? item.reasons, focusReason),
+      reasonsPanel(dt.verdict?.reasons ?? item.reasons, focusReason, dt.scan.rendering),
       h('section', { class: 'panel', 'aria-labelledby': 'boxes-h' }, h('h2', { id: 'boxes-h' }, 'My boxes'), boxList),
       declarationPanel(dt),
       referencesPanel(dt),
@@ -241,7 +241,7 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
   /** Zooms and pans to the boxes of reason i and highlights them (on the canvas and in the focus layer). */
   function focusReason(i: number): void {
     const reason = (detail?.verdict?.reasons ?? detail?.item.reasons ?? [])[i];
-    const boxes = reason?.evidence?.boxes ?? [];
+    const boxes = reason ? reasonRegions(reason, detail?.scan.rendering) : [];
     if (!viewer || boxes.length === 0) return;
     const all = boxes.map((b) => b.box);
     viewer.highlighted = i;
@@ -330,7 +330,7 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
       viewer = v;
       (window as unknown as { __viewer: ScanViewer }).__viewer = v;
       const reasons = detail!.verdict?.reasons ?? detail!.item.reasons;
-      v.modelBoxes = reasons.flatMap((r, i) => (r.evidence?.boxes ?? []).map((b): ModelBox => ({ ...b, reason: i })));
+      v.modelBoxes = reasons.flatMap((r, i) => reasonRegions(r, rendering).map((b): ModelBox => ({ ...b, reason: i })));
       v.onViewChange = () => {
         statusZoom.textContent = `zoom ${(v.zoom * 100).toFixed(0)}%`;
         statusWl.textContent = `W ${Math.round(v.display.window)} L ${Math.round(v.display.level)} γ ${v.display.gamma.toFixed(2)}`;

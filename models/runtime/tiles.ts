@@ -1,0 +1,51 @@
+// Where an embedding model also looks at parts of a long container: overlapping full-height tiles along
+// the length, so a mixed load is not averaged into one vector (issue 11). Geometry only; the runtime
+// crops the tiles and preprocesses each one exactly as the card says.
+import type { Rendering } from './types.js';
+
+/** Tile width in rendering heights: about a 20 ft box (6.06 m) over a box with its chassis. */
+export const TILE_ASPECT = 2.2;
+
+/**
+ * Width/height from which a container rendering is "long" and is tiled. The longest 20 ft rendering (6.06 m
+ * plus margins over a standard 2.59 m box, no chassis) is ≈ 2.5; the shortest 40 ft one (12.19 m over a
+ * 2.90 m high cube on a chassis) ≈ 2.6.
+ */
+export const LONG_CONTAINER_ASPECT = 2.55;
+
+export interface TileSpan {
+  /** Left edge in rendering pixels. */
+  x: number;
+  width: number;
+}
+
+/**
+ * The tiles of a long rendering: width min(W, round(H × 2.2)), stride half a tile, the last tile aligned
+ * to the right edge so the whole width is covered. No tiles (empty) for a short rendering or when fewer
+ * than two tiles would result.
+ */
+export function embeddingTiles(width: number, height: number): TileSpan[] {
+  if (!(width > 0 && height > 0) || width / height < LONG_CONTAINER_ASPECT) return [];
+  const tw = Math.min(width, Math.round(height * TILE_ASPECT));
+  if (tw < 1 || tw >= width) return [];
+  const stride = Math.max(1, Math.floor(tw / 2));
+  const tiles: TileSpan[] = [];
+  for (let x = 0; ; x += stride) {
+    if (x + tw >= width) {
+      tiles.push({ x: width - tw, width: tw });
+      break;
+    }
+    tiles.push({ x, width: tw });
+  }
+  return tiles.length >= 2 ? tiles : [];
+}
+
+/** Columns [x, x + width) of a rendering at full height, as a rendering of their own. */
+export function cropColumns(r: Rendering, x: number, width: number): Rendering {
+  const ch = r.channels;
+  const out = new Uint8Array(width * r.height * ch);
+  const rowIn = r.width * ch;
+  const rowOut = width * ch;
+  for (let y = 0; y < r.height; y++) out.set(r.data.subarray(y * rowIn + x * ch, y * rowIn + (x + width) * ch), y * rowOut);
+  return { width, height: r.height, channels: ch, data: out };
+}
