@@ -1,8 +1,9 @@
 // `npm run eval -- --model <card.json|onnx> --data <dir> --format yolo|coco|folders [--map names.json]
 // [--out report.json] [--plot pr.png]`: per-class precision/recall, AP@0.5, mAP, confusion matrix,
 // threshold table, JSON report and a PR-curve PNG.
-// `npm run eval -- --knn --data <folder filed by HS code> [--model <embed card>] [--out knn-report.json]`:
-// leave-one-out reference matching by references per code (models/eval/knn.ts).
+// `npm run eval -- --knn --data <folder filed by HS code> [--mixed <folder of two-kind long loads>]
+// [--model <embed card>] [--out knn-report.json]`: leave-one-out reference matching by references per code,
+// with the tiles of long scans (models/eval/knn.ts).
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { evaluate, type DataFormat } from './evaluate.js';
@@ -10,15 +11,23 @@ import { prPng } from './plot.js';
 import { evaluateKnn } from './knn.js';
 
 async function knnMain(): Promise<void> {
-  const { values } = parseArgs({ options: { knn: { type: 'boolean' }, model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, trials: { type: 'string' }, threads: { type: 'string' } } });
-  if (!values.data) throw new Error('usage: eval --knn --data <folder filed by HS code> [--model <embed card.json>] [--out knn-report.json] [--trials 3]');
-  const rep = await evaluateKnn({ dataDir: values.data, ...(values.model && { modelPath: values.model }), ...(values.trials && { trials: Number(values.trials) }), ...(values.threads && { threads: Number(values.threads) }) });
+  const { values } = parseArgs({ options: { knn: { type: 'boolean' }, model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, trials: { type: 'string' }, threads: { type: 'string' }, mixed: { type: 'string' } } });
+  if (!values.data) throw new Error('usage: eval --knn --data <folder filed by HS code> [--mixed <folder: HS+HS/image>] [--model <embed card.json>] [--out knn-report.json] [--trials 3]');
+  const rep = await evaluateKnn({ dataDir: values.data, ...(values.mixed && { mixedDir: values.mixed }), ...(values.model && { modelPath: values.model }), ...(values.trials && { trials: Number(values.trials) }), ...(values.threads && { threads: Number(values.threads) }) });
   const out = values.out ?? 'knn-report.json';
   await writeFile(out, JSON.stringify(rep, null, 2) + '\n');
-  process.stdout.write(`${rep.model.name} ${rep.model.version}: ${rep.data.images} images, ${rep.data.codes} HS codes, ${rep.embedMsPerImage} ms/image to embed\nreport ${out}\n`);
-  process.stdout.write('refs/code  queries  1-NN top-1  kNN top-1  honest matched  honest flagged  swapped flagged\n');
+  const d = rep.data;
+  process.stdout.write(`${rep.model.name} ${rep.model.version}: ${d.images} images (${d.long} long), ${d.codes} HS codes${d.mixed !== undefined ? `, ${d.mixed} two-kind long loads` : ''}, ${rep.embedMsPerImage} ms/image to embed\nreport ${out}\n`);
+  process.stdout.write('refs/code  queries  1-NN top-1  kNN top-1  honest matched  honest flagged  swapped flagged  long  tile-flagged  mixed q  caught  by a part  by the whole\n');
   for (const r of rep.rows) {
-    process.stdout.write(`${String(r.refsPerCode).padStart(9)}  ${String(r.queries).padStart(7)}  ${r.nearestTop1.toFixed(3).padStart(10)}  ${r.knnTop1.toFixed(3).padStart(9)}  ${r.honestMatched.toFixed(3).padStart(14)}  ${r.honestFlagged.toFixed(3).padStart(14)}  ${r.swappedFlagged.toFixed(3).padStart(15)}\n`);
+    process.stdout.write(
+      `${String(r.refsPerCode).padStart(9)}  ${String(r.queries).padStart(7)}  ${r.nearestTop1.toFixed(3).padStart(10)}  ${r.knnTop1.toFixed(3).padStart(9)}  ${r.honestMatched.toFixed(3).padStart(14)}  ${r.honestFlagged.toFixed(3).padStart(14)}  ${r.swappedFlagged.toFixed(3).padStart(15)}` +
+        `  ${String(r.honestLong).padStart(4)}  ${r.honestTileFlagged.toFixed(3).padStart(12)}  ${String(r.mixedQueries).padStart(7)}  ${r.mixedCaught.toFixed(3).padStart(6)}  ${r.mixedPartCaught.toFixed(3).padStart(9)}  ${r.mixedWholeCaught.toFixed(3).padStart(12)}\n`,
+    );
+  }
+  process.stdout.write('tile thresholds (similarity, margin): honest long tile-flagged / undeclared part caught, at 5 refs/code and at all\n');
+  for (const s of rep.tileSweep) {
+    process.stdout.write(`  ${s.tileSimilarity.toFixed(2)} ${s.tileMargin.toFixed(2)}  ${s.rows.map((r) => `${r.honestTileFlagged.toFixed(3)} / ${r.mixedCaught.toFixed(3)}`).join('   ')}\n`);
   }
 }
 

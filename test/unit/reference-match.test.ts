@@ -169,10 +169,16 @@ describe('tiles of a long container', () => {
     const judge = (tm: TileMatch[], declared: ReferenceMatch['declared'] = [{ hsCode: TYRES, matchedAt: 10, references: 2, similarity: 0.9, nearest: [] }]) =>
       judgeReferenceMatch({ model: 'm', version: '1', libraryCount: 4, declared, bestOther: null, declaredVoteShare: 1, k: 5, tiles: tm }, t).parts;
     const tile = (similarity: number, declaredSimilarity: number | null, bestCode = STEEL): TileMatch => ({ x: 0, width: 10, bestCode, similarity, declaredSimilarity });
-    expect(judge([tile(0.69, 0.2)])).toEqual([]); // not close enough to the other code
-    expect(judge([tile(0.85, 0.76)])).toEqual([]); // not clearly closer than the declared code
+    // tiles have their own, stricter thresholds (tileSimilarity 0.8, tileMargin 0.3; the whole scan keeps 0.7 / 0.1)
+    expect(judge([tile(0.79, 0.2)])).toEqual([]); // not close enough to the other code
+    expect(judge([tile(0.95, 0.66)])).toEqual([]); // not clearly closer than the declared code
     expect(judge([tile(0.95, 0.2, '4011109000')])).toEqual([]); // a sibling subheading backs the declaration
     expect(judge([tile(0.95, null)], [{ hsCode: TYRES, matchedAt: null, references: 0, similarity: null, nearest: [] }])).toEqual([]); // no declared references
+    expect(judge([tile(0.95, 0.65)])).toHaveLength(1);
+    expect(judge([tile(0.8, 0.5)])).toHaveLength(1);
+    expect(judge([tile(0.85, 0.75)])).toEqual([]); // a whole scan this far apart would be flagged; a tile is not
+    t.tileSimilarity = 0.7;
+    t.tileMargin = 0.1;
     expect(judge([tile(0.85, 0.75)])).toHaveLength(1);
   });
 });
