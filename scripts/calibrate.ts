@@ -1,4 +1,5 @@
-// `npm run calibrate -- --data <labelled set> [--holdout <labelled set>] --target-false-clear 0.005`:
+// `npm run calibrate -- --data <labelled set> [--holdout <labelled set>] --target-false-clear 0.005
+// [--min-prohibited-recall 0.99] [--min-misdeclared-recall 0.95]`:
 // runs the registered models over a labelled set (synthetic from `npm run synth`, or real scans in the same
 // layout: images/<id>.png renderings + meta/<id>.json with `boxes` and `categories`/`counts`), plants
 // misdeclarations at a set rate, chooses thresholds that keep wrong releases under the target, and reports
@@ -97,6 +98,8 @@ async function main() {
       data: { type: 'string' },
       holdout: { type: 'string' },
       'target-false-clear': { type: 'string', default: '0.005' },
+      'min-prohibited-recall': { type: 'string', default: '0' },
+      'min-misdeclared-recall': { type: 'string', default: '0' },
       'misdeclared-rate': { type: 'string', default: '0.05' },
       'dishonest-rate': { type: 'string', default: '0.03' },
       seed: { type: 'string', default: '1' },
@@ -107,14 +110,22 @@ async function main() {
       limit: { type: 'string' },
     },
   });
-  if (!values.data) throw new Error('usage: npm run calibrate -- --data <dir> [--holdout <dir>] [--target-false-clear 0.005]');
+  if (!values.data) throw new Error('usage: npm run calibrate -- --data <dir> [--holdout <dir>] [--target-false-clear 0.005] [--min-prohibited-recall 0.99] [--min-misdeclared-recall 0.95]');
   const target = Number(values['target-false-clear']);
+  const minProhibitedRecall = Number(values['min-prohibited-recall']);
+  const minMisdeclaredRecall = Number(values['min-misdeclared-recall']);
+  for (const [name, v] of [['--target-false-clear', target], ['--min-prohibited-recall', minProhibitedRecall], ['--min-misdeclared-recall', minMisdeclaredRecall]] as const) {
+    if (!Number.isFinite(v) || v < 0 || v > 1) throw new Error(`${name} must be a share between 0 and 1, got ${String(v)}`);
+  }
   const opts = { registryDir: values.registry!, misdeclaredRate: Number(values['misdeclared-rate']), dishonestRate: Number(values['dishonest-rate']), seed: Number(values.seed), ...(values.limit && { limit: Number(values.limit) }) };
   const base = await loadPolicy(values.policy);
   const stream = await loadStream(values.data, opts);
-  const result = calibrate(stream, base, target);
+  const result = calibrate(stream, base, { targetFalseClear: target, minProhibitedRecall, minMisdeclaredRecall });
   const holdout = values.holdout && result.policy ? streamMetrics(await loadStream(values.holdout, { ...opts, seed: opts.seed + 1 }), result.policy) : null;
-  const report = { data: values.data, holdout: values.holdout ?? null, targetFalseClear: target, ...opts, baseline: result.baseline, chosen: result.chosen, holdoutMetrics: holdout, candidatesTried: result.candidatesTried };
+  const report = {
+    data: values.data, holdout: values.holdout ?? null, targetFalseClear: target, minProhibitedRecall, minMisdeclaredRecall, ...opts,
+    baseline: result.baseline, chosen: result.chosen, holdoutMetrics: holdout, candidatesTried: result.candidatesTried, bestWithoutFloors: result.bestWithoutFloors,
+  };
   await writeFile(values.out!, JSON.stringify(report, null, 2) + '\n');
   if (result.policy) await writeFile(values['policy-out']!, JSON.stringify(result.policy, null, 2) + '\n');
   const line = (name: string, m: { autoClearOfClean: number; prohibitedRecall: number; misdeclaredRecall: number; falseClearRate: number }) =>
@@ -124,7 +135,10 @@ async function main() {
     console.log(`chosen thresholds: ${JSON.stringify(result.chosen.thresholds)}`);
     line('calibrated (fit set)', result.chosen.metrics);
     if (holdout) line('calibrated (hold-out)', holdout);
-  } else console.log(`no thresholds keep false clears within ${pct(target)} on this set`);
+  } else {
+    console.log(`no thresholds keep false clears within ${pct(target)} and the recall floors (prohibited ≥ ${pct(minProhibitedRecall)}, misdeclared ≥ ${pct(minMisdeclaredRecall)}) on this set`);
+    if (result.bestWithoutFloors) line('closest (not chosen)', result.bestWithoutFloors.metrics);
+  }
   console.log(`report: ${values.out}${result.policy ? `, policy: ${values['policy-out']}` : ''}`);
 }
 

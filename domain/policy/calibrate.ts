@@ -107,17 +107,35 @@ export interface CalibrationResult {
   chosen: { thresholds: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }; metrics: StreamMetrics } | null;
   baseline: StreamMetrics;
   candidatesTried: number;
-  /** Feasible candidates (false-clear rate within target), best first, at most 10. */
+  /** Feasible candidates (every constraint met), best first, at most 10. */
   frontier: Array<{ thresholds: Record<string, number>; metrics: StreamMetrics }>;
   policy: RiskPolicy | null;
+  /**
+   * When no grid point meets the recall floors within the false-clear target: the one with the fewest
+   * problems cleared (most recall) that keeps the false-clear target, reported but not chosen.
+   */
+  bestWithoutFloors: { thresholds: Record<string, number>; metrics: StreamMetrics } | null;
+}
+
+/** What a calibration must keep. Recall floors are skipped on a stream without that kind of problem. */
+export interface CalibrationConstraints {
+  /** Highest false-clear rate (problems among cleared scans) allowed. */
+  targetFalseClear: number;
+  /** Lowest share of prohibited/restricted items not cleared (issue target 0.99); default 0 (no floor). */
+  minProhibitedRecall?: number;
+  /** Lowest share of misdeclarations not cleared (issue target 0.95); default 0 (no floor). */
+  minMisdeclaredRecall?: number;
 }
 
 /**
- * Tries every grid point; among those whose false-clear rate is within target, picks the one clearing
- * the most clean scans (ties: higher prohibited recall, then misdeclaration recall).
+ * Tries every grid point; among those whose false-clear rate is within target and whose recalls meet the
+ * floors, picks the one clearing the most clean scans (ties: higher prohibited recall, then misdeclaration
+ * recall). A plain number is the false-clear target alone (no recall floors).
  */
-export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, targetFalseClear: number, grid: CalibrationGrid = DEFAULT_GRID): CalibrationResult {
-  const feasible: Array<{ thresholds: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }; metrics: StreamMetrics }> = [];
+export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, constraints: number | CalibrationConstraints, grid: CalibrationGrid = DEFAULT_GRID): CalibrationResult {
+  const c: CalibrationConstraints = typeof constraints === 'number' ? { targetFalseClear: constraints } : constraints;
+  type Candidate = { thresholds: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }; metrics: StreamMetrics };
+  const withinTarget: Candidate[] = [];
   let tried = 0;
   for (const threatScale of grid.threatScale)
     for (const categoryPresenceThreshold of grid.categoryPresenceThreshold)
@@ -126,19 +144,30 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, tar
           const thresholds = { threatScale, categoryPresenceThreshold, undeclaredShare, emptyThreshold };
           const metrics = streamMetrics(stream, withThresholds(base, thresholds, `${base.version}+cal`));
           tried++;
-          if (metrics.falseClearRate <= targetFalseClear) feasible.push({ thresholds, metrics });
+          if (metrics.falseClearRate <= c.targetFalseClear) withinTarget.push({ thresholds, metrics });
         }
-  feasible.sort((a, b) =>
+  const meetsFloors = (m: StreamMetrics) =>
+    (m.prohibited === 0 || m.prohibitedRecall >= (c.minProhibitedRecall ?? 0)) && (m.misdeclared === 0 || m.misdeclaredRecall >= (c.minMisdeclaredRecall ?? 0));
+  const byClearing = (a: Candidate, b: Candidate) =>
     b.metrics.autoClearOfClean - a.metrics.autoClearOfClean ||
     (b.metrics.prohibitedRecall || 0) - (a.metrics.prohibitedRecall || 0) ||
-    (b.metrics.misdeclaredRecall || 0) - (a.metrics.misdeclaredRecall || 0),
-  );
+    (b.metrics.misdeclaredRecall || 0) - (a.metrics.misdeclaredRecall || 0);
+  const feasible = withinTarget.filter((x) => meetsFloors(x.metrics)).sort(byClearing);
   const chosen = feasible[0] ?? null;
+  const bestWithoutFloors = chosen
+    ? null
+    : ([...withinTarget].sort(
+        (a, b) =>
+          (b.metrics.prohibitedRecall || 0) - (a.metrics.prohibitedRecall || 0) ||
+          (b.metrics.misdeclaredRecall || 0) - (a.metrics.misdeclaredRecall || 0) ||
+          byClearing(a, b),
+      )[0] ?? null);
   return {
     chosen,
     baseline: streamMetrics(stream, base),
     candidatesTried: tried,
     frontier: feasible.slice(0, 10),
     policy: chosen ? withThresholds(base, chosen.thresholds, `${base.version}+cal`) : null,
+    bestWithoutFloors,
   };
 }

@@ -62,4 +62,35 @@ describe('calibration', () => {
     expect(r.chosen).toBeNull();
     expect(r.policy).toBeNull();
   });
+
+  // 180 clean loads, 20 clean ones with a weak spurious "firearm" (0.29), 2 with a real faint one (0.3).
+  const clean = { prohibited: false, misdeclared: false };
+  const noisy: LabelledScan[] = [
+    ...Array.from({ length: 180 }, (_, i) => scan(i, [classifier({ tyres: 0.95 }), detector([])], TYRES, clean)),
+    ...Array.from({ length: 20 }, (_, i) => scan(300 + i, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.29 }])], TYRES, clean)),
+    ...Array.from({ length: 2 }, (_, i) => scan(400 + i, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.3 }])], TYRES, { prohibited: true, misdeclared: false })),
+  ];
+
+  it('with a false-clear target alone, lets rare threats through if that clears more', () => {
+    const r = calibrate(noisy, policy, 0.01);
+    expect(r.chosen!.metrics).toMatchObject({ prohibitedRecall: 0, autoClearOfClean: 1 });
+    expect(r.chosen!.metrics.falseClearRate).toBeLessThanOrEqual(0.01);
+  });
+
+  it('keeps a prohibited-recall floor even when catching them costs clean clearances', () => {
+    const r = calibrate(noisy, policy, { targetFalseClear: 0.01, minProhibitedRecall: 0.99 });
+    expect(r.chosen!.metrics.prohibitedRecall).toBe(1);
+    expect(r.chosen!.metrics.autoClearOfClean).toBeCloseTo(180 / 200);
+    expect(r.policy!.security.threatThresholds.firearm).toBeLessThanOrEqual(0.3);
+    expect(r.bestWithoutFloors).toBeNull();
+  });
+
+  it('chooses nothing when the floors cannot be met, and says what came closest', () => {
+    const hidden = noisy.map((s) => (s.truth.prohibited ? { ...s, input: { ...s.input, modelOutputs: [classifier({ tyres: 0.95 }), detector([])] } } : s));
+    const r = calibrate(hidden, policy, { targetFalseClear: 0.01, minProhibitedRecall: 0.99 });
+    expect(r.chosen).toBeNull();
+    expect(r.policy).toBeNull();
+    expect(r.bestWithoutFloors!.metrics.prohibitedRecall).toBe(0);
+    expect(r.bestWithoutFloors!.metrics.falseClearRate).toBeLessThanOrEqual(0.01);
+  });
 });
