@@ -39,6 +39,8 @@ const Env = Type.Object({
   JOB_LOCK_MS: Type.Integer({ minimum: 500, default: 30_000 }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
   INFER_THREADS: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  /** Worker processes run each model's session in a thread of its own, off the event loop ('false': on it). */
+  INFER_OFF_THREAD: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'true' }),
   /** HMAC key of the signed image URLs the review UI loads; absent → a random key per process (then every
    * API process behind one load balancer needs the same value set). */
   IMAGE_URL_SECRET: Type.Optional(Type.String({ minLength: 32 })),
@@ -108,6 +110,8 @@ export interface Config {
   jobLockMs: number;
   workerConcurrency: number;
   inferThreads: number;
+  /** Model sessions in worker threads of their own, off the worker process's event loop. */
+  inferOffThread: boolean;
   imageUrls: { secret: string; ttlSeconds: number };
   logLevel: Env['LOG_LEVEL'];
   review: ReviewConfig;
@@ -187,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobLockMs: e.JOB_LOCK_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     inferThreads: e.INFER_THREADS,
+    inferOffThread: e.INFER_OFF_THREAD === 'true',
     imageUrls: { secret: e.IMAGE_URL_SECRET ?? randomBytes(32).toString('base64url'), ttlSeconds: e.IMAGE_URL_TTL_S },
     logLevel: e.LOG_LEVEL,
     review: {

@@ -54,6 +54,21 @@ async function main() {
           ...sat,
         };
         console.log(`pipeline ${kind}: ${round(sat.scansPerSecond, 2)} scans/s (raw limit ${perScanRaw === null ? 'n/a' : round(perScanRaw, 1)})`);
+        if (sections.has('pipeline')) {
+          // Side by side: the same saturation with the model sessions on the worker's event loop.
+          const onLoop = await startCluster({ workers: 1, env: { WORKER_CONCURRENCY: '8', INFER_OFF_THREAD: 'false' } });
+          try {
+            await saturate(onLoop, pool, 10, 4, `${kind}-loop-warm`);
+            const s2 = await saturate(onLoop, pool, SAT_SCANS[kind], 16, `${kind}-loop-sat`);
+            (pipeline[kind] as Record<string, unknown>).inferenceOnEventLoop = {
+              pipelineScansPerSecond: round(s2.scansPerSecond, 2),
+              ratioToRaw: perScanRaw === null ? null : round(s2.scansPerSecond / perScanRaw, 3),
+            };
+            console.log(`pipeline ${kind}, inference on the event loop: ${round(s2.scansPerSecond, 2)} scans/s`);
+          } finally {
+            await onLoop.close();
+          }
+        }
         if (sections.has('latency')) {
           for (const load of [0.5, 0.9]) {
             const ms = await openLoop(cluster, pool, sat.scansPerSecond * load, Number(values['latency-seconds']), `${kind}-lat${load}`);

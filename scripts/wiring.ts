@@ -60,6 +60,7 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime } 
     (await (await import('../models/runtime/index.js')).createModelRuntime({
       registryDir: s.config.modelsDir,
       intraOpNumThreads: s.config.inferThreads,
+      offThread: s.config.inferOffThread,
       onBatch: (model, size, seconds) => {
         modelBatchSize.observe({ model }, size);
         modelSeconds.observe({ model }, seconds);

@@ -36,6 +36,11 @@ export interface RuntimeOptions {
   poolSize?: number;
   /** Let idle intra-op threads spin between runs (default false: see SessionOptions.allowSpinning). */
   allowSpinning?: boolean;
+  /**
+   * Run each session in a worker thread of its own (default false). The pipeline's worker process turns
+   * it on (INFER_OFF_THREAD): preprocessing and post-processing stay on the event loop, the model run does not.
+   */
+  offThread?: boolean;
   /** Called after every ONNX Runtime batch (metrics: batch size and time). */
   onBatch?: (model: string, size: number, seconds: number) => void;
 }
@@ -110,7 +115,12 @@ class Runtime implements ModelRuntime {
 
 async function build(m: LoadedModel, o: RuntimeOptions) {
   const card = m.card;
-  const pool = await SessionPool.create(m.bytes, { intraOpNumThreads: o.intraOpNumThreads ?? 2, poolSize: o.poolSize ?? 1, allowSpinning: o.allowSpinning ?? false });
+  const pool = await SessionPool.create(m.bytes, {
+    intraOpNumThreads: o.intraOpNumThreads ?? 2,
+    poolSize: o.poolSize ?? 1,
+    allowSpinning: o.allowSpinning ?? false,
+    offThread: o.offThread ?? false,
+  });
   const inputName = pool.inputNames.includes('images') ? 'images' : (pool.inputNames[0] ?? 'images');
   if (!pool.outputNames.includes(card.output.name)) {
     await pool.close();
@@ -125,6 +135,7 @@ async function build(m: LoadedModel, o: RuntimeOptions) {
     const batch = new Float32Array(per * items.length);
     const prepared = items.map((r, i) => prepare(card, r, batch, i * per));
     const started = performance.now();
+    // (off the thread, `batch` is handed over here and not touched again)
     const out = await pool.run(inputName, batch, [items.length, c, h, w], card.output.name);
     o.onBatch?.(card.name, items.length, (performance.now() - started) / 1000);
     return prepared.map((p, i) => postprocess(card, out.data, out.dims, i, p));

@@ -183,4 +183,40 @@ describe('runtime on fixture models', () => {
     expect(Array.from(p.tensor.subarray(24, 40))).toEqual(new Array(16).fill(1));
     expect(p.place).toMatchObject({ newW: 8, newH: 2, padX: 0, padY: 3 });
   });
+
+  it('gives the same outputs with each session in a worker thread', async () => {
+    const inputs = [grey(64, 64, 255), grey(64, 64, 0), grey(48, 80, 128)];
+    const here = await createModelRuntime({ registryDir: FIX, maxBatch: 8, maxWaitMs: 1 });
+    const off = await createModelRuntime({ registryDir: FIX, maxBatch: 8, maxWaitMs: 1, offThread: true });
+    try {
+      const a = await Promise.all(inputs.map((r) => here.infer('container-xray', r)));
+      const b = await Promise.all(inputs.map((r) => off.infer('container-xray', r)));
+      expect(b).toEqual(a);
+      // The same rendering object is not consumed: running it again off the thread gives the same again.
+      expect(await off.infer('container-xray', inputs[0]!)).toEqual(a[0]);
+    } finally {
+      await here.close();
+      await off.close();
+    }
+  });
+});
+
+describe('session pool off the thread', () => {
+  it('reports a failed run as an error and keeps serving the next run', async () => {
+    const { SessionPool } = await import('../../models/runtime/session.js');
+    const pool = await SessionPool.create(await readFile(join(FIX, 'tiny-cls.onnx')), { intraOpNumThreads: 1, poolSize: 1, offThread: true });
+    try {
+      const input = pool.inputNames[0]!;
+      const output = pool.outputNames[0]!;
+      expect(input).toBeTruthy();
+      await expect(pool.run(input, new Float32Array(5), [1, 1, 1, 5], output)).rejects.toThrow(/./);
+      await expect(pool.run(input, new Float32Array(64), [1, 1, 8, 8], 'no-such-output')).rejects.toThrow(/no output named no-such-output/);
+      const ok = await pool.run(input, new Float32Array(64).fill(1), [1, 1, 8, 8], output);
+      expect(ok.dims[0]).toBe(1);
+      expect(ok.data.length).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+    await expect(pool.run('x', new Float32Array(1), [1], 'y')).rejects.toThrow();
+  });
 });
