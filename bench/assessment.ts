@@ -12,6 +12,8 @@ import { round } from './common.js';
 
 const SIZE = { container: { fit: 1500, holdout: 1500, threatRate: 0.02 }, parcel: { fit: 1500, holdout: 1500, threatRate: 0.05 } } as const;
 const TARGET_FALSE_CLEAR = 0.005;
+/** The issue's recall targets, kept as floors by the calibration (it maximises auto-clear within them). */
+const RECALL_FLOORS = { minProhibitedRecall: 0.99, minMisdeclaredRecall: 0.95 };
 
 async function synthesise(kind: SynthKind, seed: number, count: number, threatRate: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `tw-stream-${kind}-`));
@@ -33,7 +35,7 @@ export async function assessmentBench(registryDir: string) {
       const opts = { registryDir, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 5 };
       const fit = await loadStream(fitDir, opts);
       const held = await loadStream(holdDir, { ...opts, seed: 6 });
-      const cal = calibrate(fit, base, TARGET_FALSE_CLEAR);
+      const cal = calibrate(fit, base, { targetFalseClear: TARGET_FALSE_CLEAR, ...RECALL_FLOORS });
       const summary = (m: ReturnType<typeof streamMetrics>) => ({
         scans: m.scans, clean: m.clean, prohibited: m.prohibited, misdeclared: m.misdeclared,
         autoClearOfCleanPct: pct(m.autoClearOfClean), autoClearOfEligibleCleanPct: pct(m.autoClearOfEligibleClean), autoClearOfAllPct: pct(m.autoClearOfAll),
@@ -44,6 +46,9 @@ export async function assessmentBench(registryDir: string) {
         calibratedThresholds: cal.chosen?.thresholds ?? null,
         calibratedOnFit: cal.chosen ? summary(cal.chosen.metrics) : null,
         calibratedOnHoldout: cal.policy ? summary(streamMetrics(held, cal.policy)) : null,
+        ...(cal.bestWithoutFloors && {
+          floorsNotMetOnFit: { thresholds: cal.bestWithoutFloors.thresholds, onFit: summary(cal.bestWithoutFloors.metrics) },
+        }),
       };
       console.log(`assessment ${kind}: ${JSON.stringify(out[kind])}`);
     } finally {
@@ -54,6 +59,7 @@ export async function assessmentBench(registryDir: string) {
   return {
     targets: { autoClearOfCleanPct: '≥ 90', prohibitedRecallPct: '≥ 99', misdeclaredRecallPct: '≥ 95', falseClearPct: '≤ 0.5' },
     targetFalseClear: TARGET_FALSE_CLEAR,
+    recallFloors: RECALL_FLOORS,
     results: out,
   };
 }

@@ -1,6 +1,11 @@
 """Container threat detector as a dense grid classifier (1 x 256 x 768 grey, 16 mm per pixel, letterboxed by
 `npm run synth --input 768x256 --mmpp 16`).
 
+`--crop WxH` trains on windows of the images instead (half of them placed on a threat); the net is fully
+convolutional, so it still runs on the whole rendering. Tried once for a 2.0.0 at twice the resolution
+(1 x 512 x 1536, 8 mm/px, 512 x 384 windows, 50 min): it scored below 1.1.0 on the same held-out renderings
+and was not shipped (models/README.md).
+
 Why a grid and not a YOLO head: on this 2-core CPU a YOLO-style detector at 256 x 768 trains at ~20 images/s
 and a 15-minute run reached mAP 0.065 (rejected, see models/README.md). A fully convolutional net that
 scores every 16 x 16 cell for each threat class trains several times faster, localises to a cell (26 cm at
@@ -65,9 +70,9 @@ def read_boxes(d, ids):
 
 
 def grid_targets(boxes, H, W, n):
-    """[N, n, H/S, W/S] targets (1 positive, 0 negative) and a mask (0 where ignored)."""
+    """[N, n, H/S, W/S] targets (1 positive, 0 negative) and a mask (0 where ignored), as uint8."""
     gh, gw = H // STRIDE, W // STRIDE
-    y = np.zeros((len(boxes), n, gh, gw), np.float32)
+    y = np.zeros((len(boxes), n, gh, gw), np.uint8)
     m = np.ones_like(y)
     for k, b in enumerate(boxes):
         for c, cx, cy, bw, bh in b:
@@ -90,7 +95,7 @@ def grid_targets(boxes, H, W, n):
     return y, m
 
 
-def predict(model, x, bs=64):
+def predict(model, x, bs=8):
     return predict_sigmoid(model, x, MEAN, STD, bs)
 
 
@@ -162,6 +167,8 @@ def main():
     ap.add_argument('--init', help='continue from a checkpoint (.pt) a previous run wrote beside its .onnx in models/training/out')
     ap.add_argument('--version', default='1.0.0', help="the card's model version")
     ap.add_argument('--lr', type=float, default=3e-3, help='peak learning rate (lower it when continuing with --init)')
+    ap.add_argument('--val-every', type=int, default=1, help='report on the calibration half every N epochs')
+    ap.add_argument('--crop', help='train on WxH windows of the images (multiples of 16); half of them are placed on a threat')
     a = ap.parse_args()
     torch.manual_seed(a.seed); np.random.seed(a.seed)
     t = Timer()
@@ -195,6 +202,32 @@ def main():
             print('continuing from', a.init, flush=True)
     opt = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=1e-4)
     steps = a.epochs * (len(x) // a.bs)
+    cw, ch = (int(v) for v in a.crop.split('x')) if a.crop else (W, H)
+    assert cw % STRIDE == 0 and ch % STRIDE == 0 and cw <= W and ch <= H, '--crop must be multiples of 16 within the image'
+    tboxes = read_boxes(a.train, ids)
+
+    def window(k):
+        """Top-left (in cells) of a training window for image k: on one of its threats half of the time."""
+        gw, gh = (W - cw) // STRIDE, (H - ch) // STRIDE
+        b = tboxes[k]
+        if len(b) and np.random.rand() < 0.5:
+            _, cx, cy, _, _ = b[np.random.randint(len(b))]
+            px, py = int(cx * W // STRIDE), int(cy * H // STRIDE)
+            x0 = np.clip(px - np.random.randint(cw // STRIDE), 0, gw)
+            y0 = np.clip(py - np.random.randint(ch // STRIDE), 0, gh)
+            return int(x0), int(y0)
+        return np.random.randint(gw + 1), np.random.randint(gh + 1)
+
+    def batch(idx):
+        if not a.crop:
+            return x[idx], y[idx], m[idx]
+        xs, ys, ms = [], [], []
+        for k in idx:
+            gx, gy = window(k)
+            xs.append(x[k, :, gy * STRIDE:gy * STRIDE + ch, gx * STRIDE:gx * STRIDE + cw])
+            ys.append(y[k, :, gy:gy + ch // STRIDE, gx:gx + cw // STRIDE])
+            ms.append(m[k, :, gy:gy + ch // STRIDE, gx:gx + cw // STRIDE])
+        return np.stack(xs), np.stack(ys), np.stack(ms)
     budget = a.max_minutes * 60
 
     def progress():
@@ -215,8 +248,9 @@ def main():
         tot = 0.0
         for i in range(0, len(perm) - a.bs + 1, a.bs):
             idx = np.sort(perm[i:i + a.bs])
-            xb = (torch.from_numpy(x[idx]).float() / 255 - MEAN) / STD
-            yb, mb = torch.from_numpy(y[idx]), torch.from_numpy(m[idx])
+            bx, by, bm = batch(idx)
+            xb = (torch.from_numpy(bx).float() / 255 - MEAN) / STD
+            yb, mb = torch.from_numpy(by).float(), torch.from_numpy(bm).float()
             if np.random.rand() < 0.5:  # scans come from either direction
                 xb, yb, mb = xb.flip(3), yb.flip(3), mb.flip(3)
             # the scanner's rendering varies: gain, offset, noise
@@ -237,10 +271,12 @@ def main():
             if progress() >= 1 and step < steps:
                 stopped = True
                 break
-        pv = predict(model, vx[:half])
-        thr = choose_thresholds(pv, vboxes[:half])
-        mm = metrics(pv, vboxes[:half], thr, H, W)
-        print(f'epoch {ep} loss {tot / max(1, (len(x) // a.bs)):.4f} calib-half recall {mm["anyThreatRecall"]} clean flagged {mm["cleanImagesFlagged"]} mAP {mm["imageMAP"]} t {t.s()} s', flush=True)
+        print(f'epoch {ep} loss {tot / max(1, (len(x) // a.bs)):.4f} t {t.s()} s', flush=True)
+        if (ep + 1) % a.val_every == 0 and not stopped:
+            pv = predict(model, vx[:half])
+            thr = choose_thresholds(pv, vboxes[:half])
+            mm = metrics(pv, vboxes[:half], thr, H, W)
+            print(f'  calib-half recall {mm["anyThreatRecall"]} clean flagged {mm["cleanImagesFlagged"]} mAP {mm["imageMAP"]} t {t.s()} s', flush=True)
         if stopped:
             print('stopped at the time limit', flush=True)
             break
@@ -265,7 +301,8 @@ def main():
         'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': len(x), 'epochs': a.epochs, 'stoppedAtTimeLimit': stopped,
                      'continuedFrom': a.init, 'peakLearningRate': a.lr,
                      'steps': step, 'torchSeed': a.seed,
-                     'command': 'models/training/gen_all.sh && /usr/bin/python3 models/training/train_grid_detector.py --epochs %d --max-minutes %g' % (a.epochs, a.max_minutes),
+                     'crop': a.crop,
+                     'command': 'models/training/gen_all.sh && /usr/bin/python3 models/training/train_grid_detector.py ' + ' '.join(sys.argv[1:]),
                      'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(p.numel() for p in model.parameters())},
     }
     write_card(os.path.join(a.out, NAME + '.card.json'), card)
