@@ -83,6 +83,7 @@ def main():
     ap.add_argument('--seed', type=int, default=11)
     ap.add_argument('--max-minutes', type=float, default=15)
     ap.add_argument('--train'); ap.add_argument('--val')
+    ap.add_argument('--version', default='1.0.0', help="the card's model version")
     a = ap.parse_args()
     torch.manual_seed(a.seed); np.random.seed(a.seed)
     container = a.kind == 'container'
@@ -147,11 +148,7 @@ def main():
             k = int(len(clean) * 0.01 / len(labels))
             thresholds[l] = round(float(min(0.95, max(0.15, (fa[k] + 1e-3) if len(fa) > k else 0.15))), 4)
     else:
-        best = (0, 0.5)
-        for th in np.arange(0.15, 0.9, 0.05):
-            ok = np.mean([count_ok(preds[i], vgts[i], {l: th for l in labels}, labels) for i in calib])
-            best = max(best, (ok, float(th)))
-        thresholds = {l: round(best[1], 4) for l in labels}
+        thresholds = count_thresholds([preds[i] for i in calib], [vgts[i] for i in calib], labels)
     tp_preds = [preds[i] for i in test]; tp_gts = [vgts[i] for i in test]
     per, imgs = match(tp_preds, tp_gts, labels)
     per_label = {}
@@ -177,15 +174,18 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, name + '.onnx')
     export_onnx(Export(model, H, W), torch.zeros(1, ch, H, W), onnx_path, 'output0')
+    # the weights, to evaluate or continue from; kept out of the registry (only what the runtime loads is there)
+    os.makedirs('models/training/out', exist_ok=True)
+    torch.save(model.state_dict(), os.path.join('models/training/out', name + '.pt'))
     ds = json.load(open(os.path.join(tr, 'dataset.json')))
     card = {
-        'name': name, 'version': '1.0.0', 'sha256': sha256(onnx_path), 'file': name + '.onnx', 'task': 'detect',
+        'name': name, 'version': a.version, 'sha256': sha256(onnx_path), 'file': name + '.onnx', 'task': 'detect',
         'modality': 'container-xray' if container else 'parcel-xray', **({} if container else {'modalities': ['parcel-ct']}),
         'input': {'shape': ['batch', ch, H, W], 'channels': 'grey' if container else 'rgb', 'normalisation': {'mean': [MEAN] * ch, 'std': [STD] * ch}, 'resize': 'letterbox', 'padValue': 255},
         'output': {'name': 'output0', 'layout': 'yolov8'}, 'labels': labels, 'thresholds': thresholds, 'nms': {'iou': 0.5, 'maxDetections': 300},
         'metrics': metrics,
         'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': len(x), 'epochs': a.epochs, 'stepsRun': step, 'stepsPlanned': steps, 'maxMinutes': a.max_minutes, 'torchSeed': a.seed,
-                     'command': f'models/training/gen_all.sh && /usr/bin/python3 models/training/train_detector.py --kind {a.kind} --epochs {a.epochs} --max-minutes {a.max_minutes:g}',
+                     'command': 'models/training/gen_all.sh && /usr/bin/python3 models/training/train_detector.py ' + ' '.join(sys.argv[1:]),
                      'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(p.numel() for p in model.parameters())},
     }
     write_card(os.path.join(a.out, name + '.card.json'), card)
@@ -201,6 +201,34 @@ def ap_with_misses(scores, tps, n_gt):
         mpre[i] = max(mpre[i], mpre[i + 1])
     idx = np.where(mrec[1:] != mrec[:-1])[0]
     return float(np.sum((mrec[idx + 1] - mrec[idx]) * mpre[idx + 1]))
+
+
+def count_thresholds(preds, gts, labels, grid=np.arange(0.1, 0.951, 0.025)):
+    """Per-class score thresholds that maximise the share of parcels whose every item count is exact: the best
+    single threshold first, then coordinate ascent per class (two passes). A parcel is exact when, for every
+    class, the detections at or over that class's threshold number what the label says."""
+    n, C = len(preds), len(labels)
+    want = np.zeros((n, C), int)
+    for i, g in enumerate(gts):
+        for row in g:
+            want[i, int(row[0])] += 1
+    # counts[t, i, c]: detections of class c in parcel i scoring >= grid[t]
+    counts = np.zeros((len(grid), n, C), int)
+    for i, (b, sc, cl) in enumerate(preds):
+        for si, ci in zip(sc, cl):
+            counts[:, i, int(ci)] += (si >= grid)
+    ok_at = counts == want[None]  # [T, n, C]
+    t_best = int(np.argmax(ok_at.all(2).mean(1)))
+    choice = np.full(C, t_best)
+    for _ in range(2):
+        for c in range(C):
+            ok = np.stack([ok_at[choice[k], :, k] for k in range(C)], 1)  # [n, C] at the current choice
+            others = np.delete(ok, c, axis=1).all(1)
+            scores = (ok_at[:, :, c] & others[None]).mean(1)
+            # ties go to the threshold nearest the shared one (fewer arbitrary jumps on a small calibration set)
+            best = max(range(len(grid)), key=lambda t: (round(float(scores[t]), 6), -abs(t - t_best)))
+            choice[c] = best
+    return {l: round(float(grid[choice[c]]), 4) for c, l in enumerate(labels)}
 
 
 def count_ok(pred, gt, thresholds, labels):
