@@ -26,6 +26,8 @@ interface Runner {
   readonly outputNames: readonly string[];
   run(inputName: string, data: Float32Array, dims: readonly number[], outputName: string): Promise<RunResult>;
   close(): Promise<void>;
+  /** Tests only: stops the session's thread abruptly, as a crash would (no-op on the calling thread). */
+  crash?(): Promise<void>;
 }
 
 function ortOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
@@ -142,6 +144,10 @@ class OffThreadRunner implements Runner {
     });
   }
 
+  async crash(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const w = this.worker;
@@ -200,6 +206,11 @@ export class SessionPool {
       if (next) next.take(s);
       else this.free.push(s);
     }
+  }
+
+  /** Tests only: ends every session thread abruptly, as a crash would; the next run starts a new one. */
+  async crashThreadsForTest(): Promise<void> {
+    await Promise.all(this.all.map((s) => s.crash?.()));
   }
 
   async close(): Promise<void> {

@@ -219,4 +219,24 @@ describe('session pool off the thread', () => {
     }
     await expect(pool.run('x', new Float32Array(1), [1], 'y')).rejects.toThrow();
   });
+
+  it('a crashed inference thread settles its run in flight and the next run starts a new thread', async () => {
+    const { SessionPool } = await import('../../models/runtime/session.js');
+    const pool = await SessionPool.create(await readFile(join(FIX, 'tiny-cls.onnx')), { intraOpNumThreads: 1, poolSize: 1, offThread: true });
+    try {
+      const input = pool.inputNames[0]!;
+      const output = pool.outputNames[0]!;
+      const inFlight = pool.run(input, new Float32Array(64).fill(1), [1, 1, 8, 8], output).then(
+        () => 'done',
+        (e: Error) => e.message,
+      );
+      await pool.crashThreadsForTest();
+      // Either it finished before the thread died or it failed with the thread: it never hangs.
+      expect(await inFlight).toMatch(/^(done|inference thread exited.*)$/);
+      const again = await pool.run(input, new Float32Array(64).fill(1), [1, 1, 8, 8], output);
+      expect(again.dims[0]).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
 });
