@@ -78,6 +78,24 @@ describe('GET /v1/scans/:scanId/tdr', () => {
     );
     const operator = await getJson(stack.url, '/v1/scans/tdr-png/tdr', riskControlKey);
     expect(operator.body).toMatchObject({ tdrType: 'OPERATOR', alarmDecision: 'CLEAR', decision: 'clear', verdictSource: 'reviewer', totalThreatObjects: 0, threatObjects: [] });
+
+    // A part of a long container that looks like an undeclared code is a full-height region of the image.
+    await verdictsRepo(stack.db.db).append(
+      {
+        scanId: 'tdr-png', subject: { containerNo: 'CSQU3054383' }, decision: 'review', policyVersion: 'test', models: [], source: 'reviewer', at: '2026-11-23T09:05:00.000Z',
+        reasons: [{ code: 'PART_LOOKS_LIKE_OTHER_CODE', layer: 'declaration', decision: 'review', detail: 'part looks like HS 7308900000',
+          evidence: { scores: { '7308900000': 0.84, declared: 0.41 }, model: 'container-embed', version: '1.0.0', xRange: [30, 90] } }],
+      },
+      'reviewer-1',
+    );
+    const part = await getJson(stack.url, '/v1/scans/tdr-png/tdr', riskControlKey);
+    expect(part.body).toMatchObject({
+      alarmDecision: 'ALARM',
+      totalThreatObjects: 1,
+      threatObjects: [
+        { id: 1, class: 'hs-7308900000', probability: 0.84, reasonCode: 'PART_LOOKS_LIKE_OTHER_CODE', layer: 'declaration', boundingBox: { pixels: { x1: 30, y1: 0, x2: 90, y2: 64 }, mm: null } },
+      ],
+    });
   });
 
   it('404 for another site, 403 for a declaration source, 401 without a key, 409 before the verdict', async () => {

@@ -86,6 +86,25 @@ export function toTdr(scan: Scan, verdict: StoredVerdict, dicom: DicomAttributes
       });
     }
   }
+  // A stretch of a long container that looks like an undeclared HS code (PART_LOOKS_LIKE_OTHER_CODE) is
+  // reported as a full-height region of the image, so a TDR consumer can point at it like at any alarm.
+  for (const reason of verdict.reasons.filter((r) => r.decision !== 'clear' && r.evidence?.xRange)) {
+    const [x1, x2] = reason.evidence!.xRange!;
+    const scores = reason.evidence?.scores ?? {};
+    const code = Object.keys(scores).find((k) => /^\d{2,10}$/.test(k));
+    const y2 = primary.height;
+    threatObjects.push({
+      id: threatObjects.length + 1,
+      class: code ? `hs-${code}` : reason.code.toLowerCase(),
+      probability: r3(code ? scores[code]! : 0),
+      reasonCode: reason.code,
+      layer: reason.layer,
+      boundingBox: {
+        pixels: { x1, y1: 0, x2, y2 },
+        mm: spacing ? { x1: r3(x1 * spacing[1]), y1: 0, x2: r3(x2 * spacing[1]), y2: r3(y2 * spacing[0]) } : null,
+      },
+    });
+  }
   return {
     sopClassUid: TDR_SOP_CLASS_UID,
     scanId: scan.scanId,
