@@ -14,8 +14,8 @@ import { knnVote, matchReferences, rankReferences, type QueryTile, type Referenc
 import { prepare, postprocess } from '../runtime/index.js';
 import { cardModalities, loadModel, loadRegistry } from '../runtime/registry.js';
 import { SessionPool } from '../runtime/session.js';
-import { cropColumns, embeddingTiles } from '../runtime/tiles.js';
-import type { ModelCard, Rendering } from '../runtime/types.js';
+import { storedTiles, withTileCrops } from '../runtime/tiles.js';
+import type { ModelCard } from '../runtime/types.js';
 import { Rng } from '../synth/prng.js';
 import { readFolders } from './data.js';
 import { readRendering } from './evaluate.js';
@@ -67,12 +67,9 @@ export interface KnnRow {
   mixedWholeCaught: number;
 }
 
-/** The tile vectors are rounded as the runtime stores them (models/runtime/index.ts). */
-const r5 = (v: number): number => Math.round(v * 1e5) / 1e5;
-
 /**
  * Embeds every image of a folder-per-code dataset with an embedding model; a long container rendering also
- * gets its tiles, cut where the runtime cuts them (embeddingTiles/cropColumns) and run in the same batch.
+ * gets its tiles, cut and stored as the runtime does (withTileCrops/storedTiles) and run in the same batch.
  */
 export async function embedFolder(card: ModelCard, bytes: Uint8Array, dir: string, threads = 2): Promise<Array<KnnItem & { image: string; label: string }>> {
   const pool = await SessionPool.create(bytes, { intraOpNumThreads: threads, poolSize: 1 });
@@ -82,14 +79,12 @@ export async function embedFolder(card: ModelCard, bytes: Uint8Array, dir: strin
   const out: Array<KnnItem & { image: string; label: string }> = [];
   try {
     for (const it of await readFolders(dir)) {
-      const r = await readRendering(it.image, c === 1 ? 1 : 3);
-      const spans = tiled ? embeddingTiles(r.width, r.height) : [];
-      const images: Rendering[] = [r, ...spans.map((t) => cropColumns(r, t.x, t.width))];
+      const { spans, images } = withTileCrops(await readRendering(it.image, c === 1 ? 1 : 3), tiled);
       const batch = new Float32Array(per * images.length);
       const prepared = images.map((img, i) => prepare(card, img, batch, i * per));
       const o = await pool.run(pool.inputNames.includes('images') ? 'images' : (pool.inputNames[0] as string), batch, [images.length, c, h, w], card.output.name);
       const vecs = prepared.map((p, i) => postprocess(card, o.data, o.dims, i, p).embedding!);
-      const tiles = spans.map((t, i) => ({ x: t.x, width: t.width, embedding: vecs[i + 1]!.map(r5) }));
+      const tiles = storedTiles(spans, vecs.slice(1));
       out.push({ image: it.image, label: it.label, hsCode: it.label.replace(/[\s.]/g, ''), embedding: vecs[0]!, ...(tiles.length && { tiles }) });
     }
   } finally {

@@ -41,13 +41,19 @@ export function norm(v: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
+/** Dot product of two embeddings of the same length (throws when they differ: different models). */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`embedding lengths differ: ${a.length} vs ${b.length}`);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return s;
+}
+
 /** Cosine similarity (0 when either vector is all zeros). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`embedding lengths differ: ${a.length} vs ${b.length}`);
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += (a[i] as number) * (b[i] as number);
+  const d = dot(a, b);
   const n = norm(a) * norm(b);
-  return n === 0 ? 0 : dot / n;
+  return n === 0 ? 0 : d / n;
 }
 
 /** Every reference with its similarity to the query, most similar first (ties by id, so stable). */
@@ -136,12 +142,7 @@ export function matchTiles(tiles: readonly QueryTile[], refs: readonly Reference
     const tn = norm(t.embedding);
     const best = refs.map((r, i) => {
       let s = -1;
-      for (const { e, n } of vectors[i]!) {
-        if (e.length !== t.embedding.length) throw new Error(`embedding lengths differ: ${t.embedding.length} vs ${e.length}`);
-        let dot = 0;
-        for (let j = 0; j < e.length; j++) dot += (t.embedding[j] as number) * (e[j] as number);
-        s = Math.max(s, n * tn === 0 ? 0 : dot / (n * tn));
-      }
+      for (const { e, n } of vectors[i]!) s = Math.max(s, n * tn === 0 ? 0 : dot(t.embedding, e) / (n * tn));
       return { hsCode: r.hsCode, similarity: s };
     });
     const byCode = new Map<string, number[]>();

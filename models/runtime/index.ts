@@ -10,7 +10,7 @@ import { SessionPool } from './session.js';
 import type { ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
-import { cropColumns, embeddingTiles } from './tiles.js';
+import { storedTiles, withTileCrops } from './tiles.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile } from './types.js';
 export { renderContainerGrey, renderPseudoColour } from './render.js';
@@ -19,7 +19,7 @@ export { MicroBatcher } from './batcher.js';
 export { decodeYolo, nms, iou } from './yolo.js';
 export { decodeGrid } from './grid.js';
 export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
-export { embeddingTiles, cropColumns, TILE_ASPECT, LONG_CONTAINER_ASPECT } from './tiles.js';
+export { embeddingTiles, cropColumns, storedTiles, withTileCrops, TILE_ASPECT, LONG_CONTAINER_ASPECT } from './tiles.js';
 
 export interface RuntimeOptions {
   registryDir: string;
@@ -88,9 +88,6 @@ export function postprocess(card: ModelCard, data: Float32Array, dims: readonly 
 /** One rendering for one model; `tiles`: also embed its tiles (an embedder on a container rendering). */
 interface InferJob { rendering: Rendering; tiles: boolean; }
 
-/** Tile vectors are stored with every long container scan: 5 decimals keep cosines to ~1e-5 and the JSON small. */
-const r5 = (v: number): number => Math.round(v * 1e5) / 1e5;
-
 class Runtime implements ModelRuntime {
   constructor(private readonly models: Array<{ card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, ModelOutput> }>) {}
 
@@ -142,8 +139,8 @@ async function build(m: LoadedModel, o: RuntimeOptions) {
   };
   const run = async (jobs: InferJob[]): Promise<ModelOutput[]> => {
     // Every job's whole rendering, then its tiles (cropped at full resolution, preprocessed like any input).
-    const spans = jobs.map((j) => (j.tiles ? embeddingTiles(j.rendering.width, j.rendering.height) : []));
-    const images = jobs.flatMap((j, i) => [j.rendering, ...spans[i]!.map((t) => cropColumns(j.rendering, t.x, t.width))]);
+    const parts = jobs.map((j) => withTileCrops(j.rendering, j.tiles));
+    const images = parts.flatMap((p) => p.images);
     let outs: ModelOutput[];
     if (!fixedBatch || images.length === 1) outs = await forward(images);
     else {
@@ -151,11 +148,10 @@ async function build(m: LoadedModel, o: RuntimeOptions) {
       for (const img of images) outs.push(...(await forward([img])));
     }
     let k = 0;
-    return jobs.map((_, i) => {
+    return parts.map(({ spans }) => {
       const whole = outs[k++]!;
-      if (spans[i]!.length === 0) return whole;
-      const tiles = spans[i]!.map((t) => ({ x: t.x, width: t.width, embedding: (outs[k++]!.embedding ?? []).map(r5) }));
-      return { ...whole, tiles };
+      if (spans.length === 0) return whole;
+      return { ...whole, tiles: storedTiles(spans, spans.map(() => outs[k++]!.embedding ?? [])) };
     });
   };
   return { card, pool, batcher: new MicroBatcher(run, maxBatch, o.maxWaitMs ?? 5) };

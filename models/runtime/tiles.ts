@@ -1,7 +1,7 @@
 // Where an embedding model also looks at parts of a long container: overlapping full-height tiles along
 // the length, so a mixed load is not averaged into one vector (issue 11). Geometry only; the runtime
 // crops the tiles and preprocesses each one exactly as the card says.
-import type { Rendering } from './types.js';
+import type { EmbeddingTile, Rendering } from './types.js';
 
 /** Tile width in rendering heights: about a 20 ft box (6.06 m) over a box with its chassis. */
 export const TILE_ASPECT = 2.2;
@@ -48,4 +48,21 @@ export function cropColumns(r: Rendering, x: number, width: number): Rendering {
   const rowOut = width * ch;
   for (let y = 0; y < r.height; y++) out.set(r.data.subarray(y * rowIn + x * ch, y * rowIn + (x + width) * ch), y * rowOut);
   return { width, height: r.height, channels: ch, data: out };
+}
+
+/**
+ * The images one embedding run takes for a rendering: the whole rendering first, then the crops of its tiles
+ * (none unless `tiled` and the rendering is long). Shared by the runtime and `npm run eval -- --knn`.
+ */
+export function withTileCrops(r: Rendering, tiled: boolean): { spans: TileSpan[]; images: Rendering[] } {
+  const spans = tiled ? embeddingTiles(r.width, r.height) : [];
+  return { spans, images: [r, ...spans.map((t) => cropColumns(r, t.x, t.width))] };
+}
+
+/** Tile vectors are stored with every long container scan: 5 decimals keep cosines to ~1e-5 and the JSON small. */
+const r5 = (v: number): number => Math.round(v * 1e5) / 1e5;
+
+/** The tiles as a scan stores them: each span with its vector (`vectors[i]` for `spans[i]`), rounded. */
+export function storedTiles(spans: readonly TileSpan[], vectors: ReadonlyArray<readonly number[]>): EmbeddingTile[] {
+  return spans.map((t, i) => ({ x: t.x, width: t.width, embedding: vectors[i]!.map(r5) }));
 }
