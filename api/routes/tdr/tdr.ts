@@ -65,45 +65,37 @@ export function toTdr(scan: Scan, verdict: StoredVerdict, dicom: DicomAttributes
   const spacing = dicom?.pixelSpacingMm ?? null;
   const seen = new Set<string>();
   const threatObjects: ThreatDetectionReport['threatObjects'] = [];
+  const add = (cls: string, probability: number, reason: StoredVerdict['reasons'][number], [x1, y1, x2, y2]: readonly [number, number, number, number]) =>
+    threatObjects.push({
+      id: threatObjects.length + 1,
+      class: cls,
+      probability: r3(probability),
+      reasonCode: reason.code,
+      layer: reason.layer,
+      boundingBox: {
+        pixels: { x1, y1, x2, y2 },
+        // Pixel Spacing is [row spacing, column spacing]: x runs along a row, so it scales by the column spacing.
+        mm: spacing ? { x1: r3(x1 * spacing[1]), y1: r3(y1 * spacing[0]), x2: r3(x2 * spacing[1]), y2: r3(y2 * spacing[0]) } : null,
+      },
+    });
   // A cleared reason's boxes are goods seen as declared, not threats.
-  for (const reason of verdict.reasons.filter((r) => r.decision !== 'clear')) {
+  const alarms = verdict.reasons.filter((r) => r.decision !== 'clear');
+  for (const reason of alarms) {
     for (const b of reason.evidence?.boxes ?? []) {
       const key = `${b.label}:${b.box.join(',')}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const [x1, y1, x2, y2] = b.box;
-      threatObjects.push({
-        id: threatObjects.length + 1,
-        class: b.label,
-        probability: r3(b.score),
-        reasonCode: reason.code,
-        layer: reason.layer,
-        boundingBox: {
-          pixels: { x1, y1, x2, y2 },
-          // Pixel Spacing is [row spacing, column spacing]: x runs along a row, so it scales by the column spacing.
-          mm: spacing ? { x1: r3(x1 * spacing[1]), y1: r3(y1 * spacing[0]), x2: r3(x2 * spacing[1]), y2: r3(y2 * spacing[0]) } : null,
-        },
-      });
+      add(b.label, b.score, reason, b.box);
     }
   }
   // A stretch of a long container that looks like an undeclared HS code (PART_LOOKS_LIKE_OTHER_CODE) is
   // reported as a full-height region of the image, so a TDR consumer can point at it like at any alarm.
-  for (const reason of verdict.reasons.filter((r) => r.decision !== 'clear' && r.evidence?.xRange)) {
-    const [x1, x2] = reason.evidence!.xRange!;
+  for (const reason of alarms) {
+    const range = reason.evidence?.xRange;
+    if (!range) continue;
     const scores = reason.evidence?.scores ?? {};
     const code = Object.keys(scores).find((k) => /^\d{2,10}$/.test(k));
-    const y2 = primary.height;
-    threatObjects.push({
-      id: threatObjects.length + 1,
-      class: code ? `hs-${code}` : reason.code.toLowerCase(),
-      probability: r3(code ? scores[code]! : 0),
-      reasonCode: reason.code,
-      layer: reason.layer,
-      boundingBox: {
-        pixels: { x1, y1: 0, x2, y2 },
-        mm: spacing ? { x1: r3(x1 * spacing[1]), y1: 0, x2: r3(x2 * spacing[1]), y2: r3(y2 * spacing[0]) } : null,
-      },
-    });
+    add(code ? `hs-${code}` : reason.code.toLowerCase(), code ? scores[code]! : 0, reason, [range[0], 0, range[1], primary.height]);
   }
   return {
     sopClassUid: TDR_SOP_CLASS_UID,
