@@ -12,17 +12,10 @@ import { containerSample } from '../../models/synth/container.js';
 import { pngOf } from '../../models/synth/index.js';
 import { Rng } from '../../models/synth/prng.js';
 import type { ModelCard } from '../../models/runtime/types.js';
+import { vec } from '../helpers/vectors.js';
 
 const [A, B, C] = ['4011100000', '7308900000', '8471300000'];
 
-/** A unit vector near axis `axis` of 8 dimensions, nudged by `jitter` on the next axis. */
-function vec(axis: number, jitter = 0): number[] {
-  const v = new Array<number>(8).fill(0);
-  v[axis] = 1;
-  v[(axis + 1) % 8] = jitter;
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-}
 const tiles = (...es: number[][]) => es.map((embedding, i) => ({ x: i * 100, width: 200, embedding }));
 
 describe('tile figures of the leave-one-out table', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createModelRuntime, prepare } from '../../models/runtime/index.js';
 import { MicroBatcher } from '../../models/runtime/batcher.js';
+import { SessionPool } from '../../models/runtime/session.js';
 import { letterbox, placement, resize, toTensor, unplaceBox } from '../../models/runtime/letterbox.js';
 import { ModelCardError, validateCard } from '../../models/runtime/registry.js';
 import type { ModelCard, Rendering } from '../../models/runtime/types.js';
@@ -202,9 +203,10 @@ describe('runtime on fixture models', () => {
 });
 
 describe('session pool off the thread', () => {
+  const offThreadPool = async () => SessionPool.create(await readFile(join(FIX, 'tiny-cls.onnx')), { intraOpNumThreads: 1, poolSize: 1, offThread: true });
+
   it('reports a failed run as an error and keeps serving the next run', async () => {
-    const { SessionPool } = await import('../../models/runtime/session.js');
-    const pool = await SessionPool.create(await readFile(join(FIX, 'tiny-cls.onnx')), { intraOpNumThreads: 1, poolSize: 1, offThread: true });
+    const pool = await offThreadPool();
     try {
       const input = pool.inputNames[0]!;
       const output = pool.outputNames[0]!;
@@ -221,8 +223,7 @@ describe('session pool off the thread', () => {
   });
 
   it('a crashed inference thread settles its run in flight and the next run starts a new thread', async () => {
-    const { SessionPool } = await import('../../models/runtime/session.js');
-    const pool = await SessionPool.create(await readFile(join(FIX, 'tiny-cls.onnx')), { intraOpNumThreads: 1, poolSize: 1, offThread: true });
+    const pool = await offThreadPool();
     try {
       const input = pool.inputNames[0]!;
       const output = pool.outputNames[0]!;

@@ -7,20 +7,12 @@ import { judgeReferenceMatch, REFERENCE_THRESHOLDS, type ReferenceMatch, type Ti
 import { cosine, hsMatchLevel, knnVote, matchReferences, scanEmbedding, type ReferenceVector } from '../../models/knn/index.js';
 import { knnTable } from '../../models/eval/knn.js';
 import { containerDeclaration, containerScan, line, testPolicy } from './domain-fixtures.js';
+import { vec } from '../helpers/vectors.js';
 
 const policy = testPolicy();
 const model = { name: 'container-embed', version: '1.0.0' };
 const TYRES = '4011100000';
 const STEEL = '7308900000';
-
-/** A unit vector near axis `axis` of 8 dimensions, nudged by `jitter` on the next axis. */
-function vec(axis: number, jitter = 0): number[] {
-  const v = new Array<number>(8).fill(0);
-  v[axis] = 1;
-  v[(axis + 1) % 8] = jitter;
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-}
 
 const library = (...refs: Array<[string, number, number?]>): ReferenceVector[] =>
   refs.map(([hsCode, axis, jitter], i) => ({ referenceId: String(i + 1), hsCode, embedding: vec(axis, jitter ?? 0.1 * i) }));
