@@ -81,13 +81,18 @@ export function usersRepo(db: Queryable) {
     },
     /** Sets a new password and ends any sign-in lockout of the account; false when no such user. */
     async setPassword(username: string, password: string): Promise<boolean> {
-      const r = await db.query<{ id: string }>('UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1 RETURNING id', [username, await hashPassword(password)]);
-      if (!r.rows[0]) return false;
-      // A new password ends every session signed in with the old one.
-      await revokeSessionsOf(r.rows[0].id);
-      // A 'reset' attempt ends earlier lockouts and failure counts (domain/auth/login-lockout.ts).
-      await db.query(`INSERT INTO login_attempts (ip, username, ok, outcome) VALUES ('', $1, false, 'reset')`, [username]);
-      return true;
+      const hash = await hashPassword(password);
+      // One statement, so all of it happens or none: the new hash; every session signed in with the old
+      // password revoked; and a 'reset' login attempt, which ends earlier lockouts and failure counts
+      // (domain/auth/login-lockout.ts; the row has the shape storage/repos/login-attempts.ts writes).
+      const r = await db.query<{ id: string }>(
+        `WITH u AS (UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1 RETURNING id),
+           s AS (UPDATE sessions SET revoked_at = now() WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL RETURNING user_id),
+           a AS (INSERT INTO login_attempts (ip, username, ok, outcome) SELECT '', $1, false, 'reset' FROM u RETURNING id)
+         SELECT id FROM u`,
+        [username, hash],
+      );
+      return r.rows.length > 0;
     },
     async list(): Promise<User[]> {
       return (await db.query<UserRow>('SELECT * FROM users ORDER BY created_at, username')).rows.map(toUser);

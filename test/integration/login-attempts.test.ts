@@ -44,6 +44,22 @@ describe.each(Object.keys(DATABASES) as Array<keyof typeof DATABASES>)('login at
     expect((await users.list()).find((u) => u.username === 'carol')!.lockedUntil).toBeNull();
   });
 
+  it('a new password signs the old sessions out; an unknown user changes nothing', async () => {
+    const users = usersRepo(t.db);
+    const dave = await users.add({ username: 'dave', role: 'reviewer', password: 'first-password' });
+    const { token } = await users.createSession(dave.id, 60_000);
+    expect((await users.userForSession(token))?.username).toBe('dave');
+    expect(await users.setPassword('dave', 'second-password')).toBe(true);
+    expect(await users.userForSession(token)).toBeNull();
+    expect(await users.checkPassword('dave', 'second-password')).toMatchObject({ outcome: 'ok' });
+    expect(await users.checkPassword('dave', 'first-password')).toMatchObject({ outcome: 'failed' });
+
+    const before = await t.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM login_attempts WHERE outcome = 'reset'`);
+    expect(await users.setPassword('nobody-here', 'whatever-password')).toBe(false);
+    const after = await t.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM login_attempts WHERE outcome = 'reset'`);
+    expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+  });
+
   it('prunes attempts older than the longest window on every write', async () => {
     const repo = loginAttemptsRepo(t.db, rules); // longest window: the 120 s failure window
     await t.db.query(
