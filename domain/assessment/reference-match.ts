@@ -168,9 +168,15 @@ export function metresAlong(x1: number, x2: number, length: number): [number, nu
   return [m(x1), m(x2)];
 }
 
-/** The declaration-layer reasons a finding gives (only a swapped look, whole or in part, is a reason to review). */
+/**
+ * The declaration-layer reasons a finding gives (only a swapped look, whole or in part, is a reason to review).
+ * When the whole scan already looks like code X, a part that looks like X adds nothing a reviewer needs: it
+ * is left out, and parts of other codes stay.
+ */
 export function referenceReasons(f: ReferenceFinding): Reason[] {
-  return [...wholeScanReasons(f), ...f.parts.map((p) => partReason(p, f.match))];
+  const whole = wholeScanReasons(f);
+  const wholeCode = whole.length > 0 ? f.match.bestOther?.hsCode : undefined;
+  return [...whole, ...f.parts.filter((p) => p.hsCode !== wholeCode).map((p) => partReason(p, f.match))];
 }
 
 function partReason(p: PartLikeOther, match: ReferenceMatch): Reason {

@@ -148,6 +148,16 @@ describe('tiles of a long container', () => {
     expect(b.decision).toBe(assess(containerScan({ declaration: both }), policy).decision); // what the classifier alone says
   });
 
+  it('a scan that looks like the other code as a whole gets that reason once, not again for its parts', () => {
+    // every tile and the whole scan look like steel; tyres were declared
+    const steelTiles = tiles.map((t) => ({ ...t, embedding: vec(3, 0.05) }));
+    const m = matchReferences(vec(3, 0.1), lib, [TYRES], model, { tiles: steelTiles });
+    expect(judgeReferenceMatch(m).parts.map((p) => p.hsCode)).toEqual([STEEL]); // the finding keeps the part
+    const a = assess(containerScan({ referenceMatch: m }), policy);
+    expect(a.reasons.map((r) => r.code)).toEqual(['LOOKS_LIKE_OTHER_CODE']);
+    expect(a.decision).toBe('review');
+  });
+
   it('matches tiles against the references\' own tile vectors too', () => {
     // the only steel reference is a 40 ft scan whose whole vector is far off but one tile is steel
     const refs = [...library([TYRES, 0], [TYRES, 0]), { referenceId: '9', hsCode: STEEL, embedding: vec(6), tiles: [vec(5), vec(3, 0.05)] }];
