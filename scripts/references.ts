@@ -118,7 +118,7 @@ export async function runReferencesCommand(db: Sql, command: string, args: strin
     const folder = args.find((a) => !a.startsWith('--') && a !== flag(args, 'modality'));
     const modality = (flag(args, 'modality') ?? 'container-xray') as Modality;
     if (!folder || !MODALITIES.includes(modality)) {
-      console.error('usage: references import <folder filed by HS code> [--modality container-xray] [--dry-run]');
+      console.error(`usage: references import <folder filed by HS code> [--modality ${MODALITIES.join('|')}] [--dry-run]`);
       return 2;
     }
     const embedder = await open.embed(modality);

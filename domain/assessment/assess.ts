@@ -92,26 +92,29 @@ export function assess(input: AssessmentInput, policy: RiskPolicy): Assessment {
   const security = securityReasons(modality, detections, declaration, policy);
   const manifest: Reason[] = [];
   const declarationLayer: Reason[] = [];
+  // A box seen empty, or declared empty, has no goods to compare; the manifest layer has spoken.
+  let goodsToCompare = Boolean(declaration) && !declaredVsSeen.declaredEmpty;
   if (declaration && isContainer) {
     const m = manifestCheck(containerNo, declaration, emptyScore, input.weightKg, policy);
     manifest.push(...m.reasons);
     if (m.weight) declaredVsSeen.weight = m.weight;
-    // A box seen empty, or declared empty, has no goods to compare; the manifest layer has spoken.
-    if (hasClassifier(input.modelOutputs) && m.seenEmpty !== true && !declaredVsSeen.declaredEmpty) {
+    goodsToCompare &&= m.seenEmpty !== true;
+    if (hasClassifier(input.modelOutputs) && goodsToCompare) {
       const d = containerDeclarationCheck(goods, scores, policy);
       declarationLayer.push(...d.reasons);
       Object.assign(declaredVsSeen, { seen: d.seen, undeclared: d.undeclared, notSeen: d.notSeen });
-    }
-    if (input.referenceMatch && m.seenEmpty !== true && !declaredVsSeen.declaredEmpty && goods.length > 0) {
-      const f = judgeReferenceMatch(input.referenceMatch);
-      declarationLayer.push(...referenceReasons(f));
-      const { declared, bestOther, libraryCount, tiles } = f.match;
-      declaredVsSeen.references = { status: f.status, margin: f.margin, declared, bestOther, libraryCount, ...(tiles && { tiles }) };
     }
   } else if (declaration && hasDetector(input.modelOutputs)) {
     const d = parcelDeclarationCheck(goods, detections, policy);
     declarationLayer.push(...d.reasons);
     Object.assign(declaredVsSeen, { seen: d.seen, undeclared: d.undeclared, notSeen: d.notSeen, counts: d.counts });
+  }
+  // The reference library, for every modality with an embedder: like the verified scans of the declared codes?
+  if (input.referenceMatch && goodsToCompare && goods.length > 0) {
+    const f = judgeReferenceMatch(input.referenceMatch);
+    declarationLayer.push(...referenceReasons(f));
+    const { declared, bestOther, libraryCount, tiles } = f.match;
+    declaredVsSeen.references = { status: f.status, margin: f.margin, declared, bestOther, libraryCount, ...(tiles && { tiles }) };
   }
 
   const policyLayer = [...modelReasons(input)];

@@ -18,13 +18,20 @@ async function knnMain(): Promise<void> {
   await writeFile(out, JSON.stringify(rep, null, 2) + '\n');
   const d = rep.data;
   process.stdout.write(`${rep.model.name} ${rep.model.version}: ${d.images} images (${d.long} long), ${d.codes} HS codes${d.mixed !== undefined ? `, ${d.mixed} two-kind long loads` : ''}, ${rep.embedMsPerImage} ms/image to embed\nreport ${out}\n`);
-  process.stdout.write('refs/code  queries  1-NN top-1  kNN top-1  honest matched  honest flagged  swapped flagged  long  tile-flagged  mixed q  caught  by a part  by the whole\n');
+  // tile columns only when something was tiled (long container scans, or two-kind long loads)
+  const tiled = d.long > 0 || (d.mixed ?? 0) > 0;
+  process.stdout.write(`refs/code  queries  1-NN top-1  kNN top-1  honest matched  honest flagged  swapped flagged${tiled ? '  long  tile-flagged  mixed q  caught  by a part  by the whole' : ''}\n`);
   for (const r of rep.rows) {
     process.stdout.write(
       `${String(r.refsPerCode).padStart(9)}  ${String(r.queries).padStart(7)}  ${r.nearestTop1.toFixed(3).padStart(10)}  ${r.knnTop1.toFixed(3).padStart(9)}  ${r.honestMatched.toFixed(3).padStart(14)}  ${r.honestFlagged.toFixed(3).padStart(14)}  ${r.swappedFlagged.toFixed(3).padStart(15)}` +
-        `  ${String(r.honestLong).padStart(4)}  ${r.honestTileFlagged.toFixed(3).padStart(12)}  ${String(r.mixedQueries).padStart(7)}  ${r.mixedCaught.toFixed(3).padStart(6)}  ${r.mixedPartCaught.toFixed(3).padStart(9)}  ${r.mixedWholeCaught.toFixed(3).padStart(12)}\n`,
+        (tiled ? `  ${String(r.honestLong).padStart(4)}  ${r.honestTileFlagged.toFixed(3).padStart(12)}  ${String(r.mixedQueries).padStart(7)}  ${r.mixedCaught.toFixed(3).padStart(6)}  ${r.mixedPartCaught.toFixed(3).padStart(9)}  ${r.mixedWholeCaught.toFixed(3).padStart(12)}` : '') + '\n',
     );
   }
+  process.stdout.write('otherMargin (whole scan): honest flagged / swapped flagged, at 5 refs/code and at all\n');
+  for (const s of rep.marginSweep) {
+    process.stdout.write(`  ${s.otherMargin.toFixed(2)}  ${s.rows.map((r) => `${r.honestFlagged.toFixed(3)} / ${r.swappedFlagged.toFixed(3)}`).join('   ')}\n`);
+  }
+  if (!tiled) return;
   process.stdout.write('tile thresholds (similarity, margin): honest long tile-flagged / undeclared part caught, at 5 refs/code and at all\n');
   for (const s of rep.tileSweep) {
     process.stdout.write(`  ${s.tileSimilarity.toFixed(2)} ${s.tileMargin.toFixed(2)}  ${s.rows.map((r) => `${r.honestTileFlagged.toFixed(3)} / ${r.mixedCaught.toFixed(3)}`).join('   ')}\n`);

@@ -11,6 +11,11 @@ torch.set_num_threads(2)
 CARGO_LABELS = ['empty', 'bulk-grain', 'sugar', 'frozen-cartons', 'fruit-veg', 'liquids', 'tyres', 'paper-rolls',
                 'textiles-cartons', 'wood-furniture', 'stone-ceramics-glass', 'iron-steel', 'machinery-electronics', 'vehicles']
 
+# The parcel items of domain/categories.ts (PARCEL_ITEMS), in the same order: the parcel detector's and the
+# parcel embedder's label indices.
+PARCEL_ITEMS = ['clothes', 'book', 'shoes', 'cosmetics-bottle', 'phone', 'laptop', 'toy', 'knife', 'gun', 'battery',
+                'lighter', 'aerosol', 'liquid', 'scissors', 'ammunition']
+
 
 def category_targets(meta, labels=CARGO_LABELS):
     """Multi-hot targets [N, len(labels)] from each sample's `categories`."""

@@ -12,12 +12,10 @@ import numpy as np
 import torch
 import torchvision
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Timer, export_onnx, load_images, load_meta, sha256, write_card
+from common import PARCEL_ITEMS, Timer, export_onnx, load_images, load_meta, sha256, write_card
 from yolo_lite import Export, YoloLite, anchors_for, assign, decode, loss_fn
 
 CONTAINER_THREATS = ['firearm', 'knife', 'ammunition', 'cigarettes', 'drugs', 'currency', 'ivory', 'hidden-compartment']
-PARCEL_ITEMS = ['clothes', 'book', 'shoes', 'cosmetics-bottle', 'phone', 'laptop', 'toy', 'knife', 'gun', 'battery',
-                'lighter', 'aerosol', 'liquid', 'scissors', 'ammunition']
 MEAN, STD = 0.5, 0.25
 
 

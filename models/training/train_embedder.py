@@ -1,24 +1,48 @@
-"""Container scan embedder for the per-HS-code reference library (1 × 128 × 384 grey, letterboxed).
+"""Scan embedders for the per-HS-code reference library.
+
+`--kind container` (default): `container-embed`, 1 x 128 x 384 grey, letterboxed, trained on the 14 cargo kinds.
+`--kind parcel`: `parcel-embed`, 3 x 128 x 128 pseudo-colour, letterboxed, trained on the 15 parcel item kinds
+(presence, from each parcel's counts); serves parcel-xray and parcel-ct like the parcel detector.
 
 One L2-normalised 128-d vector per scan. Trained as a cosine classifier (multi-label BCE on scaled
-cosine logits of the 14 cargo kinds) on the classifier's synthetic set, with strong rendering
-augmentation (gamma, window, noise, blur, stripes, scale, shift, flip) so the same goods land close
-together whatever the scanner's rendering. The exported graph outputs the normalised embedding only.
+cosine logits of the kinds) on a synthetic set, with strong rendering augmentation (gamma, window, noise,
+blur, stripes, scale, shift, flip) so the same goods land close together whatever the scanner's rendering.
+The exported graph outputs the normalised embedding only.
 
 Run (from the repo root, after models/training/gen_all.sh has written cls-train and cls-val):
   /usr/bin/python3 models/training/train_embedder.py --max-minutes 13
+Parcels (datasets written straight at the model's input size):
+  npx tsx models/synth/cli.ts --no-raw --kind parcel --input 128x128 --seed 3000 --count 6000 --out models/training/out/parcel-emb-train
+  npx tsx models/synth/cli.ts --no-raw --kind parcel --input 128x128 --seed 9200 --count 1000 --out models/training/out/parcel-emb-val
+  /usr/bin/python3 models/training/train_embedder.py --kind parcel --max-minutes 15
 """
 import argparse, json, math, os, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
-from common import CARGO_LABELS, Timer, export_onnx, load_images, load_meta, sha256, write_card
+from common import CARGO_LABELS, PARCEL_ITEMS, Timer, export_onnx, load_images, load_meta, sha256, write_card
 from common import category_targets as targets
 
-LABELS = CARGO_LABELS
 MEAN, STD = 0.5, 0.25
 DIM = 128
-NAME = 'container-embed'
+# per kind: name, input channels and size (H, W), labels, modalities beyond the card's first
+KINDS = {
+    'container': dict(name='container-embed', channels=1, size=(128, 384), labels=CARGO_LABELS, modality='container-xray', extra=[],
+                      train='models/training/out/cls-train', val='models/training/out/cls-val'),
+    'parcel': dict(name='parcel-embed', channels=3, size=(128, 128), labels=PARCEL_ITEMS, modality='parcel-xray', extra=['parcel-ct'],
+                   train='models/training/out/parcel-emb-train', val='models/training/out/parcel-emb-val'),
+}
+LABELS = CARGO_LABELS  # set by main() for the chosen kind
+
+
+def parcel_targets(meta):
+    """Multi-hot presence [N, 15] from each parcel's counts."""
+    y = np.zeros((len(meta), len(PARCEL_ITEMS)), np.float32)
+    for k, m in enumerate(meta):
+        for label, n in (m.get('counts') or {}).items():
+            if n > 0:
+                y[k, PARCEL_ITEMS.index(label)] = 1
+    return y
 
 
 def block(i, o, s):
@@ -26,9 +50,9 @@ def block(i, o, s):
 
 
 class Embedder(nn.Module):
-    def __init__(self):
+    def __init__(self, channels=1):
         super().__init__()
-        self.f = nn.Sequential(block(1, 16, 2), block(16, 32, 2), block(32, 64, 2), block(64, 96, 2),
+        self.f = nn.Sequential(block(channels, 16, 2), block(16, 32, 2), block(32, 64, 2), block(64, 96, 2),
                                block(96, 128, 2), block(128, 160, 1))
         self.proj = nn.Sequential(nn.Linear(320, 256), nn.ReLU(inplace=True), nn.Linear(256, DIM))
 
@@ -71,6 +95,8 @@ def augment(p, g):
         p = torch.lerp(p, F.avg_pool2d(p, k, 1, k // 2, count_include_pad=False), r(b, 1, 1, 1))
     if r(1).item() < 0.4:  # per-row / per-column gain stripes
         p = p * (1 + 0.06 * torch.randn(b, 1, h, 1, generator=g)) * (1 + 0.04 * torch.randn(b, 1, 1, w, generator=g))
+    if p.shape[1] == 3 and r(1).item() < 0.5:  # another vendor's palette: per-channel gain
+        p = p * (1 + 0.1 * torch.randn(b, 3, 1, 1, generator=g))
     p = p + torch.randn(p.shape, generator=g) * (r(b, 1, 1, 1) * 0.06)  # detector noise
     return p.clamp(0, 1)
 
@@ -88,13 +114,14 @@ def embed_all(model, x, bs=256, aug=None):
 
 
 def knn_eval(e, cls, k=5, query=None):
+    n_labels = int(cls.max()) + 1
     """Leave-one-out kNN top-1 (cosine, similarity-weighted vote) among single-kind scans."""
     q = e if query is None else query
     s = q @ e.T
     np.fill_diagonal(s, -np.inf)
     nn_idx = np.argsort(-s, 1)[:, :k]
     hit1 = float(np.mean(cls[nn_idx[:, 0]] == cls))
-    votes = np.zeros((len(q), len(LABELS)))
+    votes = np.zeros((len(q), max(n_labels, len(LABELS))))
     for j in range(k):
         np.add.at(votes, (np.arange(len(q)), cls[nn_idx[:, j]]), s[np.arange(len(q)), nn_idx[:, j]])
     hitk = float(np.mean(votes.argmax(1) == cls))
@@ -103,20 +130,28 @@ def knn_eval(e, cls, k=5, query=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--train', default='models/training/out/cls-train')
-    ap.add_argument('--val', default='models/training/out/cls-val')
+    ap.add_argument('--kind', choices=sorted(KINDS), default='container')
+    ap.add_argument('--train', help='default: cls-train (container) or parcel-emb-train (parcel) under models/training/out')
+    ap.add_argument('--val')
     ap.add_argument('--max-minutes', type=float, default=13)
     ap.add_argument('--epochs', type=int, default=8)
     ap.add_argument('--out', default='models/registry')
     ap.add_argument('--seed', type=int, default=11)
+    ap.add_argument('--version', default='1.0.0')
     a = ap.parse_args()
+    global LABELS
+    K = KINDS[a.kind]
+    LABELS, NAME, C = K['labels'], K['name'], K['channels']
+    a.train, a.val = a.train or K['train'], a.val or K['val']
     torch.manual_seed(a.seed); np.random.seed(a.seed)
     g = torch.Generator().manual_seed(a.seed)
     t = Timer()
-    ids, x = load_images(a.train, 1); y = targets(load_meta(a.train, ids))
-    vids, vx = load_images(a.val, 1); vy = targets(load_meta(a.val, vids))
+    tg = targets if a.kind == 'container' else parcel_targets
+    ids, x = load_images(a.train, C); y = tg(load_meta(a.train, ids))
+    vids, vx = load_images(a.val, C); vy = tg(load_meta(a.val, vids))
+    assert x.shape[2:] == K['size'], 'the dataset must be written at the model input size %s, got %s' % (K['size'], x.shape[2:])
     print('loaded', x.shape, vx.shape, t.s(), 's', flush=True)
-    model, head = Embedder(), CosineHead(len(LABELS))
+    model, head = Embedder(C), CosineHead(len(LABELS))
     opt = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), 2e-3, weight_decay=1e-4)
     bs, peak = 64, 3e-3
     total = a.epochs * (len(x) // bs)
@@ -162,21 +197,22 @@ def main():
     print(json.dumps(metrics), flush=True)
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, NAME + '.onnx')
-    export_onnx(model, torch.zeros(1, 1, 128, 384), onnx_path, 'embedding')
+    hh, ww = K['size']
+    export_onnx(model, torch.zeros(1, C, hh, ww), onnx_path, 'embedding')
     ds = json.load(open(os.path.join(a.train, 'dataset.json')))
     card = {
-        'name': NAME, 'version': '1.0.0', 'sha256': sha256(onnx_path), 'file': NAME + '.onnx',
-        'task': 'embed', 'modality': 'container-xray',
-        'input': {'shape': ['batch', 1, 128, 384], 'channels': 'grey', 'normalisation': {'mean': [MEAN], 'std': [STD]}, 'resize': 'letterbox', 'padValue': 255},
+        'name': NAME, 'version': a.version, 'sha256': sha256(onnx_path), 'file': NAME + '.onnx',
+        'task': 'embed', 'modality': K['modality'], **({'modalities': K['extra']} if K['extra'] else {}),
+        'input': {'shape': ['batch', C, hh, ww], 'channels': 'grey' if C == 1 else 'rgb', 'normalisation': {'mean': [MEAN] * C, 'std': [STD] * C}, 'resize': 'letterbox', 'padValue': 255},
         'output': {'name': 'embedding', 'layout': 'embedding', 'dimensions': DIM, 'normalised': True},
         # labels: the cargo kinds the embedding was trained to separate; the thresholds are unused by the
         # runtime for an embedder (matching thresholds live in domain/assessment/reference-match.ts)
         'labels': LABELS, 'thresholds': {l: 0.5 for l in LABELS},
         'metrics': metrics,
         'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': len(x), 'steps': step, 'torchSeed': a.seed,
-                     'loss': 'multi-label BCE on scaled cosine logits (scale 16) of the 14 cargo kinds',
-                     'augmentation': 'scale 0.65-1 + random placement, flip, gamma 0.55-1.8, window, blur, row/column stripes, noise',
-                     'command': '/usr/bin/python3 models/training/train_embedder.py --max-minutes %g' % a.max_minutes,
+                     'loss': 'multi-label BCE on scaled cosine logits (scale 16) of the %d %s kinds' % (len(LABELS), 'cargo' if a.kind == 'container' else 'parcel item'),
+                     'augmentation': 'scale 0.65-1 + random placement, flip, gamma 0.55-1.8, window, blur, row/column stripes, noise' + (', per-channel gain' if C == 3 else ''),
+                     'command': '/usr/bin/python3 models/training/train_embedder.py ' + ' '.join(sys.argv[1:]),
                      'wallSeconds': t.s(), 'machine': '2-core CPU (shared), torch %s' % torch.__version__,
                      'params': sum(p.numel() for p in model.parameters())},
     }

@@ -33,8 +33,9 @@ describe('committed models', () => {
     expect(models.length).toBeGreaterThan(0);
     for (const m of models) {
       expect((await stat(join(REG, m.card.file))).size).toBeLessThan(20 * 1024 * 1024);
-      // an embedder's labels are the cargo kinds it was trained to separate
-      const vocab: readonly string[] = m.card.task === 'classify' || m.card.task === 'embed' ? CARGO_CATEGORIES : m.card.modality === 'container-xray' ? CONTAINER_THREATS : PARCEL_ITEMS;
+      // an embedder's labels are the kinds it was trained to separate: cargo kinds, or parcel items
+      const container = m.card.modality === 'container-xray';
+      const vocab: readonly string[] = m.card.task === 'classify' || (m.card.task === 'embed' && container) ? CARGO_CATEGORIES : container ? CONTAINER_THREATS : PARCEL_ITEMS;
       expect(m.card.labels).toEqual([...vocab]);
       expect(m.card.metrics).toBeDefined();
       expect(m.card.training).toBeDefined();
