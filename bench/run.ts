@@ -1,4 +1,4 @@
-// `npm run bench [-- --only raw,preprocess,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N]`:
+// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N]`:
 // the benchmark suite. Each section writes bench/results/<section>.json; ratios are measured side by side
 // in the same run (pipeline throughput against raw ONNX Runtime on the same models, same machine).
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { startCluster } from './cluster.js';
 import { round, summary, writeResult } from './common.js';
 import { openLoop, saturate, scanPool, waitForVerdicts, push } from './load.js';
 import { preprocessBench } from './preprocess.js';
+import { prepareBench } from './prepare.js';
 import { assessmentBench } from './assessment.js';
 import { bestPerModel, rawLimits } from './raw.js';
 import { cpuBench } from './cpu.js';
@@ -21,7 +22,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
   },
 });
-const sections = new Set((values.only ?? 'raw,preprocess,pipeline,latency,scaleout,memory,assessment').split(','));
+const sections = new Set((values.only ?? 'raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment').split(','));
 const MODALITY: Record<SynthKind, string> = { parcel: 'parcel-ct', container: 'container-xray' };
 const SAT_SCANS: Record<SynthKind, number> = { parcel: 240, container: 40 };
 
@@ -31,6 +32,7 @@ async function main() {
   const best = bestPerModel(raw);
   if (sections.has('raw')) console.log(`→ ${await writeResult('raw', { results: raw, best })}`);
   if (sections.has('preprocess')) console.log(`→ ${await writeResult('preprocess', await preprocessBench())}`);
+  if (sections.has('prepare')) console.log(`→ ${await writeResult('prepare', await prepareBench(values.registry))}`);
 
   const saturation: Partial<Record<SynthKind, number>> = {};
   if (sections.has('pipeline') || sections.has('latency')) {

@@ -15,6 +15,7 @@ import { prepare, postprocess } from '../runtime/index.js';
 import { cardModalities, loadModel, loadRegistry } from '../runtime/registry.js';
 import { SessionPool } from '../runtime/session.js';
 import { storedTiles, withTileCrops } from '../runtime/tiles.js';
+import { sharedDownscale, toRenderingPixels } from '../runtime/downscale.js';
 import type { ModelCard } from '../runtime/types.js';
 import { Rng } from '../synth/prng.js';
 import { readFolders } from './data.js';
@@ -79,12 +80,15 @@ export async function embedFolder(card: ModelCard, bytes: Uint8Array, dir: strin
   const out: Array<KnnItem & { image: string; label: string }> = [];
   try {
     for (const it of await readFolders(dir)) {
-      const { spans, images } = withTileCrops(await readRendering(it.image, c === 1 ? 1 : 3), tiled);
+      // as the runtime does: one shared downscale of a large image first (here for this one model)
+      const full = await readRendering(it.image, c === 1 ? 1 : 3);
+      const shared = sharedDownscale(full, [card], tiled);
+      const { spans, images } = withTileCrops(shared.rendering, tiled);
       const batch = new Float32Array(per * images.length);
       const prepared = images.map((img, i) => prepare(card, img, batch, i * per));
       const o = await pool.run(pool.inputNames.includes('images') ? 'images' : (pool.inputNames[0] as string), batch, [images.length, c, h, w], card.output.name);
       const vecs = prepared.map((p, i) => postprocess(card, o.data, o.dims, i, p).embedding!);
-      const tiles = storedTiles(spans, vecs.slice(1));
+      const tiles = toRenderingPixels({ model: card.name, version: card.version, task: card.task, tiles: storedTiles(spans, vecs.slice(1)) }, shared, full.width, full.height).tiles ?? [];
       out.push({ image: it.image, label: it.label, hsCode: it.label.replace(/[\s.]/g, ''), embedding: vecs[0]!, ...(tiles.length && { tiles }) });
     }
   } finally {

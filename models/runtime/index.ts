@@ -11,6 +11,7 @@ import type { ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
 import { storedTiles, withTileCrops } from './tiles.js';
+import { sharedDownscale, toRenderingPixels } from './downscale.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile } from './types.js';
 export { renderContainerGrey, renderPseudoColour } from './render.js';
@@ -20,6 +21,7 @@ export { decodeYolo, nms, iou } from './yolo.js';
 export { decodeGrid } from './grid.js';
 export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
 export { embeddingTiles, cropColumns, storedTiles, withTileCrops, TILE_ASPECT, LONG_CONTAINER_ASPECT } from './tiles.js';
+export { sharedDownscale, sharedScale, toRenderingPixels } from './downscale.js';
 
 export interface RuntimeOptions {
   registryDir: string;
@@ -43,6 +45,11 @@ export interface RuntimeOptions {
   offThread?: boolean;
   /** Called after every ONNX Runtime batch (metrics: batch size and time). */
   onBatch?: (model: string, size: number, seconds: number) => void;
+  /**
+   * Downscale a large rendering once for all of a modality's models before each model's own letterbox
+   * (default true; models/runtime/downscale.ts). Off: every model resizes the full rendering itself.
+   */
+  sharedDownscale?: boolean;
 }
 
 interface Prepared { tensor: Float32Array; place: Placement; srcW: number; srcH: number; }
@@ -89,7 +96,10 @@ export function postprocess(card: ModelCard, data: Float32Array, dims: readonly 
 interface InferJob { rendering: Rendering; tiles: boolean; }
 
 class Runtime implements ModelRuntime {
-  constructor(private readonly models: Array<{ card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, ModelOutput> }>) {}
+  constructor(
+    private readonly models: Array<{ card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, ModelOutput> }>,
+    private readonly shareDownscale: boolean,
+  ) {}
 
   modelsFor(modality: Modality): ModelCard[] {
     return this.models.filter((m) => cardModalities(m.card).includes(modality)).map((m) => m.card);
@@ -101,7 +111,9 @@ class Runtime implements ModelRuntime {
     }
     const ms = this.models.filter((m) => cardModalities(m.card).includes(modality));
     const tiles = isContainerModality(modality);
-    return Promise.all(ms.map((m) => m.batcher.submit({ rendering, tiles: tiles && m.card.output.layout === 'embedding' })));
+    const shared = this.shareDownscale ? sharedDownscale(rendering, ms.map((m) => m.card), tiles) : { rendering, sx: 1, sy: 1 };
+    const outs = await Promise.all(ms.map((m) => m.batcher.submit({ rendering: shared.rendering, tiles: tiles && m.card.output.layout === 'embedding' })));
+    return outs.map((o) => toRenderingPixels(o, shared, rendering.width, rendering.height));
   }
 
   async close(): Promise<void> {
@@ -162,5 +174,5 @@ export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntim
   const loaded = await loadRegistry(o.registryDir);
   const models = [];
   for (const m of loaded) models.push(await build(m, o));
-  return new Runtime(models);
+  return new Runtime(models, o.sharedDownscale ?? true);
 }
