@@ -32,17 +32,11 @@ KINDS = {
     'parcel': dict(name='parcel-embed', channels=3, size=(128, 128), labels=PARCEL_ITEMS, modality='parcel-xray', extra=['parcel-ct'],
                    train='models/training/out/parcel-emb-train', val='models/training/out/parcel-emb-val'),
 }
-LABELS = CARGO_LABELS  # set by main() for the chosen kind
 
 
 def parcel_targets(meta):
     """Multi-hot presence [N, 15] from each parcel's counts."""
-    y = np.zeros((len(meta), len(PARCEL_ITEMS)), np.float32)
-    for k, m in enumerate(meta):
-        for label, n in (m.get('counts') or {}).items():
-            if n > 0:
-                y[k, PARCEL_ITEMS.index(label)] = 1
-    return y
+    return targets([{'categories': [l for l, n in (m.get('counts') or {}).items() if n > 0]} for m in meta], PARCEL_ITEMS)
 
 
 def block(i, o, s):
@@ -113,15 +107,14 @@ def embed_all(model, x, bs=256, aug=None):
     return np.concatenate(out)
 
 
-def knn_eval(e, cls, k=5, query=None):
-    n_labels = int(cls.max()) + 1
+def knn_eval(e, cls, n_labels, k=5, query=None):
     """Leave-one-out kNN top-1 (cosine, similarity-weighted vote) among single-kind scans."""
     q = e if query is None else query
     s = q @ e.T
     np.fill_diagonal(s, -np.inf)
     nn_idx = np.argsort(-s, 1)[:, :k]
     hit1 = float(np.mean(cls[nn_idx[:, 0]] == cls))
-    votes = np.zeros((len(q), max(n_labels, len(LABELS))))
+    votes = np.zeros((len(q), n_labels))
     for j in range(k):
         np.add.at(votes, (np.arange(len(q)), cls[nn_idx[:, j]]), s[np.arange(len(q)), nn_idx[:, j]])
     hitk = float(np.mean(votes.argmax(1) == cls))
@@ -139,7 +132,6 @@ def main():
     ap.add_argument('--seed', type=int, default=11)
     ap.add_argument('--version', default='1.0.0')
     a = ap.parse_args()
-    global LABELS
     K = KINDS[a.kind]
     LABELS, NAME, C = K['labels'], K['name'], K['channels']
     a.train, a.val = a.train or K['train'], a.val or K['val']
@@ -183,8 +175,8 @@ def main():
     cls = vy[single].argmax(1)
     ev = embed_all(model, vx[single])
     ev_aug = embed_all(model, vx[single], aug=torch.Generator().manual_seed(99))
-    nn1, nn5 = knn_eval(ev, cls)
-    a1, a5 = knn_eval(ev, cls, query=ev_aug)
+    nn1, nn5 = knn_eval(ev, cls, len(LABELS))
+    a1, a5 = knn_eval(ev, cls, len(LABELS), query=ev_aug)
     pos = (cls[:, None] == cls[None, :]) & ~np.eye(len(cls), dtype=bool)
     sims = ev @ ev.T
     metrics = {

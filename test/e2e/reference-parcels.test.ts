@@ -2,19 +2,16 @@
 // verified by inspection become references of their declared code (modality parcel-ct, model parcel-embed);
 // the next parcel of shoes declared as shoes matches them, and a parcel of phones declared as shoes is sent
 // to review with LOOKS_LIKE_OTHER_CODE naming the phones' HS code.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reason } from '../../domain/verdict.js';
-import { createModelRuntime } from '../../models/runtime/index.js';
-import type { ModelRuntime, Rendering } from '../../models/runtime/types.js';
+import type { Rendering } from '../../models/runtime/types.js';
 import { makeSample, pngOf } from '../../models/synth/index.js';
 import { HS_FOR_PARCEL_ITEM } from '../../models/synth/declarations.js';
 import { gatewaysRepo } from '../../storage/repos/gateways.js';
 import { referencesRepo } from '../../storage/repos/references.js';
 import { verdictsRepo } from '../../storage/repos/verdicts.js';
 import { putDeclaration } from '../helpers/declarations.js';
+import { committedModels, type TestRuntime } from '../helpers/models.js';
 import { pollUntil, pushScan } from '../helpers/push.js';
 import { call, makeUser, type TestUser } from '../helpers/review.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
@@ -33,8 +30,7 @@ function parcelsOf(item: 'shoes' | 'phone', seed: number, n: number): Array<{ re
   return out;
 }
 
-let dir: string;
-let runtime: ModelRuntime;
+let models: TestRuntime;
 let stack: TestStack;
 let risk: TestUser;
 let sourceKey: string;
@@ -62,17 +58,14 @@ const references = async (scanId: string) => (await machineVerdict(scanId)).decl
 
 beforeAll(async () => {
   // only the committed parcel embedder: parcels go to review for want of the detector, which is all we need
-  dir = await mkdtemp(join(tmpdir(), 'tw-parcel-refs-'));
-  for (const f of ['parcel-embed.card.json', 'parcel-embed.onnx']) await copyFile(join('models/registry', f), join(dir, f));
-  runtime = await createModelRuntime({ registryDir: dir });
-  stack = await startStack({ runtime });
+  models = await committedModels(['parcel-embed']);
+  stack = await startStack({ runtime: models.runtime });
   risk = await makeUser(stack.db.db, 'rick', 'risk-control');
   sourceKey = (await gatewaysRepo(stack.db.db).add('decl', 'declaration-source')).key;
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
-  await runtime?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await models?.close();
 });
 
 describe('parcel reference library', () => {

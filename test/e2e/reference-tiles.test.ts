@@ -3,13 +3,9 @@
 // PART_LOOKS_LIKE_OTHER_CODE pointing at the back half; the same scan declared as tyres and steel is not.
 // A reference made from a long container keeps its tile vectors (PostgreSQL; the repository test covers
 // PGlite too).
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reason } from '../../domain/verdict.js';
-import { createModelRuntime } from '../../models/runtime/index.js';
-import type { ModelRuntime, Rendering } from '../../models/runtime/types.js';
+import type { Rendering } from '../../models/runtime/types.js';
 import { containerSample } from '../../models/synth/container.js';
 import { pngOf } from '../../models/synth/index.js';
 import { Rng } from '../../models/synth/prng.js';
@@ -17,6 +13,7 @@ import { gatewaysRepo } from '../../storage/repos/gateways.js';
 import { referencesRepo } from '../../storage/repos/references.js';
 import { verdictsRepo } from '../../storage/repos/verdicts.js';
 import { putDeclaration, tyreDeclaration } from '../helpers/declarations.js';
+import { committedModels, type TestRuntime } from '../helpers/models.js';
 import { pollUntil, pushScan } from '../helpers/push.js';
 import { call, containerNo, containerScan, makeUser, type TestUser } from '../helpers/review.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
@@ -47,8 +44,7 @@ function endToEnd(a: Rendering, b: Rendering): Rendering {
   return { width, height, channels: 1, data };
 }
 
-let dir: string;
-let runtime: ModelRuntime;
+let models: TestRuntime;
 let stack: TestStack;
 let risk: TestUser, rev: TestUser;
 let sourceKey: string;
@@ -79,10 +75,8 @@ const machineReasons = async (scanId: string): Promise<Reason[]> => (await verdi
 
 beforeAll(async () => {
   // only the committed embedder: scans go to review for want of the other models, which is all we need
-  dir = await mkdtemp(join(tmpdir(), 'tw-tiles-'));
-  for (const f of ['container-embed.card.json', 'container-embed.onnx']) await copyFile(join('models/registry', f), join(dir, f));
-  runtime = await createModelRuntime({ registryDir: dir });
-  stack = await startStack({ runtime });
+  models = await committedModels(['container-embed']);
+  stack = await startStack({ runtime: models.runtime });
   [risk, rev] = await Promise.all([makeUser(stack.db.db, 'rick', 'risk-control'), makeUser(stack.db.db, 'rae', 'reviewer', 'A')]);
   sourceKey = (await gatewaysRepo(stack.db.db).add('decl', 'declaration-source')).key;
   const [tyres, steel] = [twentyFoot('tyres', 501, 4), twentyFoot('iron-steel', 501, 3)];
@@ -91,8 +85,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await stack?.close();
-  await runtime?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await models?.close();
 });
 
 describe('tiles of a long container against the reference library', () => {

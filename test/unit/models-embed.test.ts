@@ -11,20 +11,17 @@ import type { ModelRuntime } from '../../models/runtime/types.js';
 import { makeSample } from '../../models/synth/index.js';
 import { containerSample } from '../../models/synth/container.js';
 import { Rng } from '../../models/synth/prng.js';
+import { committedModels, type TestRuntime } from '../helpers/models.js';
 
-let dir: string;
+let models: TestRuntime;
 let rt: ModelRuntime;
 
 beforeAll(async () => {
   // only the embedder, so the test does not load every committed model
-  dir = await mkdtemp(join(tmpdir(), 'tw-embed-'));
-  for (const f of ['container-embed.card.json', 'container-embed.onnx']) await copyFile(join('models/registry', f), join(dir, f));
-  rt = await createModelRuntime({ registryDir: dir, maxBatch: 4, maxWaitMs: 10 });
+  models = await committedModels(['container-embed'], { maxBatch: 4, maxWaitMs: 10 });
+  rt = models.runtime;
 });
-afterAll(async () => {
-  await rt?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(async () => models?.close());
 
 const embed = async (r: Parameters<ModelRuntime['infer']>[1]) => (await rt.infer('container-xray', r))[0]!.embedding!;
 
@@ -101,9 +98,9 @@ describe('tiles along a long container', () => {
     // the same embedder serving parcels too: a long parcel rendering gets no tiles
     const dir2 = await mkdtemp(join(tmpdir(), 'tw-embed-parcel-'));
     try {
-      const card = JSON.parse(await readFile(join(dir, 'container-embed.card.json'), 'utf8')) as Record<string, unknown>;
+      const card = JSON.parse(await readFile(join('models/registry', 'container-embed.card.json'), 'utf8')) as Record<string, unknown>;
       await writeFile(join(dir2, 'container-embed.card.json'), JSON.stringify({ ...card, modalities: ['parcel-xray'] }));
-      await copyFile(join(dir, 'container-embed.onnx'), join(dir2, 'container-embed.onnx'));
+      await copyFile(join('models/registry', 'container-embed.onnx'), join(dir2, 'container-embed.onnx'));
       const rt2 = await createModelRuntime({ registryDir: dir2 });
       try {
         const long = container(40);
