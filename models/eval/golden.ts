@@ -6,9 +6,11 @@ import type { ModelOutput } from '../runtime/types.js';
 import { makeSample, type SynthKind } from '../synth/index.js';
 
 export const GOLDEN_PATH = 'test/fixtures/models/golden.json';
-export const GOLDEN_INPUTS: ReadonlyArray<{ kind: SynthKind; seed: number; index: number; threatRate: number }> = [
+export const GOLDEN_INPUTS: ReadonlyArray<{ kind: SynthKind; seed: number; index: number; threatRate: number; mmpp?: number }> = [
   { kind: 'container', seed: 424242, index: 0, threatRate: 1 },
   { kind: 'container', seed: 424242, index: 1, threatRate: 1 },
+  // a scanner's own resolution: the threat detector's second stage looks at this one again
+  { kind: 'container', seed: 424242, index: 1, threatRate: 1, mmpp: 6 },
   { kind: 'parcel', seed: 424242, index: 0, threatRate: 1 },
   { kind: 'parcel', seed: 424242, index: 1, threatRate: 1 },
 ];
@@ -20,9 +22,9 @@ export async function computeGolden(registryDir = 'models/registry'): Promise<Go
   const out: Golden = {};
   try {
     for (const g of GOLDEN_INPUTS) {
-      const s = makeSample(g.kind, g.seed, g.index, { threatRate: g.threatRate });
+      const s = makeSample(g.kind, g.seed, g.index, { threatRate: g.threatRate, ...(g.mmpp && { mmpp: g.mmpp }) });
       const modality = g.kind === 'container' ? 'container-xray' : 'parcel-xray';
-      for (const o of await rt.infer(modality, s.rendering)) (out[o.model] ??= []).push({ input: `${g.kind}-${g.seed}-${g.index}`, output: o });
+      for (const o of await rt.infer(modality, s.rendering)) (out[o.model] ??= []).push({ input: `${g.kind}-${g.seed}-${g.index}${g.mmpp ? `-${g.mmpp}mm` : ''}`, output: o });
     }
   } finally {
     await rt.close();

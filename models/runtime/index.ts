@@ -11,7 +11,8 @@ import type { ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
 import { storedTiles, withTileCrops } from './tiles.js';
-import { sharedDownscale, toRenderingPixels } from './downscale.js';
+import { sharedDownscale, toRenderingPixels, type Shared } from './downscale.js';
+import { confirmed, cropWindow, gridProposals, proposalWindows, verifySpec, type Proposal, type VerifySpec } from './verify.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile } from './types.js';
 export { renderContainerGrey, renderPseudoColour } from './render.js';
@@ -22,6 +23,7 @@ export { decodeGrid } from './grid.js';
 export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
 export { embeddingTiles, cropColumns, storedTiles, withTileCrops, TILE_ASPECT, LONG_CONTAINER_ASPECT } from './tiles.js';
 export { sharedDownscale, sharedScale, toRenderingPixels } from './downscale.js';
+export { gridProposals, cropWindow, proposalWindows, confirmed } from './verify.js';
 
 export interface RuntimeOptions {
   registryDir: string;
@@ -64,6 +66,9 @@ export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offse
   return { tensor: toTensor(lb.image, card.input.normalisation.mean, card.input.normalisation.std, out, offset), place: lb.place, srcW: r.width, srcH: r.height };
 }
 
+/** A grid detector's output with the places its verifier is to look at again (input pixels, and their mapping). */
+type Inferred = ModelOutput & { proposals?: { list: Proposal[]; place: Placement } };
+
 /** Turns one image's raw output into evidence per the card's layout. */
 export function postprocess(card: ModelCard, data: Float32Array, dims: readonly number[], n: number, p: Prepared): ModelOutput {
   const base = { model: card.name, version: card.version, task: card.task };
@@ -95,14 +100,24 @@ export function postprocess(card: ModelCard, data: Float32Array, dims: readonly 
 /** One rendering for one model; `tiles`: also embed its tiles (an embedder on a container rendering). */
 interface InferJob { rendering: Rendering; tiles: boolean; }
 
-class Runtime implements ModelRuntime {
-  constructor(
-    private readonly models: Array<{ card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, ModelOutput> }>,
-    private readonly shareDownscale: boolean,
-  ) {}
+interface Built { card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, Inferred> }
 
+class Runtime implements ModelRuntime {
+  /** Verifiers by the name of the grid detector they verify (task `verify`: never run on a whole rendering). */
+  private readonly verifiers = new Map<string, Built & { spec: VerifySpec }>();
+  private readonly models: Built[];
+
+  constructor(all: Built[], private readonly shareDownscale: boolean) {
+    this.models = all.filter((m) => m.card.task !== 'verify');
+    for (const m of all) {
+      const spec = verifySpec(m.card);
+      if (spec) this.verifiers.set(spec.model, { ...m, spec });
+    }
+  }
+
+  /** Every model that gives evidence for this modality, verifiers included (they ride with their detector). */
   modelsFor(modality: Modality): ModelCard[] {
-    return this.models.filter((m) => cardModalities(m.card).includes(modality)).map((m) => m.card);
+    return [...this.models, ...this.verifiers.values()].filter((m) => cardModalities(m.card).includes(modality)).map((m) => m.card);
   }
 
   async infer(modality: Modality, rendering: Rendering): Promise<ModelOutput[]> {
@@ -113,7 +128,24 @@ class Runtime implements ModelRuntime {
     const tiles = isContainerModality(modality);
     const shared = this.shareDownscale ? sharedDownscale(rendering, ms.map((m) => m.card), tiles) : { rendering, sx: 1, sy: 1 };
     const outs = await Promise.all(ms.map((m) => m.batcher.submit({ rendering: shared.rendering, tiles: tiles && m.card.output.layout === 'embedding' })));
-    return outs.map((o) => toRenderingPixels(o, shared, rendering.width, rendering.height));
+    return Promise.all(outs.map((o) => this.finish(o, shared, rendering)));
+  }
+
+  /**
+   * Maps an output back to the rendering's pixels; a grid detector with a verifier gets its proposals
+   * re-scored on full-resolution windows, and its detections become what the verifier confirms. Its version
+   * then names both models as semver build metadata (e.g. `1.2.0+container-threat-verify.1.0.0`).
+   */
+  private async finish(o: Inferred, shared: Shared, rendering: Rendering): Promise<ModelOutput> {
+    const { proposals, ...out } = o;
+    const mapped = toRenderingPixels(out, shared, rendering.width, rendering.height);
+    const v = this.verifiers.get(out.model);
+    if (!v || !proposals) return mapped;
+    const p = proposals.place;
+    const windows = proposalWindows(proposals.list, v.spec, { sx: p.sx / shared.sx, sy: p.sy / shared.sy, padX: p.padX, padY: p.padY, width: rendering.width, height: rendering.height });
+    if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
+    const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: cropWindow(rendering, w.x, w.y, w.side), tiles: false })));
+    return { ...mapped, version: `${out.version}+${v.card.name}.${v.card.version}`, detections: confirmed(windows, scores.map((s) => s.scores ?? {}), v.card) };
   }
 
   async close(): Promise<void> {
@@ -122,7 +154,7 @@ class Runtime implements ModelRuntime {
   }
 }
 
-async function build(m: LoadedModel, o: RuntimeOptions) {
+async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec): Promise<Built> {
   const card = m.card;
   const pool = await SessionPool.create(m.bytes, {
     intraOpNumThreads: o.intraOpNumThreads ?? 2,
@@ -136,10 +168,11 @@ async function build(m: LoadedModel, o: RuntimeOptions) {
     throw new ModelCardError(`${m.path}: card names output ${card.output.name}, the model has ${pool.outputNames.join(', ')}`);
   }
   const fixedBatch = typeof card.input.shape[0] === 'number' && card.input.shape[0] > 0;
-  const maxBatch = fixedBatch ? 1 : (o.maxBatch ?? 8);
+  // a verifier takes every window of a scan in one run
+  const maxBatch = fixedBatch ? 1 : Math.max(o.maxBatch ?? 8, verifySpec(card)?.maxProposals ?? 0);
   const [, c, h, w] = card.input.shape as [unknown, number, number, number];
   const per = c * h * w;
-  const forward = async (items: Rendering[]): Promise<ModelOutput[]> => {
+  const forward = async (items: Rendering[]): Promise<Inferred[]> => {
     // Each image is normalised straight into its slot of the batch tensor: no per-image tensor copy.
     const batch = new Float32Array(per * items.length);
     const prepared = items.map((r, i) => prepare(card, r, batch, i * per));
@@ -147,13 +180,17 @@ async function build(m: LoadedModel, o: RuntimeOptions) {
     // (off the thread, `batch` is handed over here and not touched again)
     const out = await pool.run(inputName, batch, [items.length, c, h, w], card.output.name);
     o.onBatch?.(card.name, items.length, (performance.now() - started) / 1000);
-    return prepared.map((p, i) => postprocess(card, out.data, out.dims, i, p));
+    return prepared.map((p, i) => {
+      const r: Inferred = postprocess(card, out.data, out.dims, i, p);
+      if (verifier) r.proposals = { list: gridProposals(out.data, out.dims, i, verifier.proposalThreshold, verifier.maxProposals, card.output.stride ?? 16), place: p.place };
+      return r;
+    });
   };
-  const run = async (jobs: InferJob[]): Promise<ModelOutput[]> => {
+  const run = async (jobs: InferJob[]): Promise<Inferred[]> => {
     // Every job's whole rendering, then its tiles (cropped at full resolution, preprocessed like any input).
     const parts = jobs.map((j) => withTileCrops(j.rendering, j.tiles));
     const images = parts.flatMap((p) => p.images);
-    let outs: ModelOutput[];
+    let outs: Inferred[];
     if (!fixedBatch || images.length === 1) outs = await forward(images);
     else {
       outs = []; // a model with a fixed batch of one takes its images one run at a time
@@ -172,7 +209,8 @@ async function build(m: LoadedModel, o: RuntimeOptions) {
 /** Loads and verifies every model in `registryDir`; throws on a bad card or a sha256 mismatch. */
 export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntime> {
   const loaded = await loadRegistry(o.registryDir);
+  const specs = new Map(loaded.flatMap((m) => { const s = verifySpec(m.card); return s ? [[s.model, s] as const] : []; }));
   const models = [];
-  for (const m of loaded) models.push(await build(m, o));
+  for (const m of loaded) models.push(await build(m, o, m.card.output.layout === 'grid-logits' ? specs.get(m.card.name) : undefined));
   return new Runtime(models, o.sharedDownscale ?? true);
 }

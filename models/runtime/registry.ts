@@ -13,7 +13,7 @@ export class ModelCardError extends Error {
   }
 }
 
-const TASKS = ['classify', 'detect', 'embed'];
+const TASKS = ['classify', 'detect', 'embed', 'verify'];
 const LAYOUTS = ['logits', 'multilabel-logits', 'yolov8', 'grid-logits', 'embedding'];
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -52,6 +52,18 @@ export function validateCard(raw: unknown, where = 'model card'): ModelCard {
   if (raw.task === 'detect' && isObj(raw.output) && raw.output.layout !== 'yolov8' && raw.output.layout !== 'grid-logits') errs.push('output.layout (detect models: yolov8 or grid-logits)');
   if (isObj(raw.output) && raw.output.layout === 'grid-logits' && !(Number.isInteger(raw.output.stride) && (raw.output.stride as number) > 0)) errs.push('output.stride (a positive integer for grid-logits)');
   if (raw.task === 'classify' && isObj(raw.output) && raw.output.layout !== 'logits' && raw.output.layout !== 'multilabel-logits') errs.push('output.layout (classify models: logits or multilabel-logits)');
+  if (raw.task === 'verify') {
+    const v = raw.verifies;
+    const num = (k: string, lo: number, hi: number, int = false): boolean => isObj(v) && typeof v[k] === 'number' && (v[k] as number) >= lo && (v[k] as number) <= hi && (!int || Number.isInteger(v[k]));
+    if (!isObj(v) || typeof v.model !== 'string' || v.model === '' || !num('proposalThreshold', 1e-6, 1 - 1e-6) || !num('maxProposals', 1, 1000, true) || !num('window', 1, 10000) || !num('minWindowPixels', 1, 10000)) {
+      errs.push('verifies ({ model, proposalThreshold in (0, 1), maxProposals 1..1000, window > 0, minWindowPixels > 0 })');
+    }
+    const fusion = isObj(v) ? v.fusion : undefined;
+    if (fusion !== undefined && !(isObj(fusion) && Object.values(fusion).every((f) => Array.isArray(f) && f.length === 3 && f.every((x) => typeof x === 'number' && Number.isFinite(x))))) {
+      errs.push('verifies.fusion (label → [a, b, c] finite numbers)');
+    }
+    if (isObj(raw.output) && raw.output.layout !== 'multilabel-logits') errs.push('output.layout (verify models: multilabel-logits)');
+  }
   if (errs.length > 0) throw new ModelCardError(`${where}: missing or invalid ${errs.join('; ')}`);
   return raw as unknown as ModelCard;
 }

@@ -3,7 +3,7 @@
 import type { Box } from '../../domain/verdict.js';
 import type { Modality } from '../../domain/scan.js';
 
-export type ModelTask = 'classify' | 'detect' | 'embed';
+export type ModelTask = 'classify' | 'detect' | 'embed' | 'verify';
 
 export interface ModelCard {
   name: string;
@@ -37,6 +37,11 @@ export interface ModelCard {
   /** Per-label decision thresholds, calibrated on the validation figures in `metrics`. */
   thresholds: Record<string, number>;
   nms?: { iou: number; maxDetections: number };
+  /**
+   * task `verify` only: the grid detector (by name) whose proposals this model re-scores on full-resolution
+   * windows of the rendering (models/runtime/verify.ts). It is never run on a whole rendering.
+   */
+  verifies?: { model: string; proposalThreshold: number; maxProposals: number; window: number; minWindowPixels: number; fusion?: Record<string, [number, number, number]> };
   metrics?: Record<string, unknown>;
   training?: Record<string, unknown>;
 }

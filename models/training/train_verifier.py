@@ -1,0 +1,366 @@
+"""Second stage of the container threat detector: a verifier that looks again, at full resolution, at each place
+the grid detector proposes.
+
+Why: the grid detector (train_grid_detector.py) sees a 40 ft container at 16 mm per pixel, where a pistol is
+12 x 8 pixels and a knife blade 2 pixels wide; at the thresholds that keep 99 % of firearms it flags most clean
+scans. The scanner's own rendering is 4-6 mm per pixel. The verifier takes a square window of the rendering
+around each proposal (48 grid-input pixels a side, ~0.8 m), resized to 128 x 128 (~6 mm per pixel), and scores
+every threat class in it (multi-label). The runtime keeps a proposal when the verifier's score of its class
+passes the verifier card's threshold (models/runtime/verify.ts).
+
+Data: renderings at 6 mm/px (`npm run synth -- --kind container --mmpp 6 --no-raw`), and the committed grid's
+raw logits on each of them (`npx tsx models/training/grid_proposals.mts <dir>`, same preprocessing as the
+pipeline). Proposals are the grid's per-class local maxima at or over PROPOSAL_THRESHOLD (at most MAX_PROPOSALS
+per rendering); training adds a window on every planted threat (jittered) and a few random windows. A window is
+positive for a class when a box of that class overlaps its central half, ignored (no loss) when the box only
+touches the rest of the window, negative otherwise.
+
+Held-out: verify-val (seed 9100, disjoint from training seed 2500, never seen by the grid either) split in two
+fixed halves: the first chooses the thresholds, the second gives every figure in the card.
+
+Run (from the repo root):
+  S="npx tsx models/synth/cli.ts --no-raw --kind container --mmpp 6"
+  $S --threat-rate 0.6 --seed 2500 --count 3000 --out models/training/out/verify-train
+  $S --threat-rate 0.5 --seed 9100 --count 800 --out models/training/out/verify-val
+  npx tsx models/training/grid_proposals.mts models/training/out/verify-train   (and verify-val)
+  /usr/bin/python3 models/training/train_verifier.py --epochs 4 --max-minutes 25
+"""
+import argparse, json, os, sys
+import numpy as np
+from PIL import Image
+import torch, torch.nn as nn, torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(__file__))
+from common import Timer, average_precision, export_onnx, sha256, write_card
+from train_grid_detector import LABELS, block
+
+NAME = 'container-threat-verify'
+MEAN, STD = 0.5, 0.25
+SIZE = 128            # verifier input, pixels a side
+WINDOW = 48           # window side in grid-input pixels (the grid's 768 x 256 letterbox)
+PROPOSAL_THRESHOLD = 0.05
+MAX_PROPOSALS = 48
+TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % of the proposals)
+
+
+class Net(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.f = nn.Sequential(block(1, 16, 2), block(16, 32, 2), block(32, 48, 1), block(48, 64, 2), block(64, 96, 1),
+                               block(96, 128, 2), block(128, 128, 2))
+        self.head = nn.Linear(256, n)
+
+    def forward(self, x):
+        h = self.f(x)
+        return self.head(torch.cat([h.mean((2, 3)), h.amax((2, 3))], 1))
+
+
+def load_grid(d):
+    j = json.load(open(os.path.join(d, 'grid.json')))
+    g = np.fromfile(os.path.join(d, 'grid.bin'), dtype=np.float32).reshape(j['dims'])
+    return j, 1 / (1 + np.exp(-g))
+
+
+def proposals(p, stride):
+    """Per-class 3 x 3 local maxima at or over PROPOSAL_THRESHOLD, strongest first, one per cell (a window scores
+    every class), at most MAX_PROPOSALS: [(class, score, cx, cy)] in grid-input px."""
+    c, gh, gw = p.shape
+    pad = np.pad(p, ((0, 0), (1, 1), (1, 1)), constant_values=-1)
+    nb = np.max(np.stack([pad[:, 1 + dy:1 + dy + gh, 1 + dx:1 + dx + gw] for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]), 0)
+    ks, ys, xs = np.nonzero((p >= PROPOSAL_THRESHOLD) & (p >= nb))
+    out = sorted(((int(k), float(p[k, y, x]), (x + 0.5) * stride, (y + 0.5) * stride) for k, y, x in zip(ks, ys, xs)), key=lambda t: -t[1])
+    kept, cells = [], set()
+    for k, s, cx, cy in out:
+        if (cx, cy) in cells:
+            continue
+        cells.add((cx, cy))
+        kept.append((k, s, cx, cy))
+        if len(kept) == MAX_PROPOSALS:
+            break
+    return kept
+
+
+def window_box(im, cx, cy, side):
+    """The window (in rendering pixels) of `side` grid-input pixels centred at grid-input (cx, cy)."""
+    x = (cx - im['padX']) / im['sx']
+    y = (cy - im['padY']) / im['sy']
+    h = side / im['sx'] / 2
+    return x - h, y - h, x + h, y + h
+
+
+def crop(img, b):
+    """Window b of a grey PIL image (air outside it), area-resized to SIZE x SIZE, as uint8."""
+    x0, y0, x1, y1 = (int(round(v)) for v in b)
+    c = img.crop((x0, y0, x1, y1))  # PIL fills outside the image with 0: paint it as air
+    a = np.asarray(c).copy()
+    W, H = img.size
+    if x0 < 0: a[:, :min(a.shape[1], -x0)] = 255
+    if y0 < 0: a[:min(a.shape[0], -y0), :] = 255
+    if x1 > W: a[:, max(0, a.shape[1] - (x1 - W)):] = 255
+    if y1 > H: a[max(0, a.shape[0] - (y1 - H)):, :] = 255
+    return np.asarray(Image.fromarray(a).resize((SIZE, SIZE), Image.BOX))
+
+
+def targets(boxes, b):
+    """Multi-hot target and mask for window b: positive when a box overlaps the central half of the window."""
+    x0, y0, x1, y1 = b
+    q = (x1 - x0) / 4
+    cx0, cy0, cx1, cy1 = x0 + q, y0 + q, x1 - q, y1 - q
+    y = np.zeros(len(LABELS), np.uint8)
+    m = np.ones(len(LABELS), np.uint8)
+    for lab, (bx0, by0, bx1, by1) in boxes:
+        k = LABELS.index(lab)
+        if bx0 < cx1 and bx1 > cx0 and by0 < cy1 and by1 > cy0:
+            y[k] = 1
+            m[k] = 1
+        elif bx0 < x1 and bx1 > x0 and by0 < y1 and by1 > y0 and not y[k]:
+            m[k] = 0
+    return y, m
+
+
+def build(d, train, rng):
+    """Windows of every rendering in d: (crops, targets, masks, per-window info)."""
+    j, p = load_grid(d)
+    xs, ys, ms, info = [], [], [], []
+    for n, im in enumerate(j['images']):
+        meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
+        boxes = [(b['label'], b['box']) for b in meta['boxes']]
+        img = Image.open(os.path.join(d, 'images', im['id'] + '.png')).convert('L')
+        wins = [(k, s, cx, cy, 'proposal') for k, s, cx, cy in proposals(p[n], j['stride'])]
+        if train:
+            for lab, (bx0, by0, bx1, by1) in boxes:  # every planted threat, TRUTH_WINDOWS times, jittered
+                for _ in range(TRUTH_WINDOWS):
+                    gx = (bx0 + bx1) / 2 * im['sx'] + im['padX'] + rng.uniform(-WINDOW / 5, WINDOW / 5)
+                    gy = (by0 + by1) / 2 * im['sy'] + im['padY'] + rng.uniform(-WINDOW / 5, WINDOW / 5)
+                    wins.append((LABELS.index(lab), 0.0, gx, gy, 'truth'))
+            for _ in range(2):
+                wins.append((-1, 0.0, rng.uniform(0, 768), rng.uniform(0, 256), 'random'))
+        for k, s, cx, cy in ((w[0], w[1], w[2], w[3]) for w in wins):
+            side = WINDOW * (rng.uniform(0.85, 1.15) if train else 1.0)
+            b = window_box(im, cx, cy, side)
+            t, m = targets(boxes, b)
+            xs.append(crop(img, b)); ys.append(t); ms.append(m)
+            # the grid's probability of every class around the window's centre (3 x 3 cells), for the fusion
+            gx, gy = int(cx // j['stride']), int(cy // j['stride'])
+            around = p[n][:, max(0, gy - 1):gy + 2, max(0, gx - 1):gx + 2]
+            info.append((n, k, s, *(around.max((1, 2)) if around.size else np.zeros(len(LABELS)))))
+        if (n + 1) % 500 == 0:
+            print(f'  {d}: {n + 1}/{len(j["images"])} renderings, {len(xs)} windows', flush=True)
+    truth = np.zeros((len(j['images']), len(LABELS)), bool)
+    for n, im in enumerate(j['images']):
+        for b in json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))['boxes']:
+            truth[n, LABELS.index(b['label'])] = True
+    return np.stack(xs)[:, None], np.stack(ys), np.stack(ms), np.array(info, dtype=np.float64), truth, p
+
+
+def predict(model, x, bs=256):
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), bs):
+            out.append(torch.sigmoid(model((torch.from_numpy(x[i:i + bs]).float() / 255 - MEAN) / STD)).numpy())
+    return np.concatenate(out) if out else np.zeros((0, len(LABELS)), np.float32)
+
+
+def image_scores(v, info, n_images):
+    """Per rendering and class: the highest verifier score of that class over all its proposals."""
+    s = np.zeros((n_images, len(LABELS)))
+    for n, row in zip(info[:, 0], v):
+        s[int(n)] = np.maximum(s[int(n)], row)
+    return s
+
+
+def logit(q):
+    q = np.clip(q, 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
+
+
+def fit_fusion(v, around, y, m):
+    """Per class, logistic regression of the window's target on [logit(verifier), logit(grid around), 1] over the
+    given windows (Newton's method, a little ridge): the card's `verifies.fusion`."""
+    out = {}
+    for j, l in enumerate(LABELS):
+        keep = m[:, j] > 0
+        X = np.stack([logit(v[keep, j]), logit(around[keep, j]), np.ones(keep.sum())], 1)
+        t = y[keep, j].astype(np.float64)
+        w = np.array([1.0, 0.0, 0.0])
+        for _ in range(50):
+            q = 1 / (1 + np.exp(-X @ w))
+            g = X.T @ (q - t) + 1e-2 * w
+            H = (X * (q * (1 - q))[:, None]).T @ X + 1e-2 * np.eye(3)
+            w = w - np.linalg.solve(H, g)
+        out[l] = [round(float(x), 4) for x in w]
+    return out
+
+
+def fused(v, around, fusion):
+    f = np.array([fusion[l] for l in LABELS])
+    return 1 / (1 + np.exp(-(f[:, 0] * logit(v) + f[:, 1] * logit(around) + f[:, 2])))
+
+
+def grid_image_scores(p):
+    return p.max((2, 3))
+
+
+def choose_thresholds(s, truth, recall=0.99, floor=0.05):
+    thr = {}
+    for j, l in enumerate(LABELS):
+        pos = np.sort(s[truth[:, j], j])
+        k = int(np.floor((1 - recall) * len(pos)))
+        thr[l] = 0.5 if len(pos) == 0 else round(float(max(floor, min(0.95, pos[k] * 0.999))), 4)
+    return thr
+
+
+def figures(s, truth, thr):
+    per = {}
+    for j, l in enumerate(LABELS):
+        pred = s[:, j] >= thr[l]
+        tp = int((pred & truth[:, j]).sum())
+        ap = average_precision(s[:, j], truth[:, j])
+        clean = ~truth.any(1)
+        per[l] = {'imageRecall': round(tp / max(1, truth[:, j].sum()), 4), 'imageAP': None if ap is None else round(ap, 4),
+                  'cleanFlagged': round(float((pred & clean).sum() / max(1, clean.sum())), 4), 'support': int(truth[:, j].sum())}
+    anyp = np.stack([s[:, j] >= thr[l] for j, l in enumerate(LABELS)], 1).any(1)
+    anyt = truth.any(1)
+    aps = [v['imageAP'] for v in per.values() if v['imageAP'] is not None]
+    return {'anyThreatRecall': round(float((anyp & anyt).sum() / max(1, anyt.sum())), 4),
+            'cleanImagesFlagged': round(float((anyp & ~anyt).sum() / max(1, (~anyt).sum())), 4),
+            'imageMAP': round(float(np.mean(aps)), 4), 'perLabel': per, 'n': len(truth), 'nClean': int((~anyt).sum())}
+
+
+def recall_at_clean_rate(s, truth, j, rate):
+    """Image recall of class j at the threshold that flags `rate` of clean renderings for that class."""
+    clean = ~truth.any(1)
+    neg = np.sort(s[clean, j])[::-1]
+    t = neg[int(np.floor(rate * len(neg)))] if len(neg) else 1.0
+    pos = s[truth[:, j], j]
+    return round(float((pos > t).mean()), 4) if len(pos) else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--train', default='models/training/out/verify-train')
+    ap.add_argument('--val', default='models/training/out/verify-val')
+    ap.add_argument('--epochs', type=int, default=4)
+    ap.add_argument('--bs', type=int, default=64)
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--max-minutes', type=float, default=25)
+    ap.add_argument('--out', default='models/registry')
+    ap.add_argument('--version', default='1.0.0')
+    ap.add_argument('--seed', type=int, default=17)
+    ap.add_argument('--init', help='start from these weights (.pt); with --epochs 0, only evaluate and write the card')
+    ap.add_argument('--per-epoch', type=int, default=40000, help='windows drawn (without replacement) per epoch')
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    t = Timer()
+    if a.epochs == 0 and a.init:  # evaluate given weights: no training windows needed
+        x = np.zeros((0, 1, SIZE, SIZE), np.uint8); y = np.zeros((0, len(LABELS)), np.uint8); m = y
+    else:
+        x, y, m, _, _, _ = build(a.train, True, rng)
+    vx, vy, vm, vinfo, vtruth, vp = build(a.val, False, rng)
+    print('windows', x.shape, 'positives per class', y.sum(0).tolist(), 'val windows', len(vx), t.s(), 's', flush=True)
+    n_img = len(vtruth)
+    half = n_img // 2
+    model = Net(len(LABELS))
+    if a.init:
+        model.load_state_dict(torch.load(a.init))
+    opt = torch.optim.AdamW(model.parameters(), a.lr, weight_decay=1e-4)
+    per_epoch = max(1, min(len(x), a.per_epoch))
+    steps = max(1, a.epochs * (per_epoch // a.bs))
+    budget = a.max_minutes * 60
+    step, stopped = 0, False
+
+    def evaluate():
+        v = predict(model, vx)
+        s = image_scores(v, vinfo, n_img)
+        return v, s
+
+    for ep in range(a.epochs):
+        model.train()
+        # half of every epoch from windows with a threat in them, half from the rest
+        pos = np.nonzero(y.any(1))[0]; neg = np.nonzero(~y.any(1))[0]
+        perm = rng.permutation(np.concatenate([rng.choice(pos, per_epoch // 2, replace=len(pos) < per_epoch // 2), rng.choice(neg, per_epoch // 2, replace=False)]))
+        tot = 0.0
+        for i in range(0, len(perm) - a.bs + 1, a.bs):
+            idx = np.sort(perm[i:i + a.bs])
+            xb = (torch.from_numpy(x[idx]).float() / 255 - MEAN) / STD
+            yb, mb = torch.from_numpy(y[idx]).float(), torch.from_numpy(m[idx]).float()
+            if rng.random() < 0.5:
+                xb = xb.flip(3)
+            xb = xb * (1 + 0.15 * torch.randn(len(idx), 1, 1, 1)) + 0.15 * torch.randn(len(idx), 1, 1, 1)
+            xb = xb + 0.05 * torch.randn_like(xb)
+            bce = F.binary_cross_entropy_with_logits(model(xb), yb, reduction='none')
+            loss = (bce * mb).sum() / mb.sum().clamp(min=1)
+            p = max(step / steps, t.s() / budget)
+            lr = a.lr * (p / 0.05 if p < 0.05 else 0.5 * (1 + np.cos(np.pi * min(1.0, (p - 0.05) / 0.95))))
+            for g in opt.param_groups:
+                g['lr'] = max(3e-5, lr)
+            opt.zero_grad(); loss.backward(); opt.step()
+            tot += float(loss); step += 1
+            if step % 200 == 0:
+                print(f'  step {step}/{steps} loss {float(loss):.4f} t {t.s()} s', flush=True)
+            if p >= 1 and step < steps:
+                stopped = True
+                break
+        _, s = evaluate()
+        thr = choose_thresholds(s[:half], vtruth[:half])
+        f = figures(s[:half], vtruth[:half], thr)
+        print(f'epoch {ep} loss {tot / max(1, per_epoch // a.bs):.4f} calib-half recall {f["anyThreatRecall"]} clean flagged {f["cleanImagesFlagged"]} mAP {f["imageMAP"]} t {t.s()} s', flush=True)
+        if stopped:
+            print('stopped at the time limit', flush=True)
+            break
+    v, _ = evaluate()
+    # fusion with the grid's own belief around each window, fitted on the calibration half's windows only
+    around = vinfo[:, 3:]
+    cal = vinfo[:, 0] < half
+    fusion = fit_fusion(v[cal], around[cal], vy[cal], vm[cal])
+    s = image_scores(fused(v, around, fusion), vinfo, n_img)
+    s_plain = image_scores(v, vinfo, n_img)
+    thr = choose_thresholds(s[:half], vtruth[:half])
+    res = figures(s[half:], vtruth[half:], thr)
+    res_plain = figures(s_plain[half:], vtruth[half:], choose_thresholds(s_plain[:half], vtruth[:half]))
+    g = grid_image_scores(vp)
+    grid_thr = choose_thresholds(g[:half], vtruth[:half])
+    base = figures(g[half:], vtruth[half:], grid_thr)
+    # firearm/knife recall when each may flag at most 1 % (and 5 %) of clean renderings, both stages, test half
+    side = {}
+    for lab in ('firearm', 'knife'):
+        j = LABELS.index(lab)
+        side[lab] = {'gridOnly': {'at1pct': recall_at_clean_rate(g[half:], vtruth[half:], j, 0.01), 'at5pct': recall_at_clean_rate(g[half:], vtruth[half:], j, 0.05)},
+                     'verifierAlone': {'at1pct': recall_at_clean_rate(s_plain[half:], vtruth[half:], j, 0.01), 'at5pct': recall_at_clean_rate(s_plain[half:], vtruth[half:], j, 0.05)},
+                     'withVerifier': {'at1pct': recall_at_clean_rate(s[half:], vtruth[half:], j, 0.01), 'at5pct': recall_at_clean_rate(s[half:], vtruth[half:], j, 0.05)}}
+    os.makedirs(a.out, exist_ok=True)
+    # for analysis beside the card: the held-out windows' scores and where they came from
+    np.savez_compressed(os.path.join(a.out, NAME + '.val.npz'), v=v, info=vinfo, truth=vtruth, grid=g, y=vy, m=vm)
+    torch.save(model.state_dict(), os.path.join(a.out, NAME + '.pt'))
+    onnx_path = os.path.join(a.out, NAME + '.onnx')
+    export_onnx(model, torch.zeros(1, 1, SIZE, SIZE), onnx_path, 'logits')
+    ds = json.load(open(os.path.join(a.train, 'dataset.json'))); vds = json.load(open(os.path.join(a.val, 'dataset.json')))
+    gj = json.load(open(os.path.join(a.val, 'grid.json')))
+    card = {
+        'name': NAME, 'version': a.version, 'sha256': sha256(onnx_path), 'file': NAME + '.onnx',
+        'task': 'verify', 'modality': 'container-xray',
+        'input': {'shape': ['batch', 1, SIZE, SIZE], 'channels': 'grey', 'normalisation': {'mean': [MEAN], 'std': [STD]}, 'resize': 'stretch', 'padValue': 255},
+        'output': {'name': 'logits', 'layout': 'multilabel-logits'},
+        'labels': LABELS, 'thresholds': thr,
+        'verifies': {'model': gj['model'], 'proposalThreshold': PROPOSAL_THRESHOLD, 'maxProposals': MAX_PROPOSALS, 'window': WINDOW,
+                     'minWindowPixels': 96, 'fusion': fusion},
+        'metrics': {'split': 'held-out synthetic, second half of verify-val (the first half chose the thresholds)', 'heldOutSeed': vds['seed'],
+                    'renderingMmPerPixel': vds.get('mmpp'), **res,
+                    'gridAloneSameRenderings': {k: base[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')},
+                    'verifierWithoutFusion': {k: res_plain[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')},
+                    'recallAtCleanFlagRate': side},
+        'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': ds['count'], 'windows': int(len(x)), 'epochs': a.epochs,
+                     'stoppedAtTimeLimit': stopped, 'steps': step, 'peakLearningRate': a.lr, 'torchSeed': a.seed, 'proposalsFrom': f"{gj['model']} {gj['version']}",
+                     'command': '/usr/bin/python3 models/training/train_verifier.py ' + ' '.join(sys.argv[1:]),
+                     'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(q.numel() for q in model.parameters())},
+    }
+    write_card(os.path.join(a.out, NAME + '.card.json'), card)
+    print(json.dumps({k: v for k, v in res.items() if k != 'perLabel'}), json.dumps(thr))
+    print('grid alone', json.dumps({k: v for k, v in base.items() if k != 'perLabel'}))
+    print('verifier without fusion', json.dumps({k: v for k, v in res_plain.items() if k != 'perLabel'}), 'fusion', json.dumps(fusion))
+    print('firearm/knife recall at clean flag rate', json.dumps(side), 'wall', t.s(), 's')
+
+
+if __name__ == '__main__':
+    main()

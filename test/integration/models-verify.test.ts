@@ -1,0 +1,51 @@
+// The committed threat verifier behind the committed grid detector, on synthetic containers rendered at a
+// scanner's 6 mm per pixel: what a reviewer would see change. A clean container the grid alone flags comes
+// back with nothing; a planted knife is still found, boxed where it lies; a coarse rendering, where a second
+// look would see nothing more, keeps the grid's own detections.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createModelRuntime, resize } from '../../models/runtime/index.js';
+import type { ModelOutput, ModelRuntime, Rendering } from '../../models/runtime/types.js';
+import { containerSample } from '../../models/synth/container.js';
+import { Rng } from '../../models/synth/prng.js';
+import { committedModels, type TestRuntime } from '../helpers/models.js';
+
+let full: ModelRuntime;
+let gridOnly: TestRuntime;
+const grid = (outs: ModelOutput[]): ModelOutput => outs.find((o) => o.model === 'container-threat-grid')!;
+
+beforeAll(async () => {
+  [full, gridOnly] = await Promise.all([createModelRuntime({ registryDir: 'models/registry', intraOpNumThreads: 1 }), committedModels(['container-threat-grid'], { intraOpNumThreads: 1 })]);
+}, 60_000);
+afterAll(async () => Promise.all([full?.close(), gridOnly?.close()]));
+
+describe('container threat verifier', () => {
+  it('clears what the grid alone flags on a clean container, and names itself in the version', async () => {
+    const s = containerSample(Rng.forSample(4344, 0), { mmpp: 6, threatRate: 0 });
+    expect(s.threats).toEqual([]);
+    const alone = (await gridOnly.runtime.infer('container-xray', s.rendering))[0]!;
+    expect(alone.detections!.map((d) => d.label)).toContain('knife');
+    const verified = grid(await full.infer('container-xray', s.rendering));
+    expect(verified.version).toBe('1.2.0+container-threat-verify.1.0.0');
+    expect(verified.detections).toEqual([]);
+  });
+
+  it('keeps a planted knife, boxed over it', async () => {
+    const s = containerSample(Rng.forSample(4343, 5), { mmpp: 6, threatRate: 0.7 });
+    const knife = s.threats.find((t) => t.label === 'knife')!;
+    expect(knife).toBeDefined();
+    const found = grid(await full.infer('container-xray', s.rendering)).detections!.filter((d) => d.label === 'knife');
+    expect(found.length).toBe(1);
+    expect(found[0]!.score).toBeGreaterThan(0.5);
+    const [x0, y0, x1, y1] = found[0]!.box;
+    expect(x0 < knife.box[2] && knife.box[0] < x1 && y0 < knife.box[3] && knife.box[1] < y1).toBe(true);
+  });
+
+  it('leaves a coarse rendering to the grid alone', async () => {
+    const s = containerSample(Rng.forSample(4343, 5), { mmpp: 6, threatRate: 0.7 });
+    const coarse: Rendering = resize(s.rendering, Math.round(s.rendering.width / 3), Math.round(s.rendering.height / 3));
+    const verified = grid(await full.infer('container-xray', coarse));
+    const alone = (await gridOnly.runtime.infer('container-xray', coarse))[0]!;
+    expect(verified.version).toBe('1.2.0');
+    expect(verified.detections).toEqual(alone.detections);
+  });
+});
