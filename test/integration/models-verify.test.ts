@@ -25,7 +25,7 @@ describe('container threat verifier', () => {
     const alone = (await gridOnly.runtime.infer('container-xray', s.rendering))[0]!;
     expect(alone.detections!.map((d) => d.label)).toContain('knife');
     const verified = grid(await full.infer('container-xray', s.rendering));
-    expect(verified.version).toBe('1.2.0+container-threat-verify.1.0.0');
+    expect(verified.version).toBe('1.2.0+container-threat-verify.1.1.0');
     expect(verified.detections).toEqual([]);
   });
 
