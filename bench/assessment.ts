@@ -30,11 +30,15 @@ async function synthesise(kind: SynthKind, seed: number, count: number, threatRa
   return dir;
 }
 
-/** A registry of links to every model of `dir` but its verifiers (null: it has none), for a side-by-side run. */
-async function withoutVerifiers(dir: string): Promise<string | null> {
+/**
+ * A registry of links to every model of `dir` but its verifiers, for a side-by-side run; null when no verifier
+ * serves this modality.
+ */
+async function withoutVerifiers(dir: string, modality: string): Promise<string | null> {
   const names = await readdir(dir);
-  const cards = await Promise.all(names.filter((n) => n.endsWith('.card.json')).map(async (n) => ({ n, card: JSON.parse(await readFile(join(dir, n), 'utf8')) as { task: string; file: string } })));
+  const cards = await Promise.all(names.filter((n) => n.endsWith('.card.json')).map(async (n) => ({ n, card: JSON.parse(await readFile(join(dir, n), 'utf8')) as { task: string; file: string; modality: string } })));
   const skip = cards.filter((c) => c.card.task === 'verify');
+  if (!skip.some((c) => c.card.modality === modality)) return null;
   if (skip.length === 0) return null;
   const out = await mkdtemp(join(tmpdir(), 'tw-registry-'));
   const leave = new Set(skip.flatMap((c) => [c.n, c.card.file]));
@@ -52,7 +56,7 @@ export async function assessmentBench(registryDir: string) {
     // Seeds disjoint from every training and validation seed in models/training (which use < 20000).
     const fitDir = await synthesise(kind, 70_001, s.fit, s.threatRate, s.mmpp);
     const holdDir = await synthesise(kind, 80_001, s.holdout, s.threatRate, s.mmpp);
-    const plainRegistry = await withoutVerifiers(registryDir);
+    const plainRegistry = await withoutVerifiers(registryDir, kind === 'container' ? 'container-xray' : 'parcel-ct');
     try {
       const opts = { registryDir, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 5 };
       const fit = await loadStream(fitDir, opts);

@@ -5,6 +5,7 @@
 // misdeclarations at a set rate, chooses thresholds that keep wrong releases under the target, and reports
 // auto-clear rate, prohibited-item recall, misdeclaration recall and false-clear rate (on the hold-out set
 // too, when given). Writes the report and the calibrated policy.
+import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,7 +46,9 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
   const metas = await Promise.all(metaFiles.map(async (f) => JSON.parse(await readFile(join(dir, 'meta', f), 'utf8')) as Meta));
   const modality: Modality = metas[0]?.kind === 'parcel' ? 'parcel-ct' : 'container-xray';
   const cards = runtime.modelsFor(modality);
-  const cacheKey = cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+') || 'none';
+  // a card change (thresholds, a verifier's fusion) changes the outputs as much as a new .onnx does
+  const cardsHash = createHash('sha256').update(JSON.stringify(cards)).digest('hex').slice(0, 12);
+  const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}` : 'none';
   const cachePath = join(dir, `outputs.${cacheKey.replace(/[^A-Za-z0-9@+.-]/g, '_')}.json`);
   let outputs: Record<string, ModelEvidence[]>;
   try {

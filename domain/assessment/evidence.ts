@@ -16,6 +16,8 @@ export interface SeenDetection {
   box: Box;
   model: string;
   version: string;
+  /** The second-stage model that confirmed it, if any. */
+  verifiedBy?: string;
 }
 
 /** Highest score per label over every classifier output. */
@@ -37,7 +39,7 @@ export function allDetections(outputs: readonly ModelEvidence[]): SeenDetection[
   return outputs.flatMap((o) =>
     (o.detections ?? [])
       .filter((d) => Number.isFinite(d.score))
-      .map((d) => ({ label: d.label, score: d.score, box: d.box, model: o.model, version: o.version })),
+      .map((d) => ({ label: d.label, score: d.score, box: d.box, model: o.model, version: o.version, ...(o.verifiedBy && { verifiedBy: o.verifiedBy.model }) })),
   );
 }
 

@@ -36,9 +36,18 @@ function declaredAs(label: string, declaration: Declaration | undefined): boolea
   return !!headings && !!declaration?.lines.some((l) => headings.some((h) => l.hsCode.startsWith(h)));
 }
 
-/** A threat holds at once when its strongest detection reaches the hold threshold (and its own threshold). */
-function isHeld(policy: RiskPolicy, label: string, score: number): boolean {
-  return score >= Math.max(threatThreshold(policy, label), policy.security.holdThreshold);
+/** The models whose per-model thresholds apply to a detection, most specific first. */
+function modelsOf(d: SeenDetection): string[] {
+  return d.verifiedBy ? [d.verifiedBy, d.model] : [d.model];
+}
+
+function counts(policy: RiskPolicy, d: SeenDetection): boolean {
+  return d.score >= threatThreshold(policy, d.label, modelsOf(d));
+}
+
+/** A threat holds at once when a detection reaches the hold threshold (and its own threshold). */
+function isHeld(policy: RiskPolicy, found: readonly SeenDetection[]): boolean {
+  return found.some((d) => d.score >= Math.max(threatThreshold(policy, d.label, modelsOf(d)), policy.security.holdThreshold));
 }
 
 export function securityReasons(
@@ -48,13 +57,13 @@ export function securityReasons(
   policy: RiskPolicy,
 ): Reason[] {
   const reasons: Reason[] = [];
-  const above = detections.filter((d) => d.score >= threatThreshold(policy, d.label));
+  const above = detections.filter((d) => counts(policy, d));
 
   if (modality === 'container-xray') {
     const threats = above.filter((d) => (CONTAINER_THREATS as readonly string[]).includes(d.label) && !declaredAs(d.label, declaration));
     for (const [label, found] of groupByLabel(threats)) {
       const top = Math.max(...found.map((d) => d.score));
-      const held = isHeld(policy, label, top);
+      const held = isHeld(policy, found);
       reasons.push({
         code: held ? 'THREAT_DETECTED' : 'THREAT_SUSPECTED',
         layer: 'security',
@@ -69,7 +78,7 @@ export function securityReasons(
     const prohibited = above.filter((d) => (PARCEL_PROHIBITED as readonly string[]).includes(d.label));
     for (const [label, found] of groupByLabel(prohibited)) {
       const top = Math.max(...found.map((d) => d.score));
-      const held = isHeld(policy, label, top);
+      const held = isHeld(policy, found);
       const times = found.length === 1 ? 'once' : `${found.length} times`;
       reasons.push({
         code: held ? 'PROHIBITED_ITEM' : 'PROHIBITED_ITEM_SUSPECTED',

@@ -14,6 +14,8 @@ export interface ModelEvidence {
   task: string;
   scores?: Record<string, number>;
   detections?: Array<{ label: string; score: number; box: Box }>;
+  /** A second-stage model that confirmed these detections (models/runtime/verify.ts). */
+  verifiedBy?: { model: string; version: string };
 }
 
 export interface AssessmentInput {

@@ -96,6 +96,7 @@ export function withThresholds(base: RiskPolicy, t: { threatScale: number; categ
     security: {
       threatThresholds: Object.fromEntries(Object.entries(base.security.threatThresholds).map(([k, v]) => [k, clamp(v * t.threatScale)])),
       defaultThreatThreshold: clamp(base.security.defaultThreatThreshold * t.threatScale),
+      modelThreatThresholds: Object.fromEntries(Object.entries(base.security.modelThreatThresholds).map(([m, byLabel]) => [m, Object.fromEntries(Object.entries(byLabel).map(([k, v]) => [k, clamp(v * t.threatScale)]))])),
       holdThreshold: base.security.holdThreshold,
     },
     manifest: { ...base.manifest, emptyThreshold: t.emptyThreshold },

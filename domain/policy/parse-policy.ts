@@ -64,11 +64,18 @@ export function parsePolicy(json: unknown): PolicyCheck {
   const version = r.text(root.version, 'version', /^[A-Za-z0-9._:-]{1,64}$/);
 
   const sec = r.record(root.security, 'security');
-  r.unknownKeys(sec, 'security', ['threatThresholds', 'defaultThreatThreshold', 'holdThreshold']);
+  r.unknownKeys(sec, 'security', ['threatThresholds', 'defaultThreatThreshold', 'holdThreshold', 'modelThreatThresholds']);
   const thresholds = r.record(sec.threatThresholds, 'security.threatThresholds');
   const threatThresholds: Record<string, number> = {};
   for (const [label, v] of Object.entries(thresholds)) {
     threatThresholds[label] = r.number(v, `security.threatThresholds.${label}`, 0, 1);
+  }
+  const modelThreatThresholds: Record<string, Record<string, number>> = {};
+  if (sec.modelThreatThresholds !== undefined) {
+    for (const [model, byLabel] of Object.entries(r.record(sec.modelThreatThresholds, 'security.modelThreatThresholds'))) {
+      const path = `security.modelThreatThresholds.${model}`;
+      modelThreatThresholds[model] = Object.fromEntries(Object.entries(r.record(byLabel, path)).map(([label, v]) => [label, r.number(v, `${path}.${label}`, 0, 1)]));
+    }
   }
 
   const man = r.record(root.manifest, 'manifest');
@@ -106,6 +113,7 @@ export function parsePolicy(json: unknown): PolicyCheck {
     version,
     security: {
       threatThresholds,
+      modelThreatThresholds,
       defaultThreatThreshold: r.number(sec.defaultThreatThreshold, 'security.defaultThreatThreshold', 0, 1),
       holdThreshold: sec.holdThreshold === undefined ? 0 : r.number(sec.holdThreshold, 'security.holdThreshold', 0, 1),
     },

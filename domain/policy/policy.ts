@@ -31,6 +31,12 @@ export interface RiskPolicy {
     /** For labels without their own threshold. */
     defaultThreatThreshold: number;
     /**
+     * Per model, thresholds that replace `threatThresholds` for the detections that model made or confirmed
+     * (a second-stage verifier's fused scores are calibrated probabilities, lower than a detector's raw scores
+     * for the same evidence). Absent in a policy file → none.
+     */
+    modelThreatThresholds: Record<string, Record<string, number>>;
+    /**
      * A threat or prohibited item holds at once (lock, divert) when its strongest detection reaches this
      * score; detections between their threat threshold and this go to a reviewer as *_SUSPECTED, first in
      * the queue. 0 (or absent in a policy file): every detection over its threshold holds.
@@ -91,6 +97,14 @@ export function matchHsList<T extends ListEntry>(hsCode: string, list: readonly 
   return best;
 }
 
-export function threatThreshold(policy: RiskPolicy, label: string): number {
+/**
+ * The score at or above which a detection of `label` counts: the first of `models` (the detector, or the
+ * verifier that confirmed it, most specific first) with its own threshold for the label, else the label's.
+ */
+export function threatThreshold(policy: RiskPolicy, label: string, models: readonly string[] = []): number {
+  for (const m of models) {
+    const t = policy.security.modelThreatThresholds[m]?.[label];
+    if (t !== undefined) return t;
+  }
   return policy.security.threatThresholds[label] ?? policy.security.defaultThreatThreshold;
 }

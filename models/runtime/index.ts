@@ -145,7 +145,12 @@ class Runtime implements ModelRuntime {
     const windows = proposalWindows(proposals.list, v.spec, { sx: p.sx / shared.sx, sy: p.sy / shared.sy, padX: p.padX, padY: p.padY, width: rendering.width, height: rendering.height });
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
     const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: cropWindow(rendering, w.x, w.y, w.side), tiles: false })));
-    return { ...mapped, version: `${out.version}+${v.card.name}.${v.card.version}`, detections: confirmed(windows, scores.map((s) => s.scores ?? {}), v.card) };
+    return {
+      ...mapped,
+      version: `${out.version}+${v.card.name}.${v.card.version}`,
+      verifiedBy: { model: v.card.name, version: v.card.version },
+      detections: confirmed(windows, scores.map((s) => s.scores ?? {}), v.card),
+    };
   }
 
   async close(): Promise<void> {

@@ -62,6 +62,8 @@ export interface ModelOutput {
   /** detect: detections after thresholding at the card's lowest threshold and NMS. */
   detections?: Detection[];
   embedding?: number[];
+  /** detect: the second-stage model whose confirmed detections these are (models/runtime/verify.ts). */
+  verifiedBy?: { model: string; version: string };
   /**
    * embed, long container renderings only: one vector per overlapping full-height tile along the length
    * (models/runtime/tiles.ts); x and width in rendering pixels.

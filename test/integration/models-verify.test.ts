@@ -26,6 +26,7 @@ describe('container threat verifier', () => {
     expect(alone.detections!.map((d) => d.label)).toContain('knife');
     const verified = grid(await full.infer('container-xray', s.rendering));
     expect(verified.version).toBe('1.2.0+container-threat-verify.1.1.0');
+    expect(verified.verifiedBy).toEqual({ model: 'container-threat-verify', version: '1.1.0' });
     expect(verified.detections).toEqual([]);
   });
 
@@ -46,6 +47,7 @@ describe('container threat verifier', () => {
     const verified = grid(await full.infer('container-xray', coarse));
     const alone = (await gridOnly.runtime.infer('container-xray', coarse))[0]!;
     expect(verified.version).toBe('1.2.0');
+    expect(verified.verifiedBy).toBeUndefined();
     expect(verified.detections).toEqual(alone.detections);
   });
 });

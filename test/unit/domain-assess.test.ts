@@ -89,6 +89,18 @@ describe('assess: security admission', () => {
     expect(hidden.decision).toBe('hold');
   });
 
+  it("applies a verifier's own thresholds to the detections it confirmed, and the label's to the rest", () => {
+    const p = testPolicy((q) => (q.security.modelThreatThresholds = { 'threat-verify': { knife: 0.1 } }));
+    const verified = (score: number): ModelEvidence => ({ ...detector([['knife', score]], 'threat-grid'), verifiedBy: { model: 'threat-verify', version: '1.1.0' } });
+    const weakButVerified = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), verified(0.15)] }), p);
+    expect(weakButVerified.reasons).toContainEqual(expect.objectContaining({ code: 'THREAT_SUSPECTED', decision: 'review' }));
+    // the same score straight from a detector is under the label's threshold (0.4): nothing to see
+    const unverified = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.15]], 'threat-grid')] }), p);
+    expect(unverified.reasons.map((r) => r.code)).not.toContain('THREAT_SUSPECTED');
+    // holding still needs the hold threshold
+    expect(assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), verified(0.8)] }), p).decision).toBe('hold');
+  });
+
   it('holds only at the hold threshold; below it a suspected threat goes to a reviewer as an alarm, with its boxes', () => {
     const weak = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.6]])] }), policy);
     expect(weak.decision).toBe('review');

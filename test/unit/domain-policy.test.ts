@@ -43,6 +43,7 @@ describe('parsePolicy', () => {
     ['bad prefix', (p) => p.positiveList.push({ hsPrefix: '40x' }), 'positiveList[8].hsPrefix'],
     ['negative decision', (p) => (p.negativeList[0].decision = 'clear'), 'negativeList[0].decision'],
     ['blind rate', (p) => (p.blindSample.rate = 2), 'blindSample.rate'],
+    ['model threshold above 1', (p) => (p.security.modelThreatThresholds = { 'threat-verify': { knife: 3 } }), 'security.modelThreatThresholds.threat-verify.knife'],
   ];
   it.each(cases)('%s → error at %s', (_name, mutate, path) => {
     const p = clone();
@@ -65,6 +66,14 @@ describe('policy helpers', () => {
     const p = defaultPolicy();
     expect(threatThreshold(p, 'firearm')).toBe(0.35);
     expect(threatThreshold(p, 'something-new')).toBe(p.security.defaultThreatThreshold);
+  });
+
+  it('takes a model\'s own threshold first, most specific model first', () => {
+    const p = defaultPolicy();
+    p.security.modelThreatThresholds = { verifier: { firearm: 0.07 }, grid: { firearm: 0.2, knife: 0.3 } };
+    expect(threatThreshold(p, 'firearm', ['verifier', 'grid'])).toBe(0.07);
+    expect(threatThreshold(p, 'knife', ['verifier', 'grid'])).toBe(0.3);
+    expect(threatThreshold(p, 'firearm', ['other'])).toBe(0.35);
   });
 });
 
