@@ -126,7 +126,7 @@ export function cropWindow(r: Rendering, x: number, y: number, side: number): Re
   return { width: side, height: side, channels: ch, data: out };
 }
 
-/** Window of a proposal in rendering pixels, given input pixels per rendering pixel (sx, sy) and padding. */
+/** How grid-input pixels map to the rendering: input pixels per rendering pixel, the letterbox padding, its size. */
 export interface ToRendering { sx: number; sy: number; padX: number; padY: number; width: number; height: number; }
 
 export interface VerifiedWindow {
@@ -145,7 +145,8 @@ export function proposalWindows(ps: readonly Proposal[], spec: VerifySpec, m: To
   const toX = (v: number): number => Math.max(0, Math.min(m.width, (v - m.padX) / m.sx));
   const toY = (v: number): number => Math.max(0, Math.min(m.height, (v - m.padY) / m.sy));
   return ps.map((p) => {
-    const x = Math.round(toX(p.cx) - side / 2), y = Math.round((p.cy - m.padY) / m.sy - side / 2);
+    // centred on the proposal's cell as train_verifier.py's windows are (a cell in the padding gives a window of air)
+    const x = Math.round((p.cx - m.padX) / m.sx - side / 2), y = Math.round((p.cy - m.padY) / m.sy - side / 2);
     const box: [number, number, number, number] = [
       Math.max(x, toX(p.box[0])), Math.max(y, toY(p.box[1])), Math.min(x + side, toX(p.box[2])), Math.min(y + side, toY(p.box[3])),
     ];
