@@ -25,8 +25,8 @@ describe('container threat verifier', () => {
     const alone = (await gridOnly.runtime.infer('container-xray', s.rendering))[0]!;
     expect(alone.detections!.map((d) => d.label)).toContain('knife');
     const verified = grid(await full.infer('container-xray', s.rendering));
-    expect(verified.version).toBe('1.2.0+container-threat-verify.1.1.0');
-    expect(verified.verifiedBy).toEqual({ model: 'container-threat-verify', version: '1.1.0' });
+    expect(verified.version).toBe('1.2.0+container-threat-verify.1.2.0');
+    expect(verified.verifiedBy).toEqual({ model: 'container-threat-verify', version: '1.2.0' });
     expect(verified.detections).toEqual([]);
   });
 
