@@ -1,6 +1,6 @@
 #!/bin/sh
 # Generates every training and held-out set, deterministic from the seeds (train 1000/2000/3000, held-out
-# 9000/9100/9200: disjoint); the parcel embedder's sets re-use the parcel seeds at its 128 x 128 input. Two chains run in parallel on a 2-core machine. Writes models/training/out/.
+# 9000/9100/9200: disjoint; the verifier's 2500 / 9100 at 6 mm/px); the parcel embedder's sets re-use the parcel seeds at its 128 x 128 input. Two chains run in parallel on a 2-core machine. Writes models/training/out/.
 O=models/training/out
 S="npx tsx models/synth/cli.ts --no-raw"
 C="--kind container --mmpp 24 --input 384x128 --threat-rate 0.3"
@@ -18,3 +18,11 @@ T="--kind container --mmpp 16 --input 768x256"
   $S $T --threat-rate 0.6 --seed 2000 --start 5000 --count 5000 --out $O/threat-train &&
   $S $T --threat-rate 0.5 --seed 9100 --count 800 --out $O/threat-val ) > $O/gen-b.log 2>&1 &
 wait
+# the threat verifier's sets: renderings at a scanner's 6 mm/px, then the committed grid's logits on each
+V="--kind container --mmpp 6"
+( $S $V --threat-rate 0.6 --seed 2500 --start 0 --count 1500 --out $O/verify-train &&
+  $S $V --threat-rate 0.5 --seed 9100 --start 0 --count 400 --out $O/verify-val ) > $O/gen-c.log 2>&1 &
+( $S $V --threat-rate 0.6 --seed 2500 --start 1500 --count 1500 --out $O/verify-train &&
+  $S $V --threat-rate 0.5 --seed 9100 --start 400 --count 400 --out $O/verify-val ) > $O/gen-d.log 2>&1 &
+wait
+npx tsx models/training/grid_proposals.mts $O/verify-train && npx tsx models/training/grid_proposals.mts $O/verify-val
