@@ -39,7 +39,6 @@ async function withoutVerifiers(dir: string, modality: string): Promise<string |
   const cards = await Promise.all(names.filter((n) => n.endsWith('.card.json')).map(async (n) => ({ n, card: JSON.parse(await readFile(join(dir, n), 'utf8')) as { task: string; file: string; modality: string } })));
   const skip = cards.filter((c) => c.card.task === 'verify');
   if (!skip.some((c) => c.card.modality === modality)) return null;
-  if (skip.length === 0) return null;
   const out = await mkdtemp(join(tmpdir(), 'tw-registry-'));
   const leave = new Set(skip.flatMap((c) => [c.n, c.card.file]));
   for (const n of names) if (!leave.has(n)) await symlink(resolve(dir, n), join(out, n));

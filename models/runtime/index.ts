@@ -142,7 +142,7 @@ class Runtime implements ModelRuntime {
     const v = this.verifiers.get(out.model);
     if (!v || !proposals) return mapped;
     const p = proposals.place;
-    const windows = proposalWindows(proposals.list, v.spec, { sx: p.sx / shared.sx, sy: p.sy / shared.sy, padX: p.padX, padY: p.padY, width: rendering.width, height: rendering.height });
+    const windows = proposalWindows(proposals.list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
     const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: cropWindow(rendering, w.x, w.y, w.side), tiles: false })));
     return {

@@ -7,6 +7,7 @@
 import type { RawDetection } from './yolo.js';
 import { sigmoid } from './yolo.js';
 import type { ModelCard, Rendering } from './types.js';
+import { unplaceBox, type Placement } from './letterbox.js';
 
 /** A grid cell worth a second look: class, score, centre and the box of its neighbourhood, in input pixels. */
 export interface Proposal {
@@ -126,9 +127,6 @@ export function cropWindow(r: Rendering, x: number, y: number, side: number): Re
   return { width: side, height: side, channels: ch, data: out };
 }
 
-/** How grid-input pixels map to the rendering: input pixels per rendering pixel, the letterbox padding, its size. */
-export interface ToRendering { sx: number; sy: number; padX: number; padY: number; width: number; height: number; }
-
 export interface VerifiedWindow {
   proposal: Proposal;
   x: number;
@@ -138,19 +136,18 @@ export interface VerifiedWindow {
   box: [number, number, number, number];
 }
 
-/** Rendering windows for the proposals, or null when they would be too coarse for the verifier. */
-export function proposalWindows(ps: readonly Proposal[], spec: VerifySpec, m: ToRendering): VerifiedWindow[] | null {
-  const side = Math.round(spec.window / m.sx);
+/**
+ * Rendering windows for the proposals, or null when they would be too coarse for the verifier. `place` maps
+ * the grid's input onto the rendering (its sx, sy: input pixels per rendering pixel).
+ */
+export function proposalWindows(ps: readonly Proposal[], spec: VerifySpec, place: Placement, width: number, height: number): VerifiedWindow[] | null {
+  const side = Math.round(spec.window / place.sx);
   if (side < spec.minWindowPixels) return null;
-  const toX = (v: number): number => Math.max(0, Math.min(m.width, (v - m.padX) / m.sx));
-  const toY = (v: number): number => Math.max(0, Math.min(m.height, (v - m.padY) / m.sy));
   return ps.map((p) => {
     // centred on the proposal's cell as train_verifier.py's windows are (a cell in the padding gives a window of air)
-    const x = Math.round((p.cx - m.padX) / m.sx - side / 2), y = Math.round((p.cy - m.padY) / m.sy - side / 2);
-    const box: [number, number, number, number] = [
-      Math.max(x, toX(p.box[0])), Math.max(y, toY(p.box[1])), Math.min(x + side, toX(p.box[2])), Math.min(y + side, toY(p.box[3])),
-    ];
-    return { proposal: p, x, y, side, box };
+    const x = Math.round((p.cx - place.padX) / place.sx - side / 2), y = Math.round((p.cy - place.padY) / place.sy - side / 2);
+    const [x0, y0, x1, y1] = unplaceBox(p.box, place, width, height);
+    return { proposal: p, x, y, side, box: [Math.max(x, x0), Math.max(y, y0), Math.min(x + side, x1), Math.min(y + side, y1)] };
   });
 }
 

@@ -73,6 +73,14 @@ def predict_sigmoid(model, x, mean, std, bs=64):
     return np.concatenate(out)
 
 
+def set_warmup_cosine_lr(opt, peak, progress, floor=3e-5):
+    """Linear warm-up over the first 5 % of `progress` (0..1), then cosine decay to zero; never under `floor`."""
+    p = progress
+    lr = peak * (p / 0.05 if p < 0.05 else 0.5 * (1 + np.cos(np.pi * min(1.0, (p - 0.05) / 0.95))))
+    for g in opt.param_groups:
+        g['lr'] = max(floor, lr)
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, 'rb') as f:

@@ -27,7 +27,7 @@ import argparse, json, os, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Timer, predict_sigmoid, average_precision, export_onnx, load_images, load_meta, sha256, write_card
+from common import Timer, predict_sigmoid, average_precision, export_onnx, load_images, load_meta, set_warmup_cosine_lr, sha256, write_card
 
 LABELS = ['firearm', 'knife', 'ammunition', 'cigarettes', 'drugs', 'currency', 'ivory', 'hidden-compartment']
 MEAN, STD = 0.5, 0.25
@@ -235,12 +235,6 @@ def main():
         # time limit (a busy shared machine) still ends with its learning rate annealed.
         return max(step / steps, t.s() / budget)
 
-    def set_lr():
-        p = progress()
-        lr = a.lr * (p / 0.05 if p < 0.05 else 0.5 * (1 + np.cos(np.pi * min(1.0, (p - 0.05) / 0.95))))
-        for g in opt.param_groups:
-            g['lr'] = max(3e-5, lr)
-
     step, stopped = 0, False
     for ep in range(a.epochs):
         model.train()
@@ -262,7 +256,7 @@ def main():
             pt = torch.exp(-bce)
             w = mb * (1 - pt) ** 2 * (yb * 0.75 + (1 - yb) * 0.25)
             loss = (w * bce).sum() / max(1.0, float(yb.sum()))
-            set_lr()
+            set_warmup_cosine_lr(opt, a.lr, progress())
             opt.zero_grad(); loss.backward(); opt.step()
             tot += float(loss)
             step += 1

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Timer, average_precision, export_onnx, sha256, write_card
+from common import Timer, average_precision, export_onnx, set_warmup_cosine_lr, sha256, write_card
 from train_grid_detector import LABELS, block
 
 NAME = 'container-threat-verify'
@@ -292,9 +292,7 @@ def main():
             bce = F.binary_cross_entropy_with_logits(model(xb), yb, reduction='none')
             loss = (bce * mb).sum() / mb.sum().clamp(min=1)
             p = max(step / steps, t.s() / budget)
-            lr = a.lr * (p / 0.05 if p < 0.05 else 0.5 * (1 + np.cos(np.pi * min(1.0, (p - 0.05) / 0.95))))
-            for g in opt.param_groups:
-                g['lr'] = max(3e-5, lr)
+            set_warmup_cosine_lr(opt, a.lr, p)
             opt.zero_grad(); loss.backward(); opt.step()
             tot += float(loss); step += 1
             if step % 200 == 0:

@@ -2,6 +2,7 @@
 // windows fall in the rendering, how windows are cropped, what the verifier's scores confirm, and that the
 // registry refuses a verify card without a valid `verifies` block.
 import { describe, expect, it } from 'vitest';
+import { placement } from '../../models/runtime/letterbox.js';
 import { validateCard } from '../../models/runtime/registry.js';
 import type { ModelCard } from '../../models/runtime/types.js';
 import { confirmed, cropWindow, fusedScore, gridProposals, proposalWindows, type VerifySpec } from '../../models/runtime/verify.js';
@@ -49,14 +50,14 @@ describe('windows and crops', () => {
 
   it('maps a proposal to a square rendering window of `window` input pixels, its box clipped to it', () => {
     // input pixels per rendering pixel 0.25 (a 3072-wide rendering into 768), padded 8 px on top
-    const [w] = proposalWindows([proposal], spec, { sx: 0.25, sy: 0.25, padX: 0, padY: 8, width: 3072, height: 960 })!;
+    const [w] = proposalWindows([proposal], spec, placement(3072, 960, 768, 256, 'letterbox'), 3072, 960)!;
     expect(w!.side).toBe(192);
     expect([w!.x, w!.y]).toEqual([160 - 96, 64 - 96]);
     expect(w!.box).toEqual([128, 32, 256, 96]);
   });
 
   it('declines when the window would be coarser than minWindowPixels (a low-resolution rendering)', () => {
-    expect(proposalWindows([proposal], spec, { sx: 1, sy: 1, padX: 0, padY: 0, width: 768, height: 256 })).toBeNull();
+    expect(proposalWindows([proposal], spec, placement(768, 256, 768, 256, 'letterbox'), 768, 256)).toBeNull();
   });
 
   it('crops with air (255) outside the rendering', () => {
