@@ -1,5 +1,7 @@
 // Load generation for the pipeline benchmarks: closed-loop saturation and open-loop fixed-rate pushes;
 // push→verdict latency is taken from the database clock (verdicts.created_at) minus the push's start.
+import { createModelRuntime } from '../models/runtime/index.js';
+import type { Rendering } from '../models/runtime/types.js';
 import { makeSample, png16Of, type SynthKind } from '../models/synth/index.js';
 import type { Cluster } from './cluster.js';
 
@@ -7,16 +9,41 @@ export interface ScanInput {
   kind: SynthKind;
   high: Buffer;
   low: Buffer;
+  /** The generator's own rendering of the pair (what the pipeline renders from it), for counting model work. */
+  rendering: Rendering;
 }
+
+/**
+ * Millimetres per pixel of the pushed scans: containers as a scanner exports them (4-6 mm/px), so the threat
+ * verifier's second look at full resolution is part of the work measured; parcels at the generator's default.
+ */
+export const BENCH_MMPP: Record<SynthKind, number | undefined> = { container: 6, parcel: undefined };
 
 /** A small pool of distinct synthetic scans; pushes cycle through them under new scan ids. */
 export async function scanPool(kind: SynthKind, n: number, seed = 777): Promise<ScanInput[]> {
   const out: ScanInput[] = [];
+  const mmpp = BENCH_MMPP[kind];
   for (let i = 0; i < n; i++) {
-    const s = makeSample(kind, seed, i);
-    out.push({ kind, high: await png16Of(s.high, s.width, s.height), low: await png16Of(s.low, s.width, s.height) });
+    const s = makeSample(kind, seed, i, mmpp ? { mmpp } : {});
+    out.push({ kind, high: await png16Of(s.high, s.width, s.height), low: await png16Of(s.low, s.width, s.height), rendering: s.rendering });
   }
   return out;
+}
+
+/**
+ * Images each model runs per scan of the pool, counted from the runtime's batches: a classifier runs once,
+ * the embedder once per tile, the threat verifier once per proposal window. The raw limit per scan weighs
+ * each model's raw images/s by these.
+ */
+export async function imagesPerScan(registryDir: string, pool: readonly ScanInput[]): Promise<Record<string, number>> {
+  const counted: Record<string, number> = {};
+  const runtime = await createModelRuntime({ registryDir, onBatch: (model, size) => void (counted[model] = (counted[model] ?? 0) + size) });
+  try {
+    for (const scan of pool) await runtime.infer(scan.kind === 'container' ? 'container-xray' : 'parcel-ct', scan.rendering);
+  } finally {
+    await runtime.close();
+  }
+  return Object.fromEntries(Object.entries(counted).map(([m, n]) => [m, n / pool.length]));
 }
 
 export async function push(cluster: Cluster, scanId: string, scan: ScanInput): Promise<number> {

@@ -6,7 +6,7 @@ import { cardModalities, loadRegistry } from '../models/runtime/registry.js';
 import type { SynthKind } from '../models/synth/index.js';
 import { startCluster } from './cluster.js';
 import { round, summary, writeResult } from './common.js';
-import { openLoop, saturate, scanPool, waitForVerdicts, push } from './load.js';
+import { BENCH_MMPP, imagesPerScan, openLoop, saturate, scanPool, waitForVerdicts, push } from './load.js';
 import { preprocessBench } from './preprocess.js';
 import { prepareBench } from './prepare.js';
 import { assessmentBench } from './assessment.js';
@@ -40,16 +40,20 @@ async function main() {
     const latency: Record<string, unknown> = {};
     for (const kind of ['parcel', 'container'] as const) {
       const models = cards.filter((c) => (cardModalities(c) as string[]).includes(MODALITY[kind])).map((c) => c.name);
-      // Each scan runs every model of its modality once: the raw limit per scan is the harmonic sum.
-      const perScanRaw = models.length && models.every((m) => best[m]) ? 1 / models.reduce((s, m) => s + 1 / best[m]!.imagesPerSecond, 0) : null;
+      const pool = await scanPool(kind, 16);
+      // The raw limit per scan: the time each model needs at its raw rate for the images it runs per scan
+      // (once for a classifier, per tile, per proposal window), summed over the modality's models.
+      const perScan = await imagesPerScan(values.registry, pool);
+      const perScanRaw = models.length && models.every((m) => best[m]) ? 1 / models.reduce((s, m) => s + (perScan[m] ?? 0) / best[m]!.imagesPerSecond, 0) : null;
       const cluster = await startCluster({ workers: 1, env: { WORKER_CONCURRENCY: '8' } });
       try {
-        const pool = await scanPool(kind, 16);
         await saturate(cluster, pool, 10, 4, `${kind}-warm`);
         const sat = await saturate(cluster, pool, SAT_SCANS[kind], 16, `${kind}-sat`);
         saturation[kind] = sat.scansPerSecond;
         pipeline[kind] = {
           models,
+          renderingMmPerPixel: BENCH_MMPP[kind] ?? 'generator default',
+          imagesPerScan: Object.fromEntries(Object.entries(perScan).map(([m, n]) => [m, round(n, 2)])),
           rawLimitScansPerSecond: perScanRaw === null ? null : round(perScanRaw, 1),
           pipelineScansPerSecond: round(sat.scansPerSecond, 2),
           ratioToRaw: perScanRaw === null ? null : round(sat.scansPerSecond / perScanRaw, 3),

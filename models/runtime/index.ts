@@ -107,12 +107,10 @@ class Runtime implements ModelRuntime {
   private readonly verifiers = new Map<string, Built & { spec: VerifySpec }>();
   private readonly models: Built[];
 
-  constructor(all: Built[], private readonly shareDownscale: boolean) {
-    this.models = all.filter((m) => m.card.task !== 'verify');
-    for (const m of all) {
-      const spec = verifySpec(m.card);
-      if (spec) this.verifiers.set(spec.model, { ...m, spec });
-    }
+  /** `all`: every model built; a verifier carries its parsed spec. */
+  constructor(private readonly all: Array<Built & { spec?: VerifySpec }>, private readonly shareDownscale: boolean) {
+    this.models = all.filter((m) => !m.spec);
+    for (const m of all) if (m.spec) this.verifiers.set(m.spec.model, { ...m, spec: m.spec });
   }
 
   /** Every model that gives evidence for this modality, verifiers included (they ride with their detector). */
@@ -154,12 +152,15 @@ class Runtime implements ModelRuntime {
   }
 
   async close(): Promise<void> {
+    // detectors first: a verifier's windows are submitted while its detector's jobs finish
     await Promise.all(this.models.map((m) => m.batcher.drain()));
-    await Promise.all(this.models.map((m) => m.pool.close()));
+    await Promise.all([...this.verifiers.values()].map((m) => m.batcher.drain()));
+    await Promise.all(this.all.map((m) => m.pool.close()));
   }
 }
 
-async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec): Promise<Built> {
+/** `verifier`: the spec of the model that verifies this grid detector's proposals; `own`: this model's, when it is a verifier. */
+async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, own?: VerifySpec): Promise<Built> {
   const card = m.card;
   const pool = await SessionPool.create(m.bytes, {
     intraOpNumThreads: o.intraOpNumThreads ?? 2,
@@ -174,7 +175,7 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec): 
   }
   const fixedBatch = typeof card.input.shape[0] === 'number' && card.input.shape[0] > 0;
   // a verifier takes every window of a scan in one run
-  const maxBatch = fixedBatch ? 1 : Math.max(o.maxBatch ?? 8, verifySpec(card)?.maxProposals ?? 0);
+  const maxBatch = fixedBatch ? 1 : Math.max(o.maxBatch ?? 8, own?.maxProposals ?? 0);
   const [, c, h, w] = card.input.shape as [unknown, number, number, number];
   const per = c * h * w;
   const forward = async (items: Rendering[]): Promise<Inferred[]> => {
@@ -214,8 +215,12 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec): 
 /** Loads and verifies every model in `registryDir`; throws on a bad card or a sha256 mismatch. */
 export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntime> {
   const loaded = await loadRegistry(o.registryDir);
-  const specs = new Map(loaded.flatMap((m) => { const s = verifySpec(m.card); return s ? [[s.model, s] as const] : []; }));
+  const specs = new Map(loaded.map((m) => [m, verifySpec(m.card)] as const));
+  const byDetector = new Map([...specs.values()].flatMap((s) => (s ? [[s.model, s] as const] : [])));
   const models = [];
-  for (const m of loaded) models.push(await build(m, o, m.card.output.layout === 'grid-logits' ? specs.get(m.card.name) : undefined));
+  for (const m of loaded) {
+    const spec = specs.get(m);
+    models.push({ ...(await build(m, o, m.card.output.layout === 'grid-logits' ? byDetector.get(m.card.name) : undefined, spec)), ...(spec && { spec }) });
+  }
   return new Runtime(models, o.sharedDownscale ?? true);
 }

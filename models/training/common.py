@@ -94,6 +94,28 @@ def export_onnx(model, example, path, output_name):
                       dynamic_axes={'images': {0: 'batch'}, output_name: {0: 'batch'}}, do_constant_folding=True)
 
 
+def load_folded_onnx(model, path):
+    """Loads an exported .onnx's weights into `model`, built without batch norm (its convolutions with a bias):
+    the export folded each batch norm into the convolution before it, so the weights are taken in graph order,
+    convolutions first, then fully connected layers (Gemm). For continuing training from a committed model
+    whose .pt checkpoint is not at hand."""
+    import onnx
+    from onnx import numpy_helper
+    g = onnx.load(path).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    for op, kind in (('Conv', torch.nn.Conv2d), ('Gemm', torch.nn.Linear)):
+        nodes = [n for n in g.node if n.op_type == op]
+        layers = [c for c in model.modules() if isinstance(c, kind)]
+        assert len(layers) == len(nodes), f'{path} is not this architecture ({len(nodes)} {op} nodes, {len(layers)} layers)'
+        with torch.no_grad():
+            for layer, n in zip(layers, nodes):
+                w = inits[n.input[1]]
+                if op == 'Gemm' and not any(a.name == 'transB' and a.i == 1 for a in n.attribute):
+                    w = w.T
+                layer.weight.copy_(torch.from_numpy(w.copy()))
+                layer.bias.copy_(torch.from_numpy(inits[n.input[2]].copy()))
+
+
 def write_card(card_path, card):
     with open(card_path, 'w') as f:
         json.dump(card, f, indent=2)

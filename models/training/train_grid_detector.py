@@ -27,7 +27,7 @@ import argparse, json, os, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Timer, predict_sigmoid, average_precision, export_onnx, load_images, load_meta, set_warmup_cosine_lr, sha256, write_card
+from common import Timer, predict_sigmoid, average_precision, export_onnx, load_folded_onnx, load_images, load_meta, set_warmup_cosine_lr, sha256, write_card
 
 LABELS = ['firearm', 'knife', 'ammunition', 'cigarettes', 'drugs', 'currency', 'ivory', 'hidden-compartment']
 MEAN, STD = 0.5, 0.25
@@ -182,18 +182,8 @@ def main():
     if a.init and a.init.endswith('.onnx'):
         # Continue from an exported model: its convolutions carry the folded batch norm, so the net is built
         # without batch norm and takes the weights in graph order.
-        import onnx
-        from onnx import numpy_helper
-        g = onnx.load(a.init).graph
-        inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
-        convs = [n for n in g.node if n.op_type == 'Conv']
         model = Net(len(LABELS), fused=True)
-        targets = [c for c in model.modules() if isinstance(c, nn.Conv2d)]
-        assert len(targets) == len(convs), 'the .onnx is not this architecture'
-        with torch.no_grad():
-            for conv, n in zip(targets, convs):
-                conv.weight.copy_(torch.from_numpy(inits[n.input[1]].copy()))
-                conv.bias.copy_(torch.from_numpy(inits[n.input[2]].copy()))
+        load_folded_onnx(model, a.init)
         print('continuing from', a.init, '(batch norm folded)', flush=True)
     else:
         model = Net(len(LABELS))

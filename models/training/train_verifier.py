@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Timer, average_precision, export_onnx, set_warmup_cosine_lr, sha256, write_card
+from common import Timer, average_precision, export_onnx, load_folded_onnx, set_warmup_cosine_lr, sha256, write_card
 from train_grid_detector import LABELS, block
 
 NAME = 'container-threat-verify'
@@ -43,10 +43,11 @@ TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % 
 
 
 class Net(nn.Module):
-    def __init__(self, n):
+    def __init__(self, n, fused=False):
         super().__init__()
-        self.f = nn.Sequential(block(1, 16, 2), block(16, 32, 2), block(32, 48, 1), block(48, 64, 2), block(64, 96, 1),
-                               block(96, 128, 2), block(128, 128, 2))
+        f = fused
+        self.f = nn.Sequential(block(1, 16, 2, fused=f), block(16, 32, 2, fused=f), block(32, 48, 1, fused=f), block(48, 64, 2, fused=f),
+                               block(64, 96, 1, fused=f), block(96, 128, 2, fused=f), block(128, 128, 2, fused=f))
         self.head = nn.Linear(256, n)
 
     def forward(self, x):
@@ -238,7 +239,7 @@ def recall_at_clean_rate(s, truth, j, rate):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--train', default='models/training/out/verify-train')
+    ap.add_argument('--train', default='models/training/out/verify-train', help='training set folders, comma-separated')
     ap.add_argument('--val', default='models/training/out/verify-val')
     ap.add_argument('--epochs', type=int, default=4)
     ap.add_argument('--bs', type=int, default=64)
@@ -247,8 +248,13 @@ def main():
     ap.add_argument('--out', default='models/registry')
     ap.add_argument('--version', default='1.0.0')
     ap.add_argument('--seed', type=int, default=17)
-    ap.add_argument('--init', help='start from these weights (.pt); with --epochs 0, only evaluate and write the card')
+    ap.add_argument('--init', help='start from these weights: a .pt a previous run wrote, or an exported .onnx (batch norm '
+                    'folded into the convolutions, so the net is built without it); with --epochs 0, only evaluate and write the card')
     ap.add_argument('--per-epoch', type=int, default=40000, help='windows drawn (without replacement) per epoch')
+    ap.add_argument('--hard-negatives', type=float, default=0.0,
+                    help='share of each epoch\'s threat-free windows taken from the hardest ones (highest score of any class '
+                         'under the current weights, among --hard-pool drawn at random); the rest are drawn at random')
+    ap.add_argument('--hard-pool', type=int, default=40000, help='threat-free windows scored per epoch to find the hard ones')
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -256,14 +262,20 @@ def main():
     if a.epochs == 0 and a.init:  # evaluate given weights: no training windows needed
         x = np.zeros((0, 1, SIZE, SIZE), np.uint8); y = np.zeros((0, len(LABELS)), np.uint8); m = y
     else:
-        x, y, m, _, _, _ = build(a.train, True, rng)
+        parts = [build(d, True, rng)[:3] for d in a.train.split(',')]
+        x, y, m = (np.concatenate([p[k] for p in parts]) for k in range(3))
+        del parts
     vx, vy, vm, vinfo, vtruth, vp = build(a.val, False, rng)
     print('windows', x.shape, 'positives per class', y.sum(0).tolist(), 'val windows', len(vx), t.s(), 's', flush=True)
     n_img = len(vtruth)
     half = n_img // 2
-    model = Net(len(LABELS))
-    if a.init:
-        model.load_state_dict(torch.load(a.init))
+    if a.init and a.init.endswith('.onnx'):
+        model = Net(len(LABELS), fused=True)
+        load_folded_onnx(model, a.init)
+    else:
+        model = Net(len(LABELS))
+        if a.init:
+            model.load_state_dict(torch.load(a.init))
     opt = torch.optim.AdamW(model.parameters(), a.lr, weight_decay=1e-4)
     per_epoch = max(1, min(len(x), a.per_epoch))
     steps = max(1, a.epochs * (per_epoch // a.bs))
@@ -279,7 +291,19 @@ def main():
         model.train()
         # half of every epoch from windows with a threat in them, half from the rest
         pos = np.nonzero(y.any(1))[0]; neg = np.nonzero(~y.any(1))[0]
-        perm = rng.permutation(np.concatenate([rng.choice(pos, per_epoch // 2, replace=len(pos) < per_epoch // 2), rng.choice(neg, per_epoch // 2, replace=False)]))
+        n_hard = int(per_epoch // 2 * a.hard_negatives)
+        hard = np.zeros(0, np.int64)
+        if n_hard:
+            # the threat-free windows the current weights score highest (masked classes left out): what a clean
+            # scan is flagged for
+            pool = rng.choice(neg, min(len(neg), a.hard_pool), replace=False)
+            worst = (predict(model, x[pool]) * m[pool]).max(1)
+            hard = pool[np.argsort(-worst)[:n_hard]]
+            print(f'  hard negatives: {n_hard} of {len(pool)} scored, score >= {float(np.sort(worst)[-n_hard]):.3f}, t {t.s()} s', flush=True)
+            model.train()
+        rest = np.setdiff1d(neg, hard)
+        perm = rng.permutation(np.concatenate([rng.choice(pos, per_epoch // 2, replace=len(pos) < per_epoch // 2), hard,
+                                               rng.choice(rest, per_epoch // 2 - len(hard), replace=False)]))
         tot = 0.0
         for i in range(0, len(perm) - a.bs + 1, a.bs):
             idx = np.sort(perm[i:i + a.bs])
@@ -333,7 +357,8 @@ def main():
     torch.save(model.state_dict(), os.path.join(a.out, NAME + '.pt'))
     onnx_path = os.path.join(a.out, NAME + '.onnx')
     export_onnx(model, torch.zeros(1, 1, SIZE, SIZE), onnx_path, 'logits')
-    ds = json.load(open(os.path.join(a.train, 'dataset.json'))); vds = json.load(open(os.path.join(a.val, 'dataset.json')))
+    sets = [json.load(open(os.path.join(d, 'dataset.json'))) | {'images': len(json.load(open(os.path.join(d, 'grid.json')))['images'])} for d in a.train.split(',')]
+    ds = sets[0]; vds = json.load(open(os.path.join(a.val, 'dataset.json')))
     gj = json.load(open(os.path.join(a.val, 'grid.json')))
     card = {
         'name': NAME, 'version': a.version, 'sha256': sha256(onnx_path), 'file': NAME + '.onnx',
@@ -349,8 +374,11 @@ def main():
                     'gridAloneSameRenderings': {k: base[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')},
                     'verifierWithoutFusion': {k: res_plain[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')},
                     'recallAtCleanFlagRate': side},
-        'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': ds['count'], 'windows': int(len(x)), 'epochs': a.epochs,
+        'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': sets[0]['images'],
+                     **({'trainSets': [{'seed': d['seed'], 'renderings': d['images']} for d in sets]} if len(sets) > 1 else {}),
+                     'windows': int(len(x)), 'epochs': a.epochs,
                      'stoppedAtTimeLimit': stopped, 'steps': step, 'peakLearningRate': a.lr, 'torchSeed': a.seed, 'proposalsFrom': f"{gj['model']} {gj['version']}",
+                     **({'continuedFrom': a.init} if a.init else {}), **({'hardNegatives': a.hard_negatives, 'hardPool': a.hard_pool} if a.hard_negatives else {}),
                      'command': '/usr/bin/python3 models/training/train_verifier.py ' + ' '.join(sys.argv[1:]),
                      'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(q.numel() for q in model.parameters())},
     }
