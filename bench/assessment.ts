@@ -74,7 +74,7 @@ export async function assessmentBench(registryDir: string) {
         ...(plain && { withoutVerifierDefaultPolicyOnHoldout: summary(streamMetrics(plain, base)) }),
         // the default policy with every threat threshold scaled (what `npm run calibrate` varies), hold-out
         threatScaleOnHoldout: [0.1, 0.2, 0.3, 0.5, 0.75, 1].map((k) => {
-          const p = withThresholds(base, { threatScale: k, categoryPresenceThreshold: base.declaration.categoryPresenceThreshold, undeclaredShare: base.declaration.undeclaredShare, emptyThreshold: base.manifest.emptyThreshold }, `${base.version}×${k}`);
+          const p = withThresholds(base, { threatScale: k, categoryPresenceThreshold: base.declaration.categoryPresenceThreshold, declaredPresenceThreshold: base.declaration.declaredPresenceThreshold, undeclaredShare: base.declaration.undeclaredShare, emptyThreshold: base.manifest.emptyThreshold }, `${base.version}×${k}`);
           const m = summary(streamMetrics(held, p));
           const pm = plain && summary(streamMetrics(plain, p));
           return { threatScale: k, autoClearOfCleanPct: m.autoClearOfCleanPct, prohibitedRecallPct: m.prohibitedRecallPct, falseClearPct: m.falseClearPct, ...(pm && { withoutVerifier: { autoClearOfCleanPct: pm.autoClearOfCleanPct, prohibitedRecallPct: pm.prohibitedRecallPct, falseClearPct: pm.falseClearPct } }) };

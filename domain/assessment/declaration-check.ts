@@ -50,14 +50,15 @@ export function containerDeclarationCheck(
   policy: RiskPolicy,
 ): DeclarationFindings {
   const reasons: Reason[] = [];
-  const { categoryPresenceThreshold, undeclaredShare, maxDeclaredKindsChecked } = policy.declaration;
+  const { categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, maxDeclaredKindsChecked } = policy.declaration;
+  const declaredCategories = new Set(goods.map((g) => g.category).filter(isVisual));
+  // a declared category counts as seen on less evidence than an undeclared one is raised on
   const present = CARGO_CATEGORIES.filter((c) => c !== 'empty')
     .map((c) => scores.get(c))
-    .filter((s): s is LabelScore => s !== undefined && s.score >= categoryPresenceThreshold);
+    .filter((s): s is LabelScore => s !== undefined && s.score >= (declaredCategories.has(s.label as VisualCategory) ? declaredPresenceThreshold : categoryPresenceThreshold));
   const total = present.reduce((sum, s) => sum + s.score, 0);
   const seen = present.map((s) => ({ category: s.label, score: round(s.score), share: round(s.score / total) }));
 
-  const declaredCategories = new Set(goods.map((g) => g.category).filter(isVisual));
   const undeclaredScores = present.filter((s) => !declaredCategories.has(s.label as VisualCategory));
   const undeclaredTotal = undeclaredScores.reduce((sum, s) => sum + s.score, 0) / (total || 1);
   const undeclared = undeclaredScores.map((s) => ({ category: s.label, share: round(s.score / total) }));

@@ -77,18 +77,30 @@ export interface CalibrationGrid {
   /** Multipliers applied to every threat threshold of the base policy. */
   threatScale: number[];
   categoryPresenceThreshold: number[];
+  /** Tried only at or under the categoryPresenceThreshold of the same candidate; absent → equal to it. */
+  declaredPresenceThreshold?: number[];
   undeclaredShare: number[];
   emptyThreshold: number[];
 }
 
+/** One candidate's thresholds (declaredPresenceThreshold absent: the categoryPresenceThreshold). */
+export interface CalibratedThresholds {
+  threatScale: number;
+  categoryPresenceThreshold: number;
+  declaredPresenceThreshold?: number;
+  undeclaredShare: number;
+  emptyThreshold: number;
+}
+
 export const DEFAULT_GRID: CalibrationGrid = {
   threatScale: [0.25, 0.5, 0.75, 1, 1.25, 1.5],
-  categoryPresenceThreshold: [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+  categoryPresenceThreshold: [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+  declaredPresenceThreshold: [0.1, 0.2, 0.3, 0.5],
   undeclaredShare: [0.05, 0.1, 0.2, 0.3],
   emptyThreshold: [0.5, 0.7, 0.9],
 };
 
-export function withThresholds(base: RiskPolicy, t: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }, version: string): RiskPolicy {
+export function withThresholds(base: RiskPolicy, t: CalibratedThresholds, version: string): RiskPolicy {
   const clamp = (v: number) => Math.min(0.99, Math.max(0.01, v));
   return {
     ...base,
@@ -100,22 +112,27 @@ export function withThresholds(base: RiskPolicy, t: { threatScale: number; categ
       holdThreshold: base.security.holdThreshold,
     },
     manifest: { ...base.manifest, emptyThreshold: t.emptyThreshold },
-    declaration: { ...base.declaration, categoryPresenceThreshold: t.categoryPresenceThreshold, undeclaredShare: t.undeclaredShare },
+    declaration: {
+      ...base.declaration,
+      categoryPresenceThreshold: t.categoryPresenceThreshold,
+      declaredPresenceThreshold: t.declaredPresenceThreshold ?? t.categoryPresenceThreshold,
+      undeclaredShare: t.undeclaredShare,
+    },
   };
 }
 
 export interface CalibrationResult {
-  chosen: { thresholds: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }; metrics: StreamMetrics } | null;
+  chosen: { thresholds: CalibratedThresholds; metrics: StreamMetrics } | null;
   baseline: StreamMetrics;
   candidatesTried: number;
   /** Feasible candidates (every constraint met), best first, at most 10. */
-  frontier: Array<{ thresholds: Record<string, number>; metrics: StreamMetrics }>;
+  frontier: Array<{ thresholds: CalibratedThresholds; metrics: StreamMetrics }>;
   policy: RiskPolicy | null;
   /**
    * When no grid point meets the recall floors within the false-clear target: the one with the fewest
    * problems cleared (most recall) that keeps the false-clear target, reported but not chosen.
    */
-  bestWithoutFloors: { thresholds: Record<string, number>; metrics: StreamMetrics } | null;
+  bestWithoutFloors: { thresholds: CalibratedThresholds; metrics: StreamMetrics } | null;
 }
 
 /** What a calibration must keep. Recall floors are skipped on a stream without that kind of problem. */
@@ -133,20 +150,26 @@ export interface CalibrationConstraints {
  * floors, picks the one clearing the most clean scans (ties: higher prohibited recall, then misdeclaration
  * recall). A plain number is the false-clear target alone (no recall floors).
  */
+/** The declared-presence thresholds tried with one presence threshold: the grid's at or under it, and it. */
+function declaredFor(grid: CalibrationGrid, presence: number): number[] {
+  return [...new Set([...(grid.declaredPresenceThreshold ?? []).filter((d) => d <= presence), presence])];
+}
+
 export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, constraints: number | CalibrationConstraints, grid: CalibrationGrid = DEFAULT_GRID): CalibrationResult {
   const c: CalibrationConstraints = typeof constraints === 'number' ? { targetFalseClear: constraints } : constraints;
-  type Candidate = { thresholds: { threatScale: number; categoryPresenceThreshold: number; undeclaredShare: number; emptyThreshold: number }; metrics: StreamMetrics };
+  type Candidate = { thresholds: CalibratedThresholds; metrics: StreamMetrics };
   const withinTarget: Candidate[] = [];
   let tried = 0;
   for (const threatScale of grid.threatScale)
     for (const categoryPresenceThreshold of grid.categoryPresenceThreshold)
-      for (const undeclaredShare of grid.undeclaredShare)
-        for (const emptyThreshold of grid.emptyThreshold) {
-          const thresholds = { threatScale, categoryPresenceThreshold, undeclaredShare, emptyThreshold };
-          const metrics = streamMetrics(stream, withThresholds(base, thresholds, `${base.version}+cal`));
-          tried++;
-          if (metrics.falseClearRate <= c.targetFalseClear) withinTarget.push({ thresholds, metrics });
-        }
+      for (const declaredPresenceThreshold of declaredFor(grid, categoryPresenceThreshold))
+        for (const undeclaredShare of grid.undeclaredShare)
+          for (const emptyThreshold of grid.emptyThreshold) {
+            const thresholds = { threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold };
+            const metrics = streamMetrics(stream, withThresholds(base, thresholds, `${base.version}+cal`));
+            tried++;
+            if (metrics.falseClearRate <= c.targetFalseClear) withinTarget.push({ thresholds, metrics });
+          }
   const meetsFloors = (m: StreamMetrics) =>
     (m.prohibited === 0 || m.prohibitedRecall >= (c.minProhibitedRecall ?? 0)) && (m.misdeclared === 0 || m.misdeclaredRecall >= (c.minMisdeclaredRecall ?? 0));
   const byClearing = (a: Candidate, b: Candidate) =>

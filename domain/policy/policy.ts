@@ -52,8 +52,15 @@ export interface RiskPolicy {
     emptyContainerToleranceKg: number;
   };
   declaration: {
-    /** Classifier score at or above which a cargo category is seen. */
+    /** Classifier score at or above which a cargo category is seen (and, undeclared, raised). */
     categoryPresenceThreshold: number;
+    /**
+     * Classifier score at or above which a *declared* category counts as seen. Confirming a declared line
+     * needs less evidence than alleging undeclared goods: a declared category the classifier half-sees is
+     * not a discrepancy, an undeclared one it half-sees is not proof of one. Absent in a policy file → the
+     * categoryPresenceThreshold (one threshold for both, as before).
+     */
+    declaredPresenceThreshold: number;
     /** Undeclared categories are raised when together they are at least this share of what is seen. */
     undeclaredShare: number;
     /** Declarations with at most this many kinds (distinct HS subheadings) are checked for extra kinds. */

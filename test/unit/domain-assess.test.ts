@@ -187,9 +187,26 @@ describe('assess: declaration check', () => {
 
   it('raises declared goods not seen', () => {
     const decl = containerDeclaration({ lines: [line('4011100000'), line('8471300000')] });
-    const a = assess(containerScan({ declaration: decl, weightKg: undefined, modelOutputs: [classifier({ tyres: 0.9, 'machinery-electronics': 0.2 }), detector([])] }), policy);
-    expect(a.reasons).toEqual([expect.objectContaining({ code: 'DECLARED_NOT_SEEN', decision: 'review', evidence: expect.objectContaining({ scores: { 'machinery-electronics': 0.2 } }) })]);
+    const a = assess(containerScan({ declaration: decl, weightKg: undefined, modelOutputs: [classifier({ tyres: 0.9, 'machinery-electronics': 0.15 }), detector([])] }), policy);
+    expect(a.reasons).toEqual([expect.objectContaining({ code: 'DECLARED_NOT_SEEN', decision: 'review', evidence: expect.objectContaining({ scores: { 'machinery-electronics': 0.15 } }) })]);
     expect(a.declaredVsSeen.notSeen).toEqual(['machinery-electronics']);
+  });
+
+  it('counts a declared category as seen on less evidence than it raises an undeclared one on', () => {
+    expect(policy.declaration.declaredPresenceThreshold).toBeLessThan(policy.declaration.categoryPresenceThreshold);
+    const between = (policy.declaration.declaredPresenceThreshold + policy.declaration.categoryPresenceThreshold) / 2;
+    // declared tyres and laptops, the laptops half-seen: confirmed, the scan clears
+    const decl = containerDeclaration({ lines: [line('4011100000'), line('8471300000')] });
+    const declared = assess(containerScan({ declaration: decl, weightKg: undefined, modelOutputs: [classifier({ tyres: 0.9, 'machinery-electronics': between }), detector([])] }), policy);
+    expect(declared.decision).toBe('clear');
+    expect(declared.declaredVsSeen.seen.map((s) => s.category)).toEqual(['tyres', 'machinery-electronics']);
+    // declared tyres only, laptops half-seen: not raised as undeclared goods or an extra kind either
+    const undeclared = assess(containerScan({ weightKg: undefined, modelOutputs: [classifier({ tyres: 0.9, 'machinery-electronics': between }), detector([])] }), policy);
+    expect(undeclared.decision).toBe('clear');
+    expect(undeclared.declaredVsSeen.seen.map((s) => s.category)).toEqual(['tyres']);
+    // one threshold for both (a policy without declaredPresenceThreshold): the half-seen declared line is raised
+    const single = testPolicy((p) => (p.declaration.declaredPresenceThreshold = p.declaration.categoryPresenceThreshold));
+    expect(codes(assess(containerScan({ declaration: decl, weightKg: undefined, modelOutputs: [classifier({ tyres: 0.9, 'machinery-electronics': between }), detector([])] }), single))).toEqual(['DECLARED_NOT_SEEN']);
   });
 
   it('leaves uncountable items (clothes by default) uncounted but still raises more of them or undeclared items', () => {

@@ -21,6 +21,14 @@ describe('parsePolicy', () => {
     expect(p.creditLevels['aeo-advanced'].directRelease).toBe('single-low-risk');
   });
 
+  it('takes the presence threshold for declared categories too when a policy file has none (files before 2026.12.1)', () => {
+    const p = clone();
+    delete p.declaration.declaredPresenceThreshold;
+    p.declaration.categoryPresenceThreshold = 0.65;
+    const r = parsePolicy(p);
+    expect(r.ok && r.policy.declaration.declaredPresenceThreshold).toBe(0.65);
+  });
+
   it('lists only HS prefixes that exist in HS 2022', () => {
     const p = defaultPolicy();
     for (const e of [...p.positiveList, ...p.negativeList]) {
@@ -44,6 +52,7 @@ describe('parsePolicy', () => {
     ['negative decision', (p) => (p.negativeList[0].decision = 'clear'), 'negativeList[0].decision'],
     ['blind rate', (p) => (p.blindSample.rate = 2), 'blindSample.rate'],
     ['model threshold above 1', (p) => (p.security.modelThreatThresholds = { 'threat-verify': { knife: 3 } }), 'security.modelThreatThresholds.threat-verify.knife'],
+    ['declared presence text', (p) => (p.declaration.declaredPresenceThreshold = 'low'), 'declaration.declaredPresenceThreshold'],
   ];
   it.each(cases)('%s → error at %s', (_name, mutate, path) => {
     const p = clone();
