@@ -24,6 +24,13 @@ Run (from the repo root):
   $S --threat-rate 0.5 --seed 9100 --count 800 --out models/training/out/verify-val
   npx tsx models/training/grid_proposals.mts models/training/out/verify-train   (and verify-val)
   /usr/bin/python3 models/training/train_verifier.py --epochs 4 --max-minutes 25
+Continuing from the committed model (its .pt is not kept: the exported .onnx is read back, batch norm folded)
+with hard negatives (each epoch, half of the threat-free windows are the ones the current weights score
+highest, i.e. what clean scans get flagged for) on a second training set:
+  $S --threat-rate 0.6 --seed 2600 --count 1500 --out models/training/out/verify-train2   (+ grid_proposals.mts)
+  /usr/bin/python3 models/training/train_verifier.py --init models/registry/container-threat-verify.onnx \
+    --train models/training/out/verify-train,models/training/out/verify-train2 --epochs 8 --per-epoch 50000 \
+    --lr 6e-4 --hard-negatives 0.5 --max-minutes 55 --seed 23 --version 1.3.0 --out models/training/out/verify5
 """
 import argparse, json, os, sys
 import numpy as np

@@ -25,8 +25,9 @@ describe('container threat verifier', () => {
     const alone = (await gridOnly.runtime.infer('container-xray', s.rendering))[0]!;
     expect(alone.detections!.map((d) => d.label)).toContain('knife');
     const verified = grid(await full.infer('container-xray', s.rendering));
-    expect(verified.version).toBe('1.2.0+container-threat-verify.1.2.0');
-    expect(verified.verifiedBy).toEqual({ model: 'container-threat-verify', version: '1.2.0' });
+    const v = full.modelsFor('container-xray').find((c) => c.name === 'container-threat-verify')!.version;
+    expect(verified.version).toBe(`1.2.0+container-threat-verify.${v}`);
+    expect(verified.verifiedBy).toEqual({ model: 'container-threat-verify', version: v });
     expect(verified.detections).toEqual([]);
   });
 
