@@ -1,11 +1,12 @@
-// `npm run bench -- --only cpu`: where the CPU of one scan goes. Saturates the production-shaped cluster
-// with parcel scans and reads each process's CPU time (utime + stime from /proc) before and after: API,
+// `npm run bench -- --only cpu [--cpu-kind container]`: where the CPU of one scan goes. Saturates the
+// production-shaped cluster with parcel scans (or containers at 6 mm/px) and reads each process's CPU time (utime + stime from /proc) before and after: API,
 // worker, PostgreSQL (every backend) and Redis, in core-milliseconds per scan. With `--cpu-prof DIR` the
 // API and worker processes also write V8 CPU profiles there (open them in Chrome DevTools).
 import { readdirSync, readFileSync } from 'node:fs';
 import { startCluster } from './cluster.js';
 import { round } from './common.js';
 import { saturate, scanPool } from './load.js';
+import type { SynthKind } from '../models/synth/index.js';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -54,13 +55,14 @@ function pidsNamed(pattern: RegExp): number[] {
   return out;
 }
 
-export async function cpuBench(opts: { scans?: number; cpuProfDir?: string } = {}) {
-  const n = opts.scans ?? 240;
+export async function cpuBench(opts: { scans?: number; cpuProfDir?: string; kind?: SynthKind } = {}) {
+  const kind = opts.kind ?? 'parcel';
+  const n = opts.scans ?? (kind === 'parcel' ? 240 : 40);
   const env: Record<string, string> = { WORKER_CONCURRENCY: '8' };
   const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
   const cluster = await startCluster({ workers: 1, env, nodeArgs });
   try {
-    const pool = await scanPool('parcel', 16);
+    const pool = await scanPool(kind, 16);
     await saturate(cluster, pool, 10, 4, 'cpu-warm');
     const groups = {
       api: () => [cluster.api.pid!],
@@ -84,7 +86,7 @@ export async function cpuBench(opts: { scans?: number; cpuProfDir?: string } = {
       );
     const perScan = Object.fromEntries(Object.keys(groups).map((k) => [k, round((after[k]! - before[k]!) / n, 1)]));
     const total = round(Object.entries(perScan).filter(([k]) => k !== 'bench').reduce((s, [, v]) => s + v, 0), 1);
-    return { scans: n, scansPerSecond: round(sat.scansPerSecond, 2), coreMsPerScan: { ...perScan, totalWithoutBench: total }, coreMsPerScanByThread: { api: byThread('api'), worker: byThread('worker') } };
+    return { kind, scans: n, scansPerSecond: round(sat.scansPerSecond, 2), coreMsPerScan: { ...perScan, totalWithoutBench: total }, coreMsPerScanByThread: { api: byThread('api'), worker: byThread('worker') } };
   } finally {
     await cluster.close();
   }

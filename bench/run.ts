@@ -1,4 +1,4 @@
-// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N]`:
+// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N] [--cpu-kind container]`:
 // the benchmark suite. Each section writes bench/results/<section>.json; ratios are measured side by side
 // in the same run (pipeline throughput against raw ONNX Runtime on the same models, same machine).
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     'latency-seconds': { type: 'string', default: '20' },
     registry: { type: 'string', default: 'models/registry' },
     'cpu-prof': { type: 'string' },
+    'cpu-kind': { type: 'string', default: 'parcel' },
   },
 });
 const sections = new Set((values.only ?? 'raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment').split(','));
@@ -135,7 +136,12 @@ async function main() {
     const growth = (k: 'apiMiB' | 'workerMiB') => round(Math.max(...half.map((s) => s[k])) - half[0]![k], 1);
     console.log(`→ ${await writeResult('memory', { scans: total, samples, secondHalfGrowthMiB: { api: growth('apiMiB'), worker: growth('workerMiB') }, bound: 'second-half growth ≤ 50 MiB per process' })}`);
   }
-  if (sections.has('cpu')) console.log(`→ ${await writeResult('cpu', await cpuBench({ ...(values['cpu-prof'] && { cpuProfDir: values['cpu-prof'] }) }))}`);
+  if (sections.has('cpu')) {
+    const kind = values['cpu-kind'];
+    if (kind !== 'parcel' && kind !== 'container') throw new Error('--cpu-kind is parcel or container');
+    const result = await cpuBench({ kind, ...(values['cpu-prof'] && { cpuProfDir: values['cpu-prof'] }) });
+    console.log(`→ ${await writeResult(kind === 'parcel' ? 'cpu' : 'cpu-container', result)}`);
+  }
   if (sections.has('assessment')) console.log(`→ ${await writeResult('assessment', await assessmentBench(values.registry))}`);
   if (saturation.parcel) console.log(`saturation: ${JSON.stringify(saturation)}`);
 }
