@@ -51,4 +51,14 @@ describe('container threat verifier', () => {
     expect(verified.verifiedBy).toBeUndefined();
     expect(verified.detections).toEqual(alone.detections);
   });
+
+  it('closes the verifier\'s session thread with the others (a closed runtime leaves no thread behind)', async () => {
+    const threads = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort' || r === 'Worker').length;
+    const before = threads();
+    const rt = await createModelRuntime({ registryDir: 'models/registry', offThread: true, intraOpNumThreads: 1 });
+    await rt.infer('container-xray', containerSample(Rng.forSample(4343, 5), { mmpp: 6, threatRate: 1 }).rendering);
+    expect(threads()).toBeGreaterThan(before);
+    await rt.close();
+    expect(threads()).toBe(before);
+  }, 60_000);
 });
