@@ -4,7 +4,7 @@
 import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { calibrate, streamMetrics, withThresholds } from '../domain/policy/calibrate.js';
+import { calibrate, streamMetrics, thresholdsOf, withThresholds } from '../domain/policy/calibrate.js';
 import { makeSample, writeSample, type SynthKind } from '../models/synth/index.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream } from '../scripts/calibrate.js';
@@ -74,7 +74,7 @@ export async function assessmentBench(registryDir: string) {
         ...(plain && { withoutVerifierDefaultPolicyOnHoldout: summary(streamMetrics(plain, base)) }),
         // the default policy with every threat threshold scaled (what `npm run calibrate` varies), hold-out
         threatScaleOnHoldout: [0.1, 0.2, 0.3, 0.5, 0.75, 1].map((k) => {
-          const p = withThresholds(base, { threatScale: k, categoryPresenceThreshold: base.declaration.categoryPresenceThreshold, declaredPresenceThreshold: base.declaration.declaredPresenceThreshold, undeclaredShare: base.declaration.undeclaredShare, emptyThreshold: base.manifest.emptyThreshold }, `${base.version}×${k}`);
+          const p = withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`);
           const m = summary(streamMetrics(held, p));
           const pm = plain && summary(streamMetrics(plain, p));
           return { threatScale: k, autoClearOfCleanPct: m.autoClearOfCleanPct, prohibitedRecallPct: m.prohibitedRecallPct, falseClearPct: m.falseClearPct, ...(pm && { withoutVerifier: { autoClearOfCleanPct: pm.autoClearOfCleanPct, prohibitedRecallPct: pm.prohibitedRecallPct, falseClearPct: pm.falseClearPct } }) };

@@ -45,9 +45,9 @@ function counts(policy: RiskPolicy, d: SeenDetection): boolean {
   return d.score >= threatThreshold(policy, d.label, modelsOf(d));
 }
 
-/** A threat holds at once when a detection reaches the hold threshold (and its own threshold). */
+/** A threat holds at once when one of its detections (each already over its own threshold) reaches the hold threshold. */
 function isHeld(policy: RiskPolicy, found: readonly SeenDetection[]): boolean {
-  return found.some((d) => d.score >= Math.max(threatThreshold(policy, d.label, modelsOf(d)), policy.security.holdThreshold));
+  return found.some((d) => d.score >= policy.security.holdThreshold);
 }
 
 export function securityReasons(

@@ -100,6 +100,12 @@ export const DEFAULT_GRID: CalibrationGrid = {
   emptyThreshold: [0.5, 0.7, 0.9],
 };
 
+/** A policy's own calibrated thresholds, its threat thresholds scaled by `threatScale` (1: the policy as it is). */
+export function thresholdsOf(p: RiskPolicy, threatScale = 1): CalibratedThresholds {
+  const { categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare } = p.declaration;
+  return { threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold: p.manifest.emptyThreshold };
+}
+
 export function withThresholds(base: RiskPolicy, t: CalibratedThresholds, version: string): RiskPolicy {
   const clamp = (v: number) => Math.min(0.99, Math.max(0.01, v));
   return {
@@ -145,16 +151,16 @@ export interface CalibrationConstraints {
   minMisdeclaredRecall?: number;
 }
 
-/**
- * Tries every grid point; among those whose false-clear rate is within target and whose recalls meet the
- * floors, picks the one clearing the most clean scans (ties: higher prohibited recall, then misdeclaration
- * recall). A plain number is the false-clear target alone (no recall floors).
- */
 /** The declared-presence thresholds tried with one presence threshold: the grid's at or under it, and it. */
 function declaredFor(grid: CalibrationGrid, presence: number): number[] {
   return [...new Set([...(grid.declaredPresenceThreshold ?? []).filter((d) => d <= presence), presence])];
 }
 
+/**
+ * Tries every grid point; among those whose false-clear rate is within target and whose recalls meet the
+ * floors, picks the one clearing the most clean scans (ties: higher prohibited recall, then misdeclaration
+ * recall). A plain number is the false-clear target alone (no recall floors).
+ */
 export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, constraints: number | CalibrationConstraints, grid: CalibrationGrid = DEFAULT_GRID): CalibrationResult {
   const c: CalibrationConstraints = typeof constraints === 'number' ? { targetFalseClear: constraints } : constraints;
   type Candidate = { thresholds: CalibratedThresholds; metrics: StreamMetrics };

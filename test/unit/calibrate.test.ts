@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelEvidence } from '../../domain/assessment/types.js';
 import { CARGO_CATEGORIES } from '../../domain/categories.js';
 import { validateDeclaration } from '../../domain/declaration/validate-declaration.js';
-import { calibrate, streamMetrics, type LabelledScan } from '../../domain/policy/calibrate.js';
+import { calibrate, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../../domain/policy/calibrate.js';
 import { defaultPolicy } from '../../domain/policy/parse-policy.js';
 
 const classifier = (seen: Record<string, number>): ModelEvidence => ({
@@ -92,5 +92,16 @@ describe('calibration', () => {
     expect(r.policy).toBeNull();
     expect(r.bestWithoutFloors!.metrics.prohibitedRecall).toBe(0);
     expect(r.bestWithoutFloors!.metrics.falseClearRate).toBeLessThanOrEqual(0.01);
+  });
+
+  it('rebuilds a policy from its own thresholds unchanged, and scales only the threat thresholds', () => {
+    const base = defaultPolicy();
+    const same = withThresholds(base, thresholdsOf(base), base.version);
+    expect(same.declaration).toEqual(base.declaration);
+    expect(same.manifest).toEqual(base.manifest);
+    expect(same.security).toEqual(base.security);
+    const half = withThresholds(base, thresholdsOf(base, 0.5), 'half');
+    expect(half.security.modelThreatThresholds['container-threat-verify']?.firearm).toBeCloseTo(base.security.modelThreatThresholds['container-threat-verify']!.firearm! / 2, 10);
+    expect(half.declaration).toEqual(base.declaration);
   });
 });
