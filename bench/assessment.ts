@@ -25,8 +25,11 @@ const KEEP = process.env.TW_BENCH_STREAMS;
 
 async function synthesise(kind: SynthKind, seed: number, count: number, threatRate: number, mmpp?: number): Promise<string> {
   const dir = KEEP ? join(KEEP, `${kind}-${seed}-${count}-${threatRate}-${mmpp ?? 'default'}`) : await mkdtemp(join(tmpdir(), `tw-stream-${kind}-`));
-  if (KEEP && (await readdir(join(dir, 'images')).catch(() => [])).length === count) return dir;
-  for (let i = 0; i < count; i++) await writeSample(dir, makeSample(kind, seed, i, { threatRate, ...(mmpp && { mmpp }) }), { raw: false });
+  // containers also get the material channel of their raw pair: the stream is read with it and without it
+  const material = kind === 'container';
+  const have = async (folder: string) => (await readdir(join(dir, folder)).catch(() => [])).length === count;
+  if (KEEP && (await have('images')) && (!material || (await have('material')))) return dir;
+  for (let i = 0; i < count; i++) await writeSample(dir, makeSample(kind, seed, i, { threatRate, ...(mmpp && { mmpp }) }), { raw: false, material });
   return dir;
 }
 
@@ -68,10 +71,13 @@ export async function assessmentBench(registryDir: string) {
       });
       // the same hold-out stream without the second-stage verifiers, beside the full registry
       const plain = plainRegistry && (await loadStream(holdDir, { ...opts, registryDir: plainRegistry, seed: 6 }));
+      // containers: the same hold-out stream as renderings only (no raw pair, so no material channel)
+      const greyOnly = kind === 'container' ? await loadStream(holdDir, { ...opts, seed: 6, material: false }) : null;
       out[kind] = {
         renderingMmPerPixel: s.mmpp ?? 'generator default',
         defaultPolicyOnHoldout: summary(streamMetrics(held, base)),
         ...(plain && { withoutVerifierDefaultPolicyOnHoldout: summary(streamMetrics(plain, base)) }),
+        ...(greyOnly && { renderingOnlyDefaultPolicyOnHoldout: summary(streamMetrics(greyOnly, base)) }),
         // the default policy with every threat threshold scaled (what `npm run calibrate` varies), hold-out
         threatScaleOnHoldout: [0.1, 0.2, 0.3, 0.5, 0.75, 1].map((k) => {
           const p = withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`);

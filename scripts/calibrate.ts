@@ -37,6 +37,11 @@ export interface StreamOptions {
   dishonestRate: number;
   seed: number;
   limit?: number;
+  /**
+   * Containers: pass the material channel (material/<id>.png, `npm run synth -- --material`) where the set has
+   * one, as the pipeline does for a scan sent as a raw pair (default true); false: the grey rendering only.
+   */
+  material?: boolean;
 }
 
 /** Runs the models over a labelled folder (cached per model set) and builds the labelled stream. */
@@ -48,7 +53,8 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
   const cards = runtime.modelsFor(modality);
   // a card change (thresholds, a verifier's fusion) changes the outputs as much as a new .onnx does
   const cardsHash = createHash('sha256').update(JSON.stringify(cards)).digest('hex').slice(0, 12);
-  const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}` : 'none';
+  const material = modality === 'container-xray' && o.material !== false && (await readdir(join(dir, 'material')).catch(() => [])).length > 0;
+  const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}${material ? '+material' : ''}` : 'none';
   const cachePath = join(dir, `outputs.${cacheKey.replace(/[^A-Za-z0-9@+.-]/g, '_')}.json`);
   let outputs: Record<string, ModelEvidence[]>;
   try {
@@ -60,8 +66,11 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
     await Promise.all(Array.from({ length: 16 }, async () => {
       while (next < metas.length) {
         const m = metas[next++]!;
-        const { data, info } = await sharp(join(dir, 'images', `${m.id}.png`)).raw().toBuffer({ resolveWithObject: true });
-        outputs[m.id] = await runtime.infer(modality, { width: info.width, height: info.height, channels: info.channels as 1 | 3, data: new Uint8Array(data) });
+        const read = async (folder: string) => {
+          const { data, info } = await sharp(join(dir, folder, `${m.id}.png`)).raw().toBuffer({ resolveWithObject: true });
+          return { width: info.width, height: info.height, channels: info.channels as 1 | 3, data: new Uint8Array(data) };
+        };
+        outputs[m.id] = await runtime.infer(modality, await read('images'), material ? { material: await read('material') } : {});
       }
     }));
     await writeFile(cachePath, JSON.stringify(outputs));

@@ -7,15 +7,15 @@ import { MicroBatcher } from './batcher.js';
 import { letterbox, toChannels, toTensor, unplaceBox, type Placement } from './letterbox.js';
 import { cardModalities, loadRegistry, ModelCardError, type LoadedModel } from './registry.js';
 import { SessionPool } from './session.js';
-import type { ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
+import type { InferExtras, ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
 import { storedTiles, withTileCrops } from './tiles.js';
 import { sharedDownscale, toRenderingPixels, type Shared } from './downscale.js';
 import { confirmed, cropWindow, gridProposals, proposalWindows, verifySpec, type Proposal, type VerifySpec } from './verify.js';
 
-export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile } from './types.js';
-export { renderContainerGrey, renderPseudoColour } from './render.js';
+export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
+export { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
 export { validateCard, loadModel, loadRegistry, ModelCardError } from './registry.js';
 export { MicroBatcher } from './batcher.js';
 export { decodeYolo, nms, iou } from './yolo.js';
@@ -59,7 +59,10 @@ interface Prepared { tensor: Float32Array; place: Placement; srcW: number; srcH:
 /** Preprocesses a rendering for a card: channels, letterbox/stretch, normalisation → CHW float. */
 export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offset = 0): Prepared {
   const [, c, h, w] = card.input.shape as [unknown, number, number, number];
-  const img = toChannels(r, c === 1 ? 1 : 3);
+  if ((card.input.channels === 'grey+material') !== (r.channels === 2)) {
+    throw new ModelCardError(`${card.name} takes ${card.input.channels} input, given a ${r.channels}-channel image`);
+  }
+  const img = r.channels === 2 ? r : toChannels(r, c === 1 ? 1 : 3);
   // 'tile' is served as letterbox of the whole rendering (tiling is a training-side choice so far)
   const mode = card.input.resize === 'stretch' ? 'stretch' : 'letterbox';
   const lb = letterbox(img, w, h, mode, card.input.padValue ?? 114);
@@ -102,47 +105,70 @@ interface InferJob { rendering: Rendering; tiles: boolean; }
 
 interface Built { card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, Inferred> }
 
+type Verifier = Built & { spec: VerifySpec };
+
 class Runtime implements ModelRuntime {
-  /** Verifiers by the name of the grid detector they verify (task `verify`: never run on a whole rendering). */
-  private readonly verifiers = new Map<string, Built & { spec: VerifySpec }>();
+  /**
+   * Verifiers by the name of the grid detector they verify (task `verify`: never run on a whole rendering):
+   * the grey one, and the one that also reads the material channel of a raw dual-energy pair.
+   */
+  private readonly verifiers = new Map<string, { grey?: Verifier; material?: Verifier }>();
   private readonly models: Built[];
 
   /** `all`: every model built; a verifier carries its parsed spec. */
   constructor(private readonly all: Array<Built & { spec?: VerifySpec }>, private readonly shareDownscale: boolean) {
     this.models = all.filter((m) => !m.spec);
-    for (const m of all) if (m.spec) this.verifiers.set(m.spec.model, { ...m, spec: m.spec });
+    for (const m of all) {
+      if (!m.spec) continue;
+      const pair = this.verifiers.get(m.spec.model) ?? {};
+      const kind = m.card.input.channels === 'grey+material' ? 'material' : 'grey';
+      if (pair[kind]) throw new ModelCardError(`${m.card.name} and ${pair[kind].card.name} both verify ${m.spec.model} with ${m.card.input.channels} input`);
+      pair[kind] = { ...m, spec: m.spec };
+      this.verifiers.set(m.spec.model, pair);
+    }
+  }
+
+  private allVerifiers(): Verifier[] {
+    return [...this.verifiers.values()].flatMap((p) => [p.grey, p.material].filter((v): v is Verifier => v !== undefined));
   }
 
   /** Every model that gives evidence for this modality, verifiers included (they ride with their detector). */
   modelsFor(modality: Modality): ModelCard[] {
-    return [...this.models, ...this.verifiers.values()].filter((m) => cardModalities(m.card).includes(modality)).map((m) => m.card);
+    return [...this.models, ...this.allVerifiers()].filter((m) => cardModalities(m.card).includes(modality)).map((m) => m.card);
   }
 
-  async infer(modality: Modality, rendering: Rendering): Promise<ModelOutput[]> {
-    if (rendering.data.length !== rendering.width * rendering.height * rendering.channels) {
-      throw new Error(`rendering has ${rendering.data.length} bytes for ${rendering.width}×${rendering.height}×${rendering.channels}`);
+  async infer(modality: Modality, rendering: Rendering, extra: InferExtras = {}): Promise<ModelOutput[]> {
+    for (const r of [rendering, extra.material]) {
+      if (r && r.data.length !== r.width * r.height * r.channels) throw new Error(`rendering has ${r.data.length} bytes for ${r.width}×${r.height}×${r.channels}`);
+    }
+    const material = extra.material;
+    if (material && (material.channels !== 1 || rendering.channels !== 1 || material.width !== rendering.width || material.height !== rendering.height)) {
+      throw new Error(`material channel ${material.width}×${material.height}×${material.channels} does not match the grey rendering ${rendering.width}×${rendering.height}×${rendering.channels}`);
     }
     const ms = this.models.filter((m) => cardModalities(m.card).includes(modality));
     const tiles = isContainerModality(modality);
     const shared = this.shareDownscale ? sharedDownscale(rendering, ms.map((m) => m.card), tiles) : { rendering, sx: 1, sy: 1 };
     const outs = await Promise.all(ms.map((m) => m.batcher.submit({ rendering: shared.rendering, tiles: tiles && m.card.output.layout === 'embedding' })));
-    return Promise.all(outs.map((o) => this.finish(o, shared, rendering)));
+    return Promise.all(outs.map((o) => this.finish(o, shared, rendering, material)));
   }
 
   /**
    * Maps an output back to the rendering's pixels; a grid detector with a verifier gets its proposals
    * re-scored on full-resolution windows, and its detections become what the verifier confirms. Its version
-   * then names both models as semver build metadata (e.g. `1.2.0+container-threat-verify.1.0.0`).
+   * then names both models as semver build metadata (e.g. `1.2.0+container-threat-verify.1.0.0`). With a
+   * material channel the verifier that reads it is used when there is one; without, only a grey one is.
    */
-  private async finish(o: Inferred, shared: Shared, rendering: Rendering): Promise<ModelOutput> {
+  private async finish(o: Inferred, shared: Shared, rendering: Rendering, material?: Rendering): Promise<ModelOutput> {
     const { proposals, ...out } = o;
     const mapped = toRenderingPixels(out, shared, rendering.width, rendering.height);
-    const v = this.verifiers.get(out.model);
+    const pair = this.verifiers.get(out.model);
+    const v = material && pair?.material ? pair.material : pair?.grey;
     if (!v || !proposals) return mapped;
     const p = proposals.place;
     const windows = proposalWindows(proposals.list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
-    const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: cropWindow(rendering, w.x, w.y, w.side), tiles: false })));
+    const m = v.card.input.channels === 'grey+material' ? material : undefined;
+    const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: cropWindow(rendering, w.x, w.y, w.side, m), tiles: false })));
     return {
       ...mapped,
       version: `${out.version}+${v.card.name}.${v.card.version}`,
@@ -154,7 +180,7 @@ class Runtime implements ModelRuntime {
   async close(): Promise<void> {
     // detectors first: a verifier's windows are submitted while its detector's jobs finish
     await Promise.all(this.models.map((m) => m.batcher.drain()));
-    await Promise.all([...this.verifiers.values()].map((m) => m.batcher.drain()));
+    await Promise.all(this.allVerifiers().map((m) => m.batcher.drain()));
     await Promise.all(this.all.map((m) => m.pool.close()));
   }
 }
@@ -216,7 +242,16 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, o
 export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntime> {
   const loaded = await loadRegistry(o.registryDir);
   const specs = new Map(loaded.map((m) => [m, verifySpec(m.card)] as const));
-  const byDetector = new Map([...specs.values()].flatMap((s) => (s ? [[s.model, s] as const] : [])));
+  const byDetector = new Map<string, VerifySpec>();
+  for (const s of specs.values()) {
+    if (!s) continue;
+    // a grey and a material verifier of one grid re-score the same proposals
+    const other = byDetector.get(s.model);
+    if (other && (other.proposalThreshold !== s.proposalThreshold || other.maxProposals !== s.maxProposals)) {
+      throw new ModelCardError(`the verifiers of ${s.model} disagree on proposalThreshold or maxProposals`);
+    }
+    byDetector.set(s.model, s);
+  }
   const models = [];
   for (const m of loaded) {
     const spec = specs.get(m);

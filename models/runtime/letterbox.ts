@@ -27,8 +27,25 @@ export function placement(w: number, h: number, outW: number, outH: number, mode
 
 interface Tap { idx: Int32Array; wt: Float32Array; start: Int32Array; }
 
-/** Resampling taps from n source samples to m: area average when shrinking, bilinear when enlarging. */
+const tapCache = new Map<string, Tap>();
+
+/**
+ * Resampling taps from n source samples to m, memoised: the same few sizes recur for every scan (a
+ * verifier's ~45 windows per container all have one side; each model's input is fixed).
+ */
 function taps(n: number, m: number): Tap {
+  const key = `${n}:${m}`;
+  let t = tapCache.get(key);
+  if (!t) {
+    t = computeTaps(n, m);
+    if (tapCache.size >= 256) tapCache.delete(tapCache.keys().next().value!);
+    tapCache.set(key, t);
+  }
+  return t;
+}
+
+/** Area average when shrinking, bilinear when enlarging. */
+function computeTaps(n: number, m: number): Tap {
   const idx: number[] = [];
   const wt: number[] = [];
   const start = new Int32Array(m + 1);

@@ -198,3 +198,40 @@ export function renderPseudoColour(
   }
   return { width, height, channels: 3, data };
 }
+
+/** Low/high attenuation ratios mapped to 0..255 by renderContainerMaterial. */
+export const CONTAINER_MATERIAL_SCALE = { ratioMin: 1.0, ratioMax: 1.6, minAttenuation: 0.15 } as const;
+
+/**
+ * Container material channel from the raw dual-energy pair (MeV linac, ~6 / ~3 MeV): per pixel the ratio
+ * R = ln(airLow/low) / ln(airHigh/high), which falls with atomic number (organic ≈ 1.43, light metals ≈ 1.36,
+ * iron ≈ 1.23 in the generator's physics, from NIST XCOM), mapped linearly from [1.0, 1.6] onto 0..255 (bright
+ * = organic). Where the high-energy attenuation is under 0.15 the ratio is noise, and the pixel is 0. Air is
+ * each channel's 99.5th percentile (a scan has air above the roof and under the floor; the detectors are
+ * flat-field normalised to an air level below full scale). The threat verifier reads it beside the grey
+ * rendering when a gateway sends the raw pair: an organic carton among machinery looks like its neighbours
+ * in grey but not here.
+ */
+export function renderContainerMaterial(
+  high: Uint16Array | Uint8Array,
+  low: Uint16Array | Uint8Array,
+  width: number,
+  height: number,
+  bitDepth: number,
+): Rendering {
+  checkSize(high, width, height, 'renderContainerMaterial(high)');
+  checkSize(low, width, height, 'renderContainerMaterial(low)');
+  const fs = fullScale(bitDepth);
+  const logH = attenuationTable(Math.max(1, percentile(high, fs, 0.995)), fs);
+  const logL = attenuationTable(Math.max(1, percentile(low, fs, 0.995)), fs);
+  const { ratioMin, ratioMax, minAttenuation } = CONTAINER_MATERIAL_SCALE;
+  const k = 255 / (ratioMax - ratioMin);
+  const data = new Uint8Array(width * height);
+  for (let i = 0; i < data.length; i++) {
+    const ah = logH[Math.min(fs, high[i] ?? 0)]!;
+    if (ah < minAttenuation) continue;
+    const v = (logL[Math.min(fs, low[i] ?? 0)]! / ah - ratioMin) * k;
+    data[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+  }
+  return { width, height, channels: 1, data };
+}

@@ -19,7 +19,11 @@ export interface ModelCard {
   input: {
     /** [N, C, H, W] with N dynamic (-1 or 'batch'). */
     shape: [number | string, number, number, number];
-    channels: 'grey' | 'rgb';
+    /**
+     * `grey+material` (verify models only): two planes, the grey rendering and the container material channel
+     * of the raw dual-energy pair (renderContainerMaterial); such a model is used only for scans sent as a raw pair.
+     */
+    channels: 'grey' | 'rgb' | 'grey+material';
     /** How pixels map to the tensor: value = (pixel/255 - mean) / std per channel. */
     normalisation: { mean: number[]; std: number[] };
     /** How an arbitrary-aspect image becomes the input: letterbox keeps aspect (pad), stretch does not. */
@@ -81,16 +85,25 @@ export interface EmbeddingTile {
 export interface Rendering {
   width: number;
   height: number;
-  channels: 1 | 3;
+  /** 2: grey and material interleaved, only inside the runtime (a material verifier's windows). */
+  channels: 1 | 2 | 3;
   /** 8-bit interleaved pixels, row-major. */
   data: Uint8Array;
+}
+
+export interface InferExtras {
+  material?: Rendering;
 }
 
 /** What the infer stage needs from the runtime. */
 export interface ModelRuntime {
   /** Cards of the models loaded for this modality (empty → MODEL_UNAVAILABLE). */
   modelsFor(modality: Modality): ModelCard[];
-  /** Runs every model registered for the modality on the rendering of that modality. */
-  infer(modality: Modality, rendering: Rendering): Promise<ModelOutput[]>;
+  /**
+   * Runs every model registered for the modality on the rendering of that modality. `extra.material`: a
+   * container's material channel (renderContainerMaterial, same size as the rendering) when the scan came as a
+   * raw dual-energy pair; a verifier that reads it is then used in place of the grey one.
+   */
+  infer(modality: Modality, rendering: Rendering, extra?: InferExtras): Promise<ModelOutput[]>;
   close(): Promise<void>;
 }

@@ -113,10 +113,23 @@ function peakRegion(data: Float32Array, base: number, gw: number, gh: number, gx
   return [x0, y0, x1, y1];
 }
 
-/** A square window of the rendering (side × side pixels, top-left x, y); outside the image is air (255). */
-export function cropWindow(r: Rendering, x: number, y: number, side: number): Rendering {
+/**
+ * A square window of the rendering (side × side pixels, top-left x, y); outside the image is air (255). With
+ * `material` (the container material channel, same size), the window has two interleaved channels, grey and
+ * material, and outside the image the material is 0 (air attenuates nothing), as train_verifier.py crops it.
+ */
+export function cropWindow(r: Rendering, x: number, y: number, side: number, material?: Rendering, air = 255): Rendering {
+  if (material) {
+    if (material.width !== r.width || material.height !== r.height || material.channels !== 1 || r.channels !== 1) {
+      throw new Error(`material channel ${material.width}×${material.height}×${material.channels} does not match the grey rendering ${r.width}×${r.height}×${r.channels}`);
+    }
+    const g = cropWindow(r, x, y, side), m = cropWindow(material, x, y, side, undefined, 0);
+    const out = new Uint8Array(side * side * 2);
+    for (let i = 0, j = 0; i < g.data.length; i++, j += 2) { out[j] = g.data[i]!; out[j + 1] = m.data[i]!; }
+    return { width: side, height: side, channels: 2, data: out };
+  }
   const ch = r.channels;
-  const out = new Uint8Array(side * side * ch).fill(255);
+  const out = new Uint8Array(side * side * ch).fill(air);
   const sx0 = Math.max(0, x), sx1 = Math.min(r.width, x + side);
   if (sx1 > sx0) {
     for (let row = Math.max(0, y); row < Math.min(r.height, y + side); row++) {

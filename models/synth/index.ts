@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS } from '../../domain/categories.js';
 import { letterbox } from '../runtime/letterbox.js';
+import { renderContainerMaterial } from '../runtime/render.js';
 import type { Rendering } from '../runtime/types.js';
 import { containerSample } from './container.js';
 import { parcelSample } from './parcel.js';
@@ -78,7 +79,12 @@ export function png16Of(a: Uint16Array, width: number, height: number): Promise<
     .toBuffer();
 }
 
-export interface WriteOptions { raw: boolean; input?: { width: number; height: number }; }
+export interface WriteOptions {
+  raw: boolean;
+  input?: { width: number; height: number };
+  /** Containers: also write `material/<id>.png`, the material channel of the raw pair (renderContainerMaterial), at the rendering's size; not with `input`. */
+  material?: boolean;
+}
 
 /** Writes one sample under `dir`; with `input`, the rendering and labels are letterboxed to the model size. */
 export async function writeSample(dir: string, s: Sample, o: WriteOptions): Promise<void> {
@@ -91,13 +97,16 @@ export async function writeSample(dir: string, s: Sample, o: WriteOptions): Prom
     const p = lb.place;
     boxes = boxes.map(({ label, box }) => ({ label, box: [box[0] * p.sx + p.padX, box[1] * p.sy + p.padY, box[2] * p.sx + p.padX, box[3] * p.sy + p.padY] }));
   }
-  await Promise.all(['images', 'labels', 'meta', ...(o.raw ? ['raw'] : [])].map((d) => mkdir(join(dir, d), { recursive: true })));
+  const material = o.material === true && s.kind === 'container';
+  if (material && o.input) throw new Error('material channels are written at the rendering\'s size: not with --input');
+  await Promise.all(['images', 'labels', 'meta', ...(o.raw ? ['raw'] : []), ...(material ? ['material'] : [])].map((d) => mkdir(join(dir, d), { recursive: true })));
   const meta = { id: s.id, kind: s.kind, width: img.width, height: img.height, sourceWidth: s.width, sourceHeight: s.height, boxes, categories: s.categories, counts: s.counts };
   const jobs: Array<Promise<unknown>> = [
     pngOf(img).then((b) => writeFile(join(dir, 'images', `${s.id}.png`), b)),
     writeFile(join(dir, 'labels', `${s.id}.txt`), yoloLines(boxes, DETECT_LABELS[s.kind], img.width, img.height) + '\n'),
     writeFile(join(dir, 'meta', `${s.id}.json`), JSON.stringify(meta) + '\n'),
   ];
+  if (material) jobs.push(pngOf(renderContainerMaterial(s.high, s.low, s.width, s.height, 16)).then((b) => writeFile(join(dir, 'material', `${s.id}.png`), b)));
   if (o.raw) {
     jobs.push(png16Of(s.high, s.width, s.height).then((b) => writeFile(join(dir, 'raw', `${s.id}_high.png`), b)));
     jobs.push(png16Of(s.low, s.width, s.height).then((b) => writeFile(join(dir, 'raw', `${s.id}_low.png`), b)));

@@ -42,6 +42,11 @@ from train_grid_detector import LABELS, block
 
 NAME = 'container-threat-verify'
 MEAN, STD = 0.5, 0.25
+# --material: the second input channel, the raw pair's low/high attenuation ratio (renderContainerMaterial in
+# models/runtime/render.ts, written by `npm run synth -- --material`); a separate model, used when a gateway sends
+# the raw pair (the grey-only one stays for scanners that export a rendering only)
+NAME_DE = 'container-threat-verify-de'
+MEAN_M, STD_M = 0.4, 0.25
 SIZE = 128            # verifier input, pixels a side
 WINDOW = 48           # window side in grid-input pixels (the grid's 768 x 256 letterbox)
 PROPOSAL_THRESHOLD = 0.05
@@ -50,10 +55,10 @@ TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % 
 
 
 class Net(nn.Module):
-    def __init__(self, n, fused=False):
+    def __init__(self, n, fused=False, channels=1):
         super().__init__()
         f = fused
-        self.f = nn.Sequential(block(1, 16, 2, fused=f), block(16, 32, 2, fused=f), block(32, 48, 1, fused=f), block(48, 64, 2, fused=f),
+        self.f = nn.Sequential(block(channels, 16, 2, fused=f), block(16, 32, 2, fused=f), block(32, 48, 1, fused=f), block(48, 64, 2, fused=f),
                                block(64, 96, 1, fused=f), block(96, 128, 2, fused=f), block(128, 128, 2, fused=f))
         self.head = nn.Linear(256, n)
 
@@ -95,16 +100,16 @@ def window_box(im, cx, cy, side):
     return x - h, y - h, x + h, y + h
 
 
-def crop(img, b):
-    """Window b of a grey PIL image (air outside it), area-resized to SIZE x SIZE, as uint8."""
+def crop(img, b, air=255):
+    """Window b of a grey PIL image (`air` outside it), area-resized to SIZE x SIZE, as uint8."""
     x0, y0, x1, y1 = (int(round(v)) for v in b)
     c = img.crop((x0, y0, x1, y1))  # PIL fills outside the image with 0: paint it as air
     a = np.asarray(c).copy()
     W, H = img.size
-    if x0 < 0: a[:, :min(a.shape[1], -x0)] = 255
-    if y0 < 0: a[:min(a.shape[0], -y0), :] = 255
-    if x1 > W: a[:, max(0, a.shape[1] - (x1 - W)):] = 255
-    if y1 > H: a[max(0, a.shape[0] - (y1 - H)):, :] = 255
+    if x0 < 0: a[:, :min(a.shape[1], -x0)] = air
+    if y0 < 0: a[:min(a.shape[0], -y0), :] = air
+    if x1 > W: a[:, max(0, a.shape[1] - (x1 - W)):] = air
+    if y1 > H: a[max(0, a.shape[0] - (y1 - H)):, :] = air
     return np.asarray(Image.fromarray(a).resize((SIZE, SIZE), Image.BOX))
 
 
@@ -125,14 +130,15 @@ def targets(boxes, b):
     return y, m
 
 
-def build(d, train, rng):
-    """Windows of every rendering in d: (crops, targets, masks, per-window info)."""
+def build(d, train, rng, material=False):
+    """Windows of every rendering in d: (crops [N, 1 or 2, SIZE, SIZE], targets, masks, per-window info)."""
     j, p = load_grid(d)
     xs, ys, ms, info = [], [], [], []
     for n, im in enumerate(j['images']):
         meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
         boxes = [(b['label'], b['box']) for b in meta['boxes']]
         img = Image.open(os.path.join(d, 'images', im['id'] + '.png')).convert('L')
+        mat = Image.open(os.path.join(d, 'material', im['id'] + '.png')).convert('L') if material else None
         wins = [(k, s, cx, cy, 'proposal') for k, s, cx, cy in proposals(p[n], j['stride'])]
         if train:
             for lab, (bx0, by0, bx1, by1) in boxes:  # every planted threat, TRUTH_WINDOWS times, jittered
@@ -146,7 +152,8 @@ def build(d, train, rng):
             side = WINDOW * (rng.uniform(0.85, 1.15) if train else 1.0)
             b = window_box(im, cx, cy, side)
             t, m = targets(boxes, b)
-            xs.append(crop(img, b)); ys.append(t); ms.append(m)
+            # outside the scan the material channel is 0, as the runtime pads it (air attenuates nothing)
+            xs.append(np.stack([crop(img, b), crop(mat, b, 0)]) if material else crop(img, b)[None]); ys.append(t); ms.append(m)
             # the grid's probability of every class around the window's centre (3 x 3 cells), for the fusion
             gx, gy = int(cx // j['stride']), int(cy // j['stride'])
             around = p[n][:, max(0, gy - 1):gy + 2, max(0, gx - 1):gx + 2]
@@ -157,7 +164,14 @@ def build(d, train, rng):
     for n, im in enumerate(j['images']):
         for b in json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))['boxes']:
             truth[n, LABELS.index(b['label'])] = True
-    return np.stack(xs)[:, None], np.stack(ys), np.stack(ms), np.array(info, dtype=np.float64), truth, p
+    return np.stack(xs), np.stack(ys), np.stack(ms), np.array(info, dtype=np.float64), truth, p
+
+
+def normalise(xb):
+    """uint8 windows [N, C, H, W] -> the model's input, per channel as the card says."""
+    mean = torch.tensor([MEAN, MEAN_M][:xb.shape[1]]).view(1, -1, 1, 1)
+    std = torch.tensor([STD, STD_M][:xb.shape[1]]).view(1, -1, 1, 1)
+    return (torch.from_numpy(xb).float() / 255 - mean) / std
 
 
 def predict(model, x, bs=256):
@@ -165,7 +179,7 @@ def predict(model, x, bs=256):
     out = []
     with torch.no_grad():
         for i in range(0, len(x), bs):
-            out.append(torch.sigmoid(model((torch.from_numpy(x[i:i + bs]).float() / 255 - MEAN) / STD)).numpy())
+            out.append(torch.sigmoid(model(normalise(x[i:i + bs]))).numpy())
     return np.concatenate(out) if out else np.zeros((0, len(LABELS)), np.float32)
 
 
@@ -262,25 +276,41 @@ def main():
                     help='share of each epoch\'s threat-free windows taken from the hardest ones (highest score of any class '
                          'under the current weights, among --hard-pool drawn at random); the rest are drawn at random')
     ap.add_argument('--hard-pool', type=int, default=40000, help='threat-free windows scored per epoch to find the hard ones')
+    ap.add_argument('--material', action='store_true', help='two input channels, grey and the material channel (sets written with '
+                    '`synth --material`): writes container-threat-verify-de; --init from the grey model starts with the material '
+                    'weights at zero, i.e. exactly the grey model')
     a = ap.parse_args()
+    name = NAME_DE if a.material else NAME
+    ch = 2 if a.material else 1
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     t = Timer()
     if a.epochs == 0 and a.init:  # evaluate given weights: no training windows needed
-        x = np.zeros((0, 1, SIZE, SIZE), np.uint8); y = np.zeros((0, len(LABELS)), np.uint8); m = y
+        x = np.zeros((0, ch, SIZE, SIZE), np.uint8); y = np.zeros((0, len(LABELS)), np.uint8); m = y
     else:
-        parts = [build(d, True, rng)[:3] for d in a.train.split(',')]
+        parts = [build(d, True, rng, a.material)[:3] for d in a.train.split(',')]
         x, y, m = (np.concatenate([p[k] for p in parts]) for k in range(3))
         del parts
-    vx, vy, vm, vinfo, vtruth, vp = build(a.val, False, rng)
+    vx, vy, vm, vinfo, vtruth, vp = build(a.val, False, rng, a.material)
     print('windows', x.shape, 'positives per class', y.sum(0).tolist(), 'val windows', len(vx), t.s(), 's', flush=True)
     n_img = len(vtruth)
     half = n_img // 2
     if a.init and a.init.endswith('.onnx'):
-        model = Net(len(LABELS), fused=True)
-        load_folded_onnx(model, a.init)
+        model = Net(len(LABELS), fused=True, channels=ch)
+        try:
+            load_folded_onnx(model, a.init)
+        except (AssertionError, RuntimeError):
+            if ch == 1:
+                raise
+            # a grey model: its weights, and zero weights from the material channel
+            grey = Net(len(LABELS), fused=True)
+            load_folded_onnx(grey, a.init)
+            with torch.no_grad():
+                for (k, p), q in zip(model.state_dict().items(), grey.state_dict().values()):
+                    p.copy_(torch.cat([q, torch.zeros_like(q)], 1) if p.shape != q.shape else q)
+            print('material channel added to the grey model', a.init, 'with zero weights', flush=True)
     else:
-        model = Net(len(LABELS))
+        model = Net(len(LABELS), channels=ch)
         if a.init:
             model.load_state_dict(torch.load(a.init))
     opt = torch.optim.AdamW(model.parameters(), a.lr, weight_decay=1e-4)
@@ -314,11 +344,14 @@ def main():
         tot = 0.0
         for i in range(0, len(perm) - a.bs + 1, a.bs):
             idx = np.sort(perm[i:i + a.bs])
-            xb = (torch.from_numpy(x[idx]).float() / 255 - MEAN) / STD
+            xb = normalise(x[idx])
             yb, mb = torch.from_numpy(y[idx]).float(), torch.from_numpy(m[idx]).float()
             if rng.random() < 0.5:
                 xb = xb.flip(3)
-            xb = xb * (1 + 0.15 * torch.randn(len(idx), 1, 1, 1)) + 0.15 * torch.randn(len(idx), 1, 1, 1)
+            # grey: vendors' windows and gammas differ; material: a little calibration drift between scanners
+            xb[:, :1] = xb[:, :1] * (1 + 0.15 * torch.randn(len(idx), 1, 1, 1)) + 0.15 * torch.randn(len(idx), 1, 1, 1)
+            if ch == 2:
+                xb[:, 1:] = xb[:, 1:] * (1 + 0.05 * torch.randn(len(idx), 1, 1, 1)) + 0.1 * torch.randn(len(idx), 1, 1, 1)
             xb = xb + 0.05 * torch.randn_like(xb)
             bce = F.binary_cross_entropy_with_logits(model(xb), yb, reduction='none')
             loss = (bce * mb).sum() / mb.sum().clamp(min=1)
@@ -360,17 +393,18 @@ def main():
                      'withVerifier': {'at1pct': recall_at_clean_rate(s[half:], vtruth[half:], j, 0.01), 'at5pct': recall_at_clean_rate(s[half:], vtruth[half:], j, 0.05)}}
     os.makedirs(a.out, exist_ok=True)
     # for analysis beside the card: the held-out windows' scores and where they came from
-    np.savez_compressed(os.path.join(a.out, NAME + '.val.npz'), v=v, info=vinfo, truth=vtruth, grid=g, y=vy, m=vm)
-    torch.save(model.state_dict(), os.path.join(a.out, NAME + '.pt'))
-    onnx_path = os.path.join(a.out, NAME + '.onnx')
-    export_onnx(model, torch.zeros(1, 1, SIZE, SIZE), onnx_path, 'logits')
+    np.savez_compressed(os.path.join(a.out, name + '.val.npz'), v=v, info=vinfo, truth=vtruth, grid=g, y=vy, m=vm)
+    torch.save(model.state_dict(), os.path.join(a.out, name + '.pt'))
+    onnx_path = os.path.join(a.out, name + '.onnx')
+    export_onnx(model, torch.zeros(1, ch, SIZE, SIZE), onnx_path, 'logits')
     sets = [json.load(open(os.path.join(d, 'dataset.json'))) | {'images': len(json.load(open(os.path.join(d, 'grid.json')))['images'])} for d in a.train.split(',')]
     ds = sets[0]; vds = json.load(open(os.path.join(a.val, 'dataset.json')))
     gj = json.load(open(os.path.join(a.val, 'grid.json')))
     card = {
-        'name': NAME, 'version': a.version, 'sha256': sha256(onnx_path), 'file': NAME + '.onnx',
+        'name': name, 'version': a.version, 'sha256': sha256(onnx_path), 'file': name + '.onnx',
         'task': 'verify', 'modality': 'container-xray',
-        'input': {'shape': ['batch', 1, SIZE, SIZE], 'channels': 'grey', 'normalisation': {'mean': [MEAN], 'std': [STD]}, 'resize': 'stretch', 'padValue': 255},
+        'input': {'shape': ['batch', ch, SIZE, SIZE], 'channels': 'grey+material' if a.material else 'grey',
+                  'normalisation': {'mean': [MEAN, MEAN_M][:ch], 'std': [STD, STD_M][:ch]}, 'resize': 'stretch', 'padValue': 255},
         'output': {'name': 'logits', 'layout': 'multilabel-logits'},
         'labels': LABELS, 'thresholds': thr,
         'verifies': {'model': gj['model'], 'proposalThreshold': PROPOSAL_THRESHOLD, 'maxProposals': MAX_PROPOSALS, 'window': WINDOW,
@@ -389,7 +423,7 @@ def main():
                      'command': '/usr/bin/python3 models/training/train_verifier.py ' + ' '.join(sys.argv[1:]),
                      'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(q.numel() for q in model.parameters())},
     }
-    write_card(os.path.join(a.out, NAME + '.card.json'), card)
+    write_card(os.path.join(a.out, name + '.card.json'), card)
     print(json.dumps({k: v for k, v in res.items() if k != 'perLabel'}), json.dumps(thr))
     print('grid alone', json.dumps({k: v for k, v in base.items() if k != 'perLabel'}))
     print('verifier without fusion', json.dumps({k: v for k, v in res_plain.items() if k != 'perLabel'}), 'fusion', json.dumps(fusion))

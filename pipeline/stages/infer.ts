@@ -7,6 +7,7 @@ import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
 import type { ScanJobPayload, Stage } from '../jobs.js';
 import type { RenderingCache } from '../rendering-cache.js';
+import { hasMaterial, materialCacheId, materialKey } from './preprocess.js';
 
 export interface StoredInference {
   outputs: ModelOutput[];
@@ -23,15 +24,27 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
     if (scan.status === 'preprocessed') {
       const cached = cache?.take(scanId, scan.renderingKey!);
       let outputs: ModelOutput[] = [];
+      const material = hasMaterial(scan) ? cache?.take(materialCacheId(scanId), materialKey(scanId)) : undefined;
       if (deps.runtime.modelsFor(scan.modality).length > 0) {
         const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!));
-        outputs = await deps.runtime.infer(scan.modality, rendering);
+        const m = material ?? (hasMaterial(scan) ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
+        outputs = await deps.runtime.infer(scan.modality, rendering, m ? { material: m } : {});
       }
       const inference: StoredInference = { outputs, at: deps.now().toISOString() };
       await scans.markInferred(scanId, inference);
     }
     return 'assess';
   };
+}
+
+/**
+ * A container's material channel, or undefined when it is not stored (a scan preprocessed before the material
+ * channel existed) or does not match the rendering: the grey verifier then serves, as for a rendering-only scan.
+ */
+async function loadMaterial(deps: Pick<PipelineDeps, 'objects'>, key: string, rendering: Rendering): Promise<Rendering | undefined> {
+  if (!(await deps.objects.stat(key))) return undefined;
+  const m = await loadRendering(deps, key);
+  return m.channels === 1 && m.width === rendering.width && m.height === rendering.height ? m : undefined;
 }
 
 export async function loadRendering(deps: Pick<PipelineDeps, 'objects'>, key: string): Promise<Rendering> {

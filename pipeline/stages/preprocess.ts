@@ -1,8 +1,9 @@
 // Stage 1: decode the stored images and write the model-ready rendering (grey transmission for
-// containers, pseudo-colour for parcels) to the object store.
+// containers, pseudo-colour for parcels) to the object store; a container sent as a raw dual-energy pair also
+// gets its material channel (renderContainerMaterial), which the threat verifier reads when it has a model for it.
 import sharp from 'sharp';
 import { isContainerModality } from '../../domain/scan.js';
-import { renderContainerGrey, renderPseudoColour } from '../../models/runtime/render.js';
+import { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from '../../models/runtime/render.js';
 import type { Rendering } from '../../models/runtime/types.js';
 import { scansRepo, type Scan } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
@@ -15,6 +16,22 @@ export function renderingKey(scanId: string): string {
   return `renderings/${scanId}.png`;
 }
 
+/** The material channel of a container sent as a raw pair (8-bit grey PNG, the rendering's size). */
+export function materialKey(scanId: string): string {
+  return `renderings/${scanId}.material.png`;
+}
+
+/** Whether preprocess writes a material channel for this scan: a container that came as a high/low pair. */
+export function hasMaterial(scan: Pick<Scan, 'modality' | 'images'>): boolean {
+  return isContainerModality(scan.modality) && scan.images.some((i) => i.role === 'high');
+}
+
+/** The cache entry of a scan's material channel (the cache holds one rendering per entry). */
+export const materialCacheId = (scanId: string): string => `${scanId}#material`;
+
+const pngOf = (r: Rendering): Promise<Buffer> =>
+  sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } }).png({ compressionLevel: 3 }).toBuffer();
+
 /** With a cache, the rendering also stays in this process for the infer stage (see rendering-cache.ts). */
 export function preprocessHandler(deps: PipelineDeps, cache?: RenderingCache) {
   const scans = scansRepo(deps.db);
@@ -22,17 +39,17 @@ export function preprocessHandler(deps: PipelineDeps, cache?: RenderingCache) {
     const scan = await scans.get(scanId);
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
     if (scan.status === 'received') {
-      const rendering = await render(deps, scan);
-      const png = await sharp(rendering.data, { raw: { width: rendering.width, height: rendering.height, channels: rendering.channels } })
-        .png({ compressionLevel: 3 })
-        .toBuffer();
-      await deps.objects.put(renderingKey(scanId), png, { contentType: 'image/png' });
+      const { rendering, material } = await render(deps, scan);
+      // the material first: once the scan is marked preprocessed, infer may look for it
+      if (material) await deps.objects.put(materialKey(scanId), await pngOf(material), { contentType: 'image/png' });
+      await deps.objects.put(renderingKey(scanId), await pngOf(rendering), { contentType: 'image/png' });
       await scans.markPreprocessed(scanId, renderingKey(scanId), {
         width: rendering.width,
         height: rendering.height,
         channels: rendering.channels,
       });
       cache?.put(scanId, renderingKey(scanId), rendering);
+      if (material) cache?.put(materialCacheId(scanId), materialKey(scanId), material);
     }
     return 'infer';
   };
@@ -49,7 +66,7 @@ async function load(deps: PipelineDeps, scan: Scan, role: 'image' | 'high' | 'lo
   }
 }
 
-async function render(deps: PipelineDeps, scan: Scan): Promise<Rendering> {
+async function render(deps: PipelineDeps, scan: Scan): Promise<{ rendering: Rendering; material?: Rendering }> {
   const container = isContainerModality(scan.modality);
   const high = await load(deps, scan, 'high', true);
   if (high) {
@@ -58,20 +75,22 @@ async function render(deps: PipelineDeps, scan: Scan): Promise<Rendering> {
     if (low.width !== high.width || low.height !== high.height) {
       throw new PermanentJobError('IMAGE_MISMATCH', 'high and low images differ in size');
     }
-    return container
-      ? renderContainerGrey(high.data, high.width, high.height, high.bitDepth, low.data)
-      : renderPseudoColour(high.data, low.data, high.width, high.height, high.bitDepth);
+    if (!container) return { rendering: renderPseudoColour(high.data, low.data, high.width, high.height, high.bitDepth) };
+    return {
+      rendering: renderContainerGrey(high.data, high.width, high.height, high.bitDepth, low.data),
+      material: renderContainerMaterial(high.data, low.data, high.width, high.height, high.bitDepth),
+    };
   }
   const image = await load(deps, scan, 'image', container);
   if (!image) throw new PermanentJobError('IMAGE_MISSING', 'scan has no image');
   if (container || image.channels === 1) {
     const grey = image.channels === 1 ? image : toGrey(image);
-    if (container) return renderContainerGrey(grey.data, grey.width, grey.height, grey.bitDepth);
+    if (container) return { rendering: renderContainerGrey(grey.data, grey.width, grey.height, grey.bitDepth) };
     // A parcel scanner that sends only a grey rendering: the colour models see it as a grey RGB image.
     const g8 = renderContainerGrey(grey.data, grey.width, grey.height, grey.bitDepth);
-    return greyToRgb(g8);
+    return { rendering: greyToRgb(g8) };
   }
-  return { width: image.width, height: image.height, channels: 3, data: image.data as Uint8Array };
+  return { rendering: { width: image.width, height: image.height, channels: 3, data: image.data as Uint8Array } };
 }
 
 function toGrey(img: DecodedImage): DecodedImage {

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CARGO_CATEGORIES, PARCEL_ITEMS } from '../../domain/categories.js';
-import { renderContainerGrey, renderPseudoColour } from '../../models/runtime/render.js';
+import { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from '../../models/runtime/render.js';
 import { makeSample, Rng } from '../../models/synth/index.js';
-import { Canvas, idealCounts, MU } from '../../models/synth/physics.js';
+import { Canvas, idealCounts, MU, type MaterialClass } from '../../models/synth/physics.js';
 
 const run = promisify(execFile);
 
@@ -83,6 +83,28 @@ describe('physics', () => {
     expect(Array.from(g.data)).toEqual([...g.data].sort((a, b) => b - a));
     expect(g.data[0]).toBe(255);
     expect(Array.from(renderContainerGrey(Uint8Array.from([0, 128, 255]), 3, 1, 8).data)).toEqual([0, 128, 255]);
+  });
+
+  it('gives containers a material channel: organic brighter than iron of the same density, thin matter and air 0', () => {
+    const air = 58000;
+    // 200 pixels of air (the percentile finds the air level), then organic and iron slabs of equal high-energy
+    // attenuation at two thicknesses, then a thin sheet
+    const slabs: Array<[MaterialClass, number]> = [['organic', 60], ['metal', 60 * MU.mev.organic.high / MU.mev.metal.high], ['organic', 150], ['metal', 150 * MU.mev.organic.high / MU.mev.metal.high], ['metal', 2]];
+    const counts = (e: 'high' | 'low') => Uint16Array.from([...Array(200).fill(air), ...slabs.map(([cls, m]) => {
+      const cv = new Canvas(1, 1, 1);
+      cv.rect(cls, 0, 0, 1, 1, m);
+      return Math.round(idealCounts(cv, 'mev', e, air)[0]!);
+    })]);
+    const r = renderContainerMaterial(counts('high'), counts('low'), 205, 1, 16);
+    expect(r.channels).toBe(1);
+    const [org1, iron1, org2, iron2, thin] = Array.from(r.data.subarray(200));
+    expect(org1!).toBeGreaterThan(iron1! + 60);
+    expect(org2!).toBeGreaterThan(iron2! + 60);
+    // the ratio, not the density: the same material at 2.5 times the mass reads within a few levels
+    expect(Math.abs(org1! - org2!)).toBeLessThan(6);
+    expect(thin).toBe(0);
+    expect(r.data[0]).toBe(0);
+    expect(() => renderContainerMaterial(counts('high'), counts('low').subarray(1), 205, 1, 16)).toThrow(/values for/);
   });
 });
 

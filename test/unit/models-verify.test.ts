@@ -66,6 +66,15 @@ describe('windows and crops', () => {
     expect([c.width, c.height]).toEqual([3, 3]);
     expect(Array.from(c.data)).toEqual([255, 4, 5, 255, 8, 9, 255, 255, 255]);
   });
+
+  it('with a material channel, interleaves grey and material, the material 0 outside the rendering', () => {
+    const r = { width: 4, height: 3, channels: 1 as const, data: Uint8Array.from({ length: 12 }, (_, i) => i) };
+    const m = { width: 4, height: 3, channels: 1 as const, data: Uint8Array.from({ length: 12 }, (_, i) => 100 + i) };
+    const c = cropWindow(r, -1, 1, 3, m);
+    expect([c.width, c.height, c.channels]).toEqual([3, 3, 2]);
+    expect(Array.from(c.data)).toEqual([255, 0, 4, 104, 5, 105, 255, 0, 8, 108, 9, 109, 255, 0, 255, 0, 255, 0]);
+    expect(() => cropWindow(r, 0, 0, 3, { ...m, width: 3, data: m.data.subarray(0, 9) })).toThrow(/does not match/);
+  });
 });
 
 describe('confirmation', () => {
@@ -107,5 +116,13 @@ describe('verify cards', () => {
     expect(() => validateCard(base)).toThrow(/verifies/);
     expect(() => validateCard({ ...base, verifies: { ...spec, proposalThreshold: 1 } })).toThrow(/verifies/);
     expect(() => validateCard({ ...base, verifies: spec, output: { name: 'logits', layout: 'logits' } })).toThrow(/verify models: multilabel-logits/);
+  });
+
+  it('takes grey+material input on a verifier of two channels only', () => {
+    const input = { ...base.input, shape: ['batch', 2, 128, 128], channels: 'grey+material', normalisation: { mean: [0.5, 0.4], std: [0.25, 0.25] } };
+    expect(validateCard({ ...base, input, verifies: spec }).input.channels).toBe('grey+material');
+    expect(() => validateCard({ ...base, input: { ...input, shape: ['batch', 1, 128, 128] }, verifies: spec })).toThrow(/input.shape\[1\]/);
+    expect(() => validateCard({ ...base, task: 'classify', output: { name: 'logits', layout: 'multilabel-logits' }, input })).toThrow(/grey\+material: verify models only/);
+    expect(() => validateCard({ ...base, input: { ...input, channels: 'material' }, verifies: spec })).toThrow(/input.channels \(grey, rgb or grey\+material\)/);
   });
 });
