@@ -95,6 +95,25 @@ export function materialHue(ratio: number): [number, number, number] {
   return [...METAL];
 }
 
+/**
+ * Hue for a container's low/high attenuation ratio at MeV (linac, ~6 / ~3 MeV), where the ratio falls with Z
+ * (pair production): organic ≈ 1.43, light metals ≈ 1.36, iron ≈ 1.23 (NIST XCOM, as the generator's physics).
+ * Same palette as materialHue: organic orange, mixed green, metal blue. A kV palette on MeV data paints
+ * everything orange (every MeV ratio is under 1.6).
+ */
+export function containerMaterialHue(ratio: number): [number, number, number] {
+  const lerp = (a: readonly number[], b: readonly number[], t: number): [number, number, number] => [
+    (a[0] ?? 0) + ((b[0] ?? 0) - (a[0] ?? 0)) * t,
+    (a[1] ?? 0) + ((b[1] ?? 0) - (a[1] ?? 0)) * t,
+    (a[2] ?? 0) + ((b[2] ?? 0) - (a[2] ?? 0)) * t,
+  ];
+  if (ratio >= 1.4) return [...ORGANIC];
+  if (ratio >= 1.34) return lerp(ORGANIC, MIXED, (1.4 - ratio) / 0.06);
+  if (ratio >= 1.3) return [...MIXED];
+  if (ratio >= 1.25) return lerp(MIXED, METAL, (1.3 - ratio) / 0.05);
+  return [...METAL];
+}
+
 const attenuationTables = new Map<string, Float64Array>();
 
 /** max(0, ln(air / max(v, 0.5))) for every count v in [0, top]; air levels repeat, so tables are cached. */

@@ -2,6 +2,7 @@
 // counts and settings.
 import { describe, expect, it } from 'vitest';
 import { autoWindow, enhanceEdges, materialTables, paintGrey, paintMaterial, windowLut } from '../../api/web/src/viewer/imaging.js';
+import { MU } from '../../models/synth/physics.js';
 
 const rgba = (n: number) => new Uint8ClampedArray(n * 4);
 
@@ -49,6 +50,29 @@ describe('dual-energy material colouring', () => {
     expect(b3).toBeGreaterThan(g3!);
     const air = lut[60_000]!;
     expect(colourOf(60_000, 58_000)).toEqual([air, air, air]); // no hue where nothing attenuates
+  });
+});
+
+describe('container (MeV) material colouring', () => {
+  // counts through 25 g/cm² of organic matter and of iron (the generator's MeV coefficients, NIST XCOM)
+  const air = 60_000;
+  const through = (mu: { high: number; low: number }, mass: number) => [Math.round(air * Math.exp(-mu.high * mass)), Math.round(air * Math.exp(-mu.low * mass))] as const;
+  const colourOf = (regime: 'kv' | 'mev', [high, low]: readonly [number, number]) => {
+    const out = rgba(1);
+    paintMaterial(Uint16Array.of(high), Uint16Array.of(low), windowLut({ window: 65535, level: 32768, gamma: 1, invert: false }, 65536), materialTables(air, air, 65536, regime), out);
+    return [out[0]!, out[1]!, out[2]!];
+  };
+
+  it('paints organic cargo orange and iron blue, where the parcel palette would paint both orange', () => {
+    const organic = through(MU.mev.organic, 25), iron = through(MU.mev.metal, 25);
+    const [or, og, ob] = colourOf('mev', organic);
+    expect(or).toBeGreaterThan(ob! + 40);
+    expect(or).toBeGreaterThan(og!);
+    const [ir, , ib] = colourOf('mev', iron);
+    expect(ib).toBeGreaterThan(ir! + 40);
+    // the kV palette: every MeV ratio is under 1.6, so iron comes out as orange as the organic cargo
+    const [kr, , kb] = colourOf('kv', iron);
+    expect(kr).toBeGreaterThan(kb!);
   });
 });
 

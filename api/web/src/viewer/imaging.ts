@@ -1,7 +1,7 @@
 // Pixel processing for the viewer, pure and synchronous so it is unit-tested in Node and runs per tile in
 // the browser: window/level + gamma through a lookup table, dual-energy material colouring with the same
 // palette the models were trained on, greyscale, invert and edge enhancement.
-import { materialHue } from '../../../../models/runtime/render.js';
+import { containerMaterialHue, materialHue } from '../../../../models/runtime/render.js';
 
 export interface Display {
   /** Width of the value range mapped from black to white, in source units (counts for 16-bit). */
@@ -83,31 +83,40 @@ export interface MaterialTables {
   /** ln(air/I) per count, for high and low. */
   attHigh: Float32Array;
   attLow: Float32Array;
+  /** Hue per ratio step (RATIO_STEPS over [0, RATIO_MAX]) for the scanner's energy regime. */
+  hues: Uint8Array;
 }
 
-export function materialTables(airHigh: number, airLow: number, levels = 65536): MaterialTables {
+/**
+ * `regime`: 'kv' for parcel and baggage tubes (the ratio rises with Z), 'mev' for container linacs (it falls
+ * with Z, over a much narrower range).
+ */
+export function materialTables(airHigh: number, airLow: number, levels = 65536, regime: 'kv' | 'mev' = 'kv'): MaterialTables {
   const attHigh = new Float32Array(levels);
   const attLow = new Float32Array(levels);
   for (let v = 0; v < levels; v++) {
     attHigh[v] = Math.max(0, Math.log(airHigh / Math.max(v, 0.5)));
     attLow[v] = Math.max(0, Math.log(airLow / Math.max(v, 0.5)));
   }
-  return { attHigh, attLow };
+  return { attHigh, attLow, hues: regime === 'mev' ? MEV_HUES : HUES };
 }
 
 // Hue by low/high attenuation ratio, sampled finely enough that the bands look continuous.
 const RATIO_STEPS = 512;
 const RATIO_MAX = 8;
-const HUES = (() => {
+const hueTable = (hue: (ratio: number) => [number, number, number]): Uint8Array => {
   const t = new Uint8Array(RATIO_STEPS * 3);
   for (let i = 0; i < RATIO_STEPS; i++) {
-    const [r, g, b] = materialHue((i / (RATIO_STEPS - 1)) * RATIO_MAX);
+    const [r, g, b] = hue((i / (RATIO_STEPS - 1)) * RATIO_MAX);
     t[3 * i] = r;
     t[3 * i + 1] = g;
     t[3 * i + 2] = b;
   }
   return t;
-})();
+};
+// 512 steps over 0..8: 0.016 a step, fine enough for the MeV bands (1.25–1.40) too
+const HUES = hueTable(materialHue);
+const MEV_HUES = hueTable(containerMaterialHue);
 
 /**
  * Dual-energy material colouring: hue from the low/high attenuation ratio (organic orange, mixed green,
@@ -115,7 +124,7 @@ const HUES = (() => {
  * attenuates (the ratio is noise there).
  */
 export function paintMaterial(high: Uint16Array, low: Uint16Array, lut: Uint8Array, tables: MaterialTables, out: Uint8ClampedArray): void {
-  const { attHigh, attLow } = tables;
+  const { attHigh, attLow, hues } = tables;
   for (let i = 0; i < high.length; i++) {
     const ah = attHigh[high[i]!]!;
     const al = attLow[low[i]!]!;
@@ -123,7 +132,7 @@ export function paintMaterial(high: Uint16Array, low: Uint16Array, lut: Uint8Arr
     const sat = Math.min(1, Math.max(0, (ah - 0.05) / 0.3));
     const k = ah > 0.05 ? Math.min(RATIO_STEPS - 1, Math.round(((al / ah) / RATIO_MAX) * (RATIO_STEPS - 1))) : 0;
     for (let c = 0; c < 3; c++) {
-      const hue = ah > 0.05 ? HUES[3 * k + c]! : 255;
+      const hue = ah > 0.05 ? hues[3 * k + c]! : 255;
       out[4 * i + c] = (255 + (hue - 255) * sat) * light;
     }
     out[4 * i + 3] = 255;

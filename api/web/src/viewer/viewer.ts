@@ -62,7 +62,8 @@ export class ScanViewer {
   /** Nothing is drawn before start() has fitted the scan (a half-set view would count as painted). */
   private ready = false;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly client: TileClient, private readonly boxScale: number) {
+  /** `regime`: the scanner's energies, for the material colours (containers: 'mev'; parcels and baggage: 'kv'). */
+  constructor(private readonly canvas: HTMLCanvasElement, private readonly client: TileClient, private readonly boxScale: number, private readonly regime: 'kv' | 'mev' = 'kv') {
     const set = client.set(client.displayRole)!;
     this.width = set.width;
     this.height = set.height;
@@ -89,7 +90,7 @@ export class ScanViewer {
       this.display = { ...this.display, ...w };
       if (this.dualEnergy) {
         const low = await this.client.load('low', top, 0, 0);
-        this.material = materialTables(Math.max(1, quantile(px.values, 65536, 0.995)), Math.max(1, quantile(low.values, 65536, 0.995)));
+        this.material = materialTables(Math.max(1, quantile(px.values, 65536, 0.995)), Math.max(1, quantile(low.values, 65536, 0.995)), 65536, this.regime);
       }
     }
     this.ready = true;

@@ -10,6 +10,7 @@ import { ScanViewer, type ModelBox } from '../viewer/viewer.js';
 import { DECISION_LABEL, openDecisionDialog } from './decision.js';
 import { claimNext } from './queue.js';
 import { declarationPanel, historyPanel, reasonRegions, reasonsPanel, referencesPanel } from './review-panels.js';
+import { isContainerModality, type Modality } from '../../../../domain/scan.js';
 
 const SHORTCUTS: Array<[string, string]> = [
   ['C', 'clear'], ['I', 'inspect'], ['M', 'misdeclared'], ['B', 'draw a box'], ['N', 'next item'],
@@ -326,7 +327,7 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
       const client = new TileClient(urls, () => reviewApi.imageUrls(scanId));
       const rendering = detail!.scan.rendering;
       const shown = urls.tiles.byRole[urls.tiles.role]!;
-      const v = new ScanViewer(canvas, client, rendering ? shown.width / rendering.width : 1);
+      const v = new ScanViewer(canvas, client, rendering ? shown.width / rendering.width : 1, isContainerModality(detail!.scan.modality as Modality) ? 'mev' : 'kv');
       viewer = v;
       (window as unknown as { __viewer: ScanViewer }).__viewer = v;
       const reasons = detail!.verdict?.reasons ?? detail!.item.reasons;
