@@ -7,6 +7,7 @@ import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS } from '../../domain/
 import { computeGolden, readGolden } from '../../models/eval/golden.js';
 import { loadRegistry } from '../../models/runtime/registry.js';
 import type { ModelOutput } from '../../models/runtime/types.js';
+import { loadPolicy } from '../../pipeline/policy.js';
 
 const REG = 'models/registry';
 
@@ -50,5 +51,14 @@ describe('committed models', () => {
       expect(got.map((r) => r.input)).toEqual(rows.map((r) => r.input));
       rows.forEach((r, i) => close(got[i]!.output, r.output));
     }
+  });
+
+  it('each have thresholds of their own in the default policy when they are verifiers', async () => {
+    // a verifier's fused scores are window probabilities, far below the label thresholds meant for detectors:
+    // without its own, a committed verifier would let confirmed threats through
+    const policy = await loadPolicy();
+    const verifiers = (await loadRegistry(REG)).filter((m) => m.card.task === 'verify');
+    expect(verifiers.map((m) => m.card.name).sort()).toEqual(['container-threat-verify', 'container-threat-verify-de']);
+    for (const { card } of verifiers) expect(Object.keys(policy.security.modelThreatThresholds[card.name] ?? {}).sort()).toEqual([...card.labels].sort());
   });
 });

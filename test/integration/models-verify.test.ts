@@ -3,7 +3,7 @@
 // back with nothing; a planted knife is still found, boxed where it lies; a coarse rendering, where a second
 // look would see nothing more, keeps the grid's own detections.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelRuntime, resize } from '../../models/runtime/index.js';
+import { createModelRuntime, renderContainerMaterial, resize } from '../../models/runtime/index.js';
 import type { ModelOutput, ModelRuntime, Rendering } from '../../models/runtime/types.js';
 import { containerSample } from '../../models/synth/container.js';
 import { Rng } from '../../models/synth/prng.js';
@@ -40,6 +40,29 @@ describe('container threat verifier', () => {
     expect(found[0]!.score).toBeGreaterThan(0.5);
     const [x0, y0, x1, y1] = found[0]!.box;
     expect(x0 < knife.box[2] && knife.box[0] < x1 && y0 < knife.box[3] && knife.box[1] < y1).toBe(true);
+  });
+
+  it('with the material channel of a raw pair, confirms with the dual-energy verifier: the knife kept, the clean box cleared', async () => {
+    const s = containerSample(Rng.forSample(4343, 5), { mmpp: 6, threatRate: 0.7 });
+    const material = renderContainerMaterial(s.high, s.low, s.width, s.height, 16);
+    const out = grid(await full.infer('container-xray', s.rendering, { material }));
+    const v = full.modelsFor('container-xray').find((c) => c.name === 'container-threat-verify-de')!.version;
+    expect(out.verifiedBy).toEqual({ model: 'container-threat-verify-de', version: v });
+    const knife = s.threats.find((t) => t.label === 'knife')!;
+    const found = out.detections!.filter((d) => d.label === 'knife');
+    expect(found.length).toBe(1);
+    const [x0, y0, x1, y1] = found[0]!.box;
+    expect(x0 < knife.box[2] && knife.box[0] < x1 && y0 < knife.box[3] && knife.box[1] < y1).toBe(true);
+    const clean = containerSample(Rng.forSample(4344, 0), { mmpp: 6, threatRate: 0 });
+    const cleared = grid(await full.infer('container-xray', clean.rendering, { material: renderContainerMaterial(clean.high, clean.low, clean.width, clean.height, 16) }));
+    expect(cleared.verifiedBy?.model).toBe('container-threat-verify-de');
+    expect(cleared.detections).toEqual([]);
+  });
+
+  it('refuses a material channel that does not match the rendering', async () => {
+    const s = containerSample(Rng.forSample(4343, 5), { mmpp: 6, threatRate: 0.7 });
+    const material = resize(renderContainerMaterial(s.high, s.low, s.width, s.height, 16), s.width - 1, s.height);
+    await expect(full.infer('container-xray', s.rendering, { material })).rejects.toThrow(/does not match the grey rendering/);
   });
 
   it('leaves a coarse rendering to the grid alone', async () => {

@@ -1,0 +1,60 @@
+// A container sent as a raw dual-energy pair gets a material channel beside its grey rendering, and the threat
+// verifier that reads it (container-threat-verify-de) re-scores the grid's proposals; the same container sent as
+// a rendering only is verified by the grey model. Through HTTP, the pipeline and the committed models.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelOutput } from '../../models/runtime/types.js';
+import { containerSample } from '../../models/synth/container.js';
+import { png16Of, pngOf } from '../../models/synth/index.js';
+import { Rng } from '../../models/synth/prng.js';
+import { materialKey } from '../../pipeline/stages/preprocess.js';
+import { scansRepo } from '../../storage/repos/scans.js';
+import { committedModels, type TestRuntime } from '../helpers/models.js';
+import { pollUntil, pushScan } from '../helpers/push.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
+
+let models: TestRuntime;
+let stack: TestStack;
+// a 40 ft box at a scanner's 6 mm/px with a knife among the cargo
+const s = containerSample(Rng.forSample(4343, 5), { mmpp: 6, threatRate: 0.7 });
+
+beforeAll(async () => {
+  models = await committedModels(['container-threat-grid', 'container-threat-verify', 'container-threat-verify-de'], { intraOpNumThreads: 1 });
+  stack = await startStack({ runtime: models.runtime });
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+  await models?.close();
+});
+
+const meta = (scanId: string) => ({ scanId, scannerId: 'H986-QD-01', modality: 'container-xray', containerNo: 'CSQU3054383', capturedAt: '2026-11-23T08:00:00Z' });
+
+async function threatOutput(scanId: string, images: Record<string, Buffer>): Promise<ModelOutput> {
+  const res = await pushScan(stack.url, { key: stack.key, metadata: meta(scanId), images });
+  expect(res.status).toBe(202);
+  const scans = scansRepo(stack.db.db);
+  const scan = await pollUntil(() => scans.get(scanId), (x) => Boolean(x?.inference), 60_000, 100);
+  const outputs = (scan!.inference as { outputs: ModelOutput[] }).outputs;
+  return outputs.find((o) => o.model === 'container-threat-grid')!;
+}
+
+describe('dual-energy threat verification', () => {
+  it('verifies a raw pair with the material model, stores the material channel, and still finds the knife', async () => {
+    expect(s.threats.map((t) => t.label)).toContain('knife');
+    const out = await threatOutput('de-raw-1', { high: await png16Of(s.high, s.width, s.height), low: await png16Of(s.low, s.width, s.height) });
+    expect(out.verifiedBy?.model).toBe('container-threat-verify-de');
+    const knife = s.threats.find((t) => t.label === 'knife')!;
+    const found = out.detections!.filter((d) => d.label === 'knife');
+    expect(found.length).toBe(1);
+    const [x0, y0, x1, y1] = found[0]!.box;
+    expect(x0 < knife.box[2] && knife.box[0] < x1 && y0 < knife.box[3] && knife.box[1] < y1).toBe(true);
+    const stored = await stack.objects.stat(materialKey('de-raw-1'));
+    expect(stored?.size).toBeGreaterThan(0);
+  });
+
+  it('verifies the same container sent as a rendering only with the grey model, and stores no material channel', async () => {
+    const out = await threatOutput('de-grey-1', { image: await pngOf(s.rendering) });
+    expect(out.verifiedBy?.model).toBe('container-threat-verify');
+    expect(out.detections!.some((d) => d.label === 'knife')).toBe(true);
+    expect(await stack.objects.stat(materialKey('de-grey-1'))).toBeNull();
+  });
+});
