@@ -66,8 +66,10 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
     await Promise.all(Array.from({ length: 16 }, async () => {
       while (next < metas.length) {
         const m = metas[next++]!;
+        // with a material channel both planes are read as one channel (sharp gives a grey PNG as sRGB)
         const read = async (folder: string) => {
-          const { data, info } = await sharp(join(dir, folder, `${m.id}.png`)).raw().toBuffer({ resolveWithObject: true });
+          const img = sharp(join(dir, folder, `${m.id}.png`));
+          const { data, info } = await (material ? img.extractChannel(0) : img).raw().toBuffer({ resolveWithObject: true });
           return { width: info.width, height: info.height, channels: info.channels as 1 | 3, data: new Uint8Array(data) };
         };
         outputs[m.id] = await runtime.infer(modality, await read('images'), material ? { material: await read('material') } : {});

@@ -1,6 +1,7 @@
 // Stage 2: run every model registered for the scan's modality on its rendering; the outputs are stored
 // as evidence. No registered model → no outputs, and the assessment says MODEL_UNAVAILABLE.
 import sharp from 'sharp';
+import { isContainerModality } from '../../domain/scan.js';
 import type { ModelOutput, Rendering } from '../../models/runtime/types.js';
 import { scansRepo } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
@@ -26,7 +27,8 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
       let outputs: ModelOutput[] = [];
       const material = hasMaterial(scan) ? cache?.take(materialCacheId(scanId), materialKey(scanId)) : undefined;
       if (deps.runtime.modelsFor(scan.modality).length > 0) {
-        const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!));
+        // a container's rendering is grey (its PNG may come back as sRGB): one channel, as the material beside it
+        const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!, isContainerModality(scan.modality)));
         const m = material ?? (hasMaterial(scan) ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
         outputs = await deps.runtime.infer(scan.modality, rendering, m ? { material: m } : {});
       }
@@ -43,13 +45,15 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
  */
 async function loadMaterial(deps: Pick<PipelineDeps, 'objects'>, key: string, rendering: Rendering): Promise<Rendering | undefined> {
   if (!(await deps.objects.stat(key))) return undefined;
-  const m = await loadRendering(deps, key);
-  return m.channels === 1 && m.width === rendering.width && m.height === rendering.height ? m : undefined;
+  const m = await loadRendering(deps, key, true);
+  return m.width === rendering.width && m.height === rendering.height ? m : undefined;
 }
 
-export async function loadRendering(deps: Pick<PipelineDeps, 'objects'>, key: string): Promise<Rendering> {
+/** `grey`: one channel whatever the PNG holds (the material channel; a grey rendering's PNG may be sRGB). */
+export async function loadRendering(deps: Pick<PipelineDeps, 'objects'>, key: string, grey = false): Promise<Rendering> {
   const png = await deps.objects.get(key);
-  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const img = sharp(png);
+  const { data, info } = await (grey ? img.extractChannel(0) : img).raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 1 && info.channels !== 3) throw new PermanentJobError('RENDERING_INVALID', `rendering has ${info.channels} channels`);
   return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }

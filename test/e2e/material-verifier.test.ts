@@ -1,12 +1,15 @@
 // A container sent as a raw dual-energy pair gets a material channel beside its grey rendering, and the threat
 // verifier that reads it (container-threat-verify-de) re-scores the grid's proposals; the same container sent as
 // a rendering only is verified by the grey model. Through HTTP, the pipeline and the committed models.
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelOutput } from '../../models/runtime/types.js';
 import { containerSample } from '../../models/synth/container.js';
 import { png16Of, pngOf } from '../../models/synth/index.js';
 import { Rng } from '../../models/synth/prng.js';
-import { materialKey } from '../../pipeline/stages/preprocess.js';
+import type { PipelineDeps } from '../../pipeline/deps.js';
+import { inferHandler } from '../../pipeline/stages/infer.js';
+import { materialKey, preprocessHandler } from '../../pipeline/stages/preprocess.js';
 import { scansRepo } from '../../storage/repos/scans.js';
 import { committedModels, type TestRuntime } from '../helpers/models.js';
 import { pollUntil, pushScan } from '../helpers/push.js';
@@ -47,9 +50,31 @@ describe('dual-energy threat verification', () => {
     expect(found.length).toBe(1);
     const [x0, y0, x1, y1] = found[0]!.box;
     expect(x0 < knife.box[2] && knife.box[0] < x1 && y0 < knife.box[3] && knife.box[1] < y1).toBe(true);
-    const stored = await stack.objects.stat(materialKey('de-raw-1'));
-    expect(stored?.size).toBeGreaterThan(0);
+    // stored for infer in another worker process: one channel, the rendering's size
+    const meta = await sharp(await stack.objects.get(materialKey('de-raw-1'))).metadata();
+    const scan = await scansRepo(stack.db.db).get('de-raw-1');
+    expect([meta.channels, meta.width, meta.height]).toEqual([1, scan!.rendering!.width, scan!.rendering!.height]);
   });
+
+  it('reads the stored material channel back when infer runs in another process (no shared rendering cache)', async () => {
+    // a stack without workers: the two stages are run here, each with only the database and the object store
+    const api = await startStack({ workers: false });
+    const own = await committedModels(['container-threat-grid', 'container-threat-verify', 'container-threat-verify-de'], { intraOpNumThreads: 1 });
+    try {
+      const res = await pushScan(api.url, { key: api.key, metadata: meta('de-raw-2'), images: { high: await png16Of(s.high, s.width, s.height), low: await png16Of(s.low, s.width, s.height) } });
+      expect(res.status).toBe(202);
+      const deps = { db: api.db.db, objects: api.objects, runtime: own.runtime, maxImagePixels: api.config.maxImagePixels, now: () => new Date() } as unknown as PipelineDeps;
+      expect(await preprocessHandler(deps)({ scanId: 'de-raw-2' })).toBe('infer');
+      expect(await inferHandler(deps)({ scanId: 'de-raw-2' })).toBe('assess');
+      const scan = await scansRepo(api.db.db).get('de-raw-2');
+      const out = (scan!.inference as { outputs: ModelOutput[] }).outputs.find((o) => o.model === 'container-threat-grid')!;
+      expect(out.verifiedBy?.model).toBe('container-threat-verify-de');
+      expect(out.detections!.some((d) => d.label === 'knife')).toBe(true);
+    } finally {
+      await api.close();
+      await own.close();
+    }
+  }, 60_000);
 
   it('verifies the same container sent as a rendering only with the grey model, and stores no material channel', async () => {
     const out = await threatOutput('de-grey-1', { image: await pngOf(s.rendering) });
