@@ -203,6 +203,27 @@ describe.skipIf(!haveChromium)('accessibility of the review UI in chromium', () 
     await page.context().close();
   });
 
+  it('keeps a keyboard user\'s focus on the same Claim button when a live update rebuilds the queue', async () => {
+    await pushParcel(stack.url, stack.key, stack.db.db, 'acc-focus-1', 'SF8101', parcelWithAmmunition());
+    const page = await newPage();
+    await page.goto(`${stack.url}/review/`);
+    await page.getByLabel('Username').fill('kim');
+    await page.getByLabel('Password').fill('kim-password-1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('tr[data-scan="acc-focus-1"]').waitFor();
+    const claim = page.getByRole('button', { name: 'Claim SF8101' });
+    await claim.focus();
+    // a new scan for review: the queue hears of it and rebuilds its rows
+    const before = await claim.elementHandle();
+    await pushParcel(stack.url, stack.key, stack.db.db, 'acc-focus-2', 'SF8102', parcelWithAmmunition());
+    await page.locator('tr[data-scan="acc-focus-2"]').waitFor();
+    expect(await before!.evaluate((el) => el.isConnected)).toBe(false); // the old button is gone
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Claim SF8101');
+    await page.keyboard.press(' ');
+    await page.waitForURL(/#\/review\/acc-focus-1$/);
+    await page.context().close();
+  });
+
   it('names and focuses everything on the supervisor screens', async () => {
     // a hold to work on: the tyres container sent to inspection, its lock acknowledged by the terminal
     expect((await call(stack.url, 'POST', '/v1/review/items/acc-tyres/claim', kim.token)).status).toBe(200);
