@@ -27,6 +27,28 @@ export function replace(el: Element, ...children: (Child | Child[])[]): void {
   append(el, children);
 }
 
+/**
+ * Rebuilds parts of a screen without taking a keyboard user's focus away: when a control inside `roots` has focus,
+ * the control with the same name (aria-label, else its text) in the same row (the nearest element with a data-*
+ * key) is focused again after `rebuild`. Live updates (queue events, polling) rebuild tables under the user.
+ */
+export function keepingFocus(roots: readonly Element[], rebuild: () => void): void {
+  const active = document.activeElement as HTMLElement | null;
+  const inside = active && roots.some((r) => r.contains(active)) ? active : null;
+  const nameOf = (el: Element) => el.getAttribute('aria-label') ?? el.textContent?.trim() ?? '';
+  const rowOf = (el: Element) => {
+    const row = el.closest('tr, li');
+    return row ? [...row.attributes].filter((a) => a.name.startsWith('data-')).map((a) => `${a.name}=${a.value}`).join(' ') : '';
+  };
+  const kept = inside && { tag: inside.tagName, name: nameOf(inside), row: rowOf(inside) };
+  rebuild();
+  if (!kept || !kept.row) return;
+  for (const r of roots) {
+    const again = [...r.querySelectorAll<HTMLElement>(kept.tag)].find((el) => nameOf(el) === kept.name && rowOf(el) === kept.row);
+    if (again) return void again.focus({ preventScroll: true });
+  }
+}
+
 export function svg(tag: string, attrs: Record<string, string | number>, ...children: (SVGElement | string)[]): SVGElement {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));

@@ -2,7 +2,7 @@
 // order reviewers work it, with priority badges and a live SLA countdown; overdue rows are red. Live
 // events refresh it; ↑/↓ move, Enter opens, N claims the next free item.
 import { ApiFailure, reviewApi, session, type QueueItem } from '../api.js';
-import { h, kbd, replace, toast, typingInField } from '../dom.js';
+import { h, kbd, keepingFocus, replace, toast, typingInField } from '../dom.js';
 import { BADGE_LABEL, countdown, MODALITY_LABEL, subjectOf, time } from '../format.js';
 import type { Screen, ScreenContext } from '../main.js';
 
@@ -93,20 +93,13 @@ export function queueView(ctx: ScreenContext): Screen {
   }
 
   function render(): void {
-    // A live update rebuilds the tables: a keyboard user's focus on a row's button would fall to the page (and the
-    // Space or Enter they press next would do nothing). Find the same button in the new rows and focus it again.
-    const active = document.activeElement as HTMLElement | null;
-    const kept = active && (mineBox.contains(active) || queueBox.contains(active)) && active.getAttribute('aria-label')
-      ? { scan: active.closest('tr')?.getAttribute('data-scan'), label: active.getAttribute('aria-label') }
-      : null;
     cells.clear();
-    replace(mineBox, h('h2', { id: 'mine-h' }, `My items (${mine.length})`), table(mine, 'mine'));
-    replace(queueBox, h('h2', { id: 'queue-h' }, `Waiting (${queue.length})`), table(queue, 'queue'));
-    if (kept) {
-      const again = [...mineBox.querySelectorAll<HTMLElement>('button[aria-label]'), ...queueBox.querySelectorAll<HTMLElement>('button[aria-label]')]
-        .find((b) => b.getAttribute('aria-label') === kept.label && b.closest('tr')?.getAttribute('data-scan') === kept.scan);
-      again?.focus({ preventScroll: true });
-    }
+    // a live update rebuilds the tables: without this a keyboard user's focus on a row's button would fall to the
+    // page, and the Space or Enter they press next would do nothing
+    keepingFocus([mineBox, queueBox], () => {
+      replace(mineBox, h('h2', { id: 'mine-h' }, `My items (${mine.length})`), table(mine, 'mine'));
+      replace(queueBox, h('h2', { id: 'queue-h' }, `Waiting (${queue.length})`), table(queue, 'queue'));
+    });
     const overdue = queue.filter((i) => i.overdue || new Date(i.slaDeadline).getTime() < Date.now()).length;
     status.textContent = `${queue.length} waiting · ${overdue} overdue · updated ${loadedAt}`;
   }

@@ -1,7 +1,7 @@
 // Supervisor: lock instructions (holds) with their state history, mark inspecting, release or seize with
 // a reason; dead-lettered terminal/webhook messages with retry.
 import { itemsOf, reviewApi, type DeadLetter, type Hold } from '../api.js';
-import { h, replace, toast } from '../dom.js';
+import { h, keepingFocus, replace, toast } from '../dom.js';
 import { time } from '../format.js';
 import type { Screen, ScreenContext } from '../main.js';
 
@@ -72,7 +72,7 @@ export function supervisorView(ctx: ScreenContext): Screen {
     if (dead.length === 0) return h('p', { class: 'empty' }, 'No dead-lettered messages: every terminal and webhook message was delivered.');
     return h('table', {},
       h('thead', {}, h('tr', {}, ['Message', 'Target', 'Attempts', 'Last error', ''].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, dead.map((m) => h('tr', {},
+      h('tbody', {}, dead.map((m) => h('tr', { 'data-dead': m.id },
         h('td', {}, m.topic ?? m.id), h('td', { class: 'small' }, m.destination ?? '—'), h('td', { class: 'num' }, m.attempts ?? '—'),
         h('td', { class: 'small' }, m.lastError ?? '—'),
         h('td', {}, h('button', { type: 'button', onclick: () => void reviewApi.retryDead(m.id).then(() => { toast('Queued for another delivery'); return load(); }, (e: Error) => toast(e.message, 'error')) }, 'Retry'))))));
@@ -80,10 +80,13 @@ export function supervisorView(ctx: ScreenContext): Screen {
 
   async function load(): Promise<void> {
     const [holds, dead] = await Promise.allSettled([reviewApi.holds(filter || undefined), reviewApi.deadLetters()]);
-    replace(holdsBox, h('h2', { id: 'holds-h' }, 'Holds (lock instructions)'),
-      holds.status === 'fulfilled' ? holdsTable(itemsOf(holds.value)) : h('p', { class: 'form-error' }, `Holds unavailable: ${(holds.reason as Error).message}`));
-    replace(deadBox, h('h2', { id: 'dead-h' }, 'Dead-lettered messages'),
-      dead.status === 'fulfilled' ? deadTable(itemsOf(dead.value)) : h('p', { class: 'form-error' }, `Dead letters unavailable: ${(dead.reason as Error).message}`));
+    // polling and queue events rebuild the tables under a keyboard user: keep their focus on the same control
+    keepingFocus([holdsBox, deadBox], () => {
+      replace(holdsBox, h('h2', { id: 'holds-h' }, 'Holds (lock instructions)'),
+        holds.status === 'fulfilled' ? holdsTable(itemsOf(holds.value)) : h('p', { class: 'form-error' }, `Holds unavailable: ${(holds.reason as Error).message}`));
+      replace(deadBox, h('h2', { id: 'dead-h' }, 'Dead-lettered messages'),
+        dead.status === 'fulfilled' ? deadTable(itemsOf(dead.value)) : h('p', { class: 'form-error' }, `Dead letters unavailable: ${(dead.reason as Error).message}`));
+    });
   }
   void load();
   const poll = setInterval(() => void load(), 15_000);
