@@ -60,7 +60,15 @@ describe.skipIf(!haveChromium)('reference panel in chromium', () => {
     expect(await page.locator('.ref-group.declared h3').textContent()).toContain('4011100000');
     expect(await figure.first().locator('figcaption').textContent()).toMatch(/4011100000\s*similarity 1\.00/);
     await expect.poll(() => figure.first().locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 10_000 }).toBe(true);
-    await page.locator('section[aria-labelledby="refs-h"]').screenshot({ path: '/tmp/tidewatch-references.png' });
+    // for a person to look at; the panel may be rebuilt by a live update while it is taken (CI saw "not attached")
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.locator('section[aria-labelledby="refs-h"]').screenshot({ path: '/tmp/tidewatch-references.png' });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
   });
 
   it('lists what each part of a long container looked like and shows the undeclared part on the image', async () => {

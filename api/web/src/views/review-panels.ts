@@ -1,7 +1,7 @@
 // The review screen's side panels: the machine's reasons (each linked to its boxes on the image), the
 // declaration (lines with HS 2022 descriptions, enterprise and credit level), reference images (and, for a
 // long container, what each part looked like) and the scan's history.
-import { metresAlong, supportsDeclared } from '../../../../domain/assessment/reference-match.js';
+import { LONG_CONTAINER_METRES, metresAlong, supportsDeclared } from '../../../../domain/assessment/reference-match.js';
 import type { Box, Declaration, Reason, ReviewDetail, Verdict } from '../api.js';
 import { h, kbd } from '../dom.js';
 import { CREDIT_LABEL, time } from '../format.js';
@@ -72,7 +72,7 @@ function tilesList(detail: ReviewDetail): HTMLElement | null {
   const length = Math.max(...tiles.map((t) => t.x + t.width));
   const declared = (found?.declared ?? []).map((d) => ({ ...d, nearest: [], references: 0 }));
   return h('div', { class: 'ref-tiles' },
-    h('h3', { class: 'small', id: 'ref-tiles-h' }, 'Along the container (about metres of 12)'),
+    h('h3', { class: 'small', id: 'ref-tiles-h' }, `Along the container (metres from the image's left end, of about ${Math.round(LONG_CONTAINER_METRES)})`),
     h('ul', { class: 'tile-looks', 'aria-labelledby': 'ref-tiles-h' }, tiles.map((t) => {
       const [m1, m2] = metresAlong(t.x, t.x + t.width, length);
       const other = !supportsDeclared(t.bestCode, declared);
