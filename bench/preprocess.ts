@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { renderContainerGrey, renderContainerMaterial } from '../models/runtime/render.js';
 import { decodeImage } from '../pipeline/imaging.js';
+import { materialPng, renderingPng } from '../pipeline/stages/preprocess.js';
 import { round, summary } from './common.js';
 
 const WIDTH = 6000;
@@ -33,18 +34,14 @@ async function child(runs: number): Promise<void> {
   const baseline = process.resourceUsage().maxRSS;
   const times: number[] = [];
   const material: number[] = [];
-  const encode = (r: { data: Uint8Array; width: number; height: number; channels: number }) =>
-    sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels as 1 | 3 } }).png({ compressionLevel: 3 }).toBuffer();
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const h = await decodeImage(high, { grey: true, maxPixels: 40_000_000 });
     const l = await decodeImage(low, { grey: true, maxPixels: 40_000_000 });
     const r = renderContainerGrey(h.data, h.width, h.height, h.bitDepth, l.data);
-    await encode(r);
+    await renderingPng(r);
     const t1 = performance.now();
-    const m = renderContainerMaterial(h.data, l.data, h.width, h.height, h.bitDepth);
-    // as the preprocess stage stores it: one channel, compression level 1
-    await sharp(m.data, { raw: { width: m.width, height: m.height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 1 }).toBuffer();
+    await materialPng(renderContainerMaterial(h.data, l.data, h.width, h.height, h.bitDepth));
     const t2 = performance.now();
     times.push(t2 - t0);
     material.push(t2 - t1);

@@ -12,7 +12,7 @@ import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
 import { storedTiles, withTileCrops } from './tiles.js';
 import { sharedDownscale, toRenderingPixels, type Shared } from './downscale.js';
-import { confirmed, cropWindow, gridProposals, proposalWindows, verifySpec, type Proposal, type VerifySpec } from './verify.js';
+import { checkMaterial, confirmed, cropWindow, gridProposals, proposalWindows, verifySpec, type Proposal, type VerifySpec } from './verify.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
 export { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
@@ -142,9 +142,7 @@ class Runtime implements ModelRuntime {
       if (r && r.data.length !== r.width * r.height * r.channels) throw new Error(`rendering has ${r.data.length} bytes for ${r.width}×${r.height}×${r.channels}`);
     }
     const material = extra.material;
-    if (material && (material.channels !== 1 || rendering.channels !== 1 || material.width !== rendering.width || material.height !== rendering.height)) {
-      throw new Error(`material channel ${material.width}×${material.height}×${material.channels} does not match the grey rendering ${rendering.width}×${rendering.height}×${rendering.channels}`);
-    }
+    if (material) checkMaterial(rendering, material);
     const ms = this.models.filter((m) => cardModalities(m.card).includes(modality));
     const tiles = isContainerModality(modality);
     const shared = this.shareDownscale ? sharedDownscale(rendering, ms.map((m) => m.card), tiles) : { rendering, sx: 1, sy: 1 };

@@ -81,13 +81,14 @@ const ORGANIC: readonly [number, number, number] = [240, 150, 40];
 const MIXED: readonly [number, number, number] = [70, 170, 60];
 const METAL: readonly [number, number, number] = [40, 90, 220];
 
+const lerp = (a: readonly number[], b: readonly number[], t: number): [number, number, number] => [
+  (a[0] ?? 0) + ((b[0] ?? 0) - (a[0] ?? 0)) * t,
+  (a[1] ?? 0) + ((b[1] ?? 0) - (a[1] ?? 0)) * t,
+  (a[2] ?? 0) + ((b[2] ?? 0) - (a[2] ?? 0)) * t,
+];
+
 /** Hue for a low/high attenuation ratio R (kV regime: organic ≈ 1.3, light metals ≈ 2.2, iron ≈ 5). */
 export function materialHue(ratio: number): [number, number, number] {
-  const lerp = (a: readonly number[], b: readonly number[], t: number): [number, number, number] => [
-    (a[0] ?? 0) + ((b[0] ?? 0) - (a[0] ?? 0)) * t,
-    (a[1] ?? 0) + ((b[1] ?? 0) - (a[1] ?? 0)) * t,
-    (a[2] ?? 0) + ((b[2] ?? 0) - (a[2] ?? 0)) * t,
-  ];
   if (ratio <= 1.6) return [...ORGANIC];
   if (ratio <= 2.2) return lerp(ORGANIC, MIXED, (ratio - 1.6) / 0.6);
   if (ratio <= 2.8) return [...MIXED];
@@ -102,11 +103,6 @@ export function materialHue(ratio: number): [number, number, number] {
  * everything orange (every MeV ratio is under 1.6).
  */
 export function containerMaterialHue(ratio: number): [number, number, number] {
-  const lerp = (a: readonly number[], b: readonly number[], t: number): [number, number, number] => [
-    (a[0] ?? 0) + ((b[0] ?? 0) - (a[0] ?? 0)) * t,
-    (a[1] ?? 0) + ((b[1] ?? 0) - (a[1] ?? 0)) * t,
-    (a[2] ?? 0) + ((b[2] ?? 0) - (a[2] ?? 0)) * t,
-  ];
   if (ratio >= 1.4) return [...ORGANIC];
   if (ratio >= 1.34) return lerp(ORGANIC, MIXED, (1.4 - ratio) / 0.06);
   if (ratio >= 1.3) return [...MIXED];

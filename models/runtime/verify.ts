@@ -113,6 +113,13 @@ function peakRegion(data: Float32Array, base: number, gw: number, gh: number, gx
   return [x0, y0, x1, y1];
 }
 
+/** Throws unless `material` is one channel of the grey rendering's size (the runtime checks before any model runs). */
+export function checkMaterial(grey: Rendering, material: Rendering): void {
+  if (material.width !== grey.width || material.height !== grey.height || material.channels !== 1 || grey.channels !== 1) {
+    throw new Error(`material channel ${material.width}×${material.height}×${material.channels} does not match the grey rendering ${grey.width}×${grey.height}×${grey.channels}`);
+  }
+}
+
 /**
  * A square window of the rendering (side × side pixels, top-left x, y); outside the image is air (255). With
  * `material` (the container material channel, same size), the window has two interleaved channels, grey and
@@ -120,9 +127,7 @@ function peakRegion(data: Float32Array, base: number, gw: number, gh: number, gx
  */
 export function cropWindow(r: Rendering, x: number, y: number, side: number, material?: Rendering, air = 255): Rendering {
   if (material) {
-    if (material.width !== r.width || material.height !== r.height || material.channels !== 1 || r.channels !== 1) {
-      throw new Error(`material channel ${material.width}×${material.height}×${material.channels} does not match the grey rendering ${r.width}×${r.height}×${r.channels}`);
-    }
+    checkMaterial(r, material);
     const g = cropWindow(r, x, y, side), m = cropWindow(material, x, y, side, undefined, 0);
     const out = new Uint8Array(side * side * 2);
     for (let i = 0, j = 0; i < g.data.length; i++, j += 2) { out[j] = g.data[i]!; out[j + 1] = m.data[i]!; }

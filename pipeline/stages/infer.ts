@@ -3,6 +3,7 @@
 import sharp from 'sharp';
 import { isContainerModality } from '../../domain/scan.js';
 import type { ModelOutput, Rendering } from '../../models/runtime/types.js';
+import { ObjectNotFoundError } from '../../storage/objects/object-store.js';
 import { scansRepo } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
@@ -25,11 +26,12 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
     if (scan.status === 'preprocessed') {
       const cached = cache?.take(scanId, scan.renderingKey!);
       let outputs: ModelOutput[] = [];
-      const material = hasMaterial(scan) ? cache?.take(materialCacheId(scanId), materialKey(scanId)) : undefined;
+      const withMaterial = hasMaterial(scan);
+      const material = withMaterial ? cache?.take(materialCacheId(scanId), materialKey(scanId)) : undefined;
       if (deps.runtime.modelsFor(scan.modality).length > 0) {
         // a container's rendering is grey (its PNG may come back as sRGB): one channel, as the material beside it
         const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!, isContainerModality(scan.modality)));
-        const m = material ?? (hasMaterial(scan) ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
+        const m = material ?? (withMaterial ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
         outputs = await deps.runtime.infer(scan.modality, rendering, m ? { material: m } : {});
       }
       const inference: StoredInference = { outputs, at: deps.now().toISOString() };
@@ -44,8 +46,13 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
  * channel existed) or does not match the rendering: the grey verifier then serves, as for a rendering-only scan.
  */
 async function loadMaterial(deps: Pick<PipelineDeps, 'objects'>, key: string, rendering: Rendering): Promise<Rendering | undefined> {
-  if (!(await deps.objects.stat(key))) return undefined;
-  const m = await loadRendering(deps, key, true);
+  let m: Rendering;
+  try {
+    m = await loadRendering(deps, key, true);
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  }
   return m.width === rendering.width && m.height === rendering.height ? m : undefined;
 }
 

@@ -29,11 +29,12 @@ export function hasMaterial(scan: Pick<Scan, 'modality' | 'images'>): boolean {
 /** The cache entry of a scan's material channel (the cache holds one rendering per entry). */
 export const materialCacheId = (scanId: string): string => `${scanId}#material`;
 
-const pngOf = (r: Rendering): Promise<Buffer> =>
+/** The rendering as stored (the preprocessing benchmark encodes it the same way). */
+export const renderingPng = (r: Rendering): Promise<Buffer> =>
   sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels } }).png({ compressionLevel: 3 }).toBuffer();
 // a one-channel PNG (sharp writes sRGB unless told): a third of the bytes to encode, store and inflate. Level 1:
 // the ratio is noisy and compresses little; level 3 took 4× as long (51 against 12 ms for 6000 × 2048)
-const greyPngOf = (r: Rendering): Promise<Buffer> =>
+export const materialPng = (r: Rendering): Promise<Buffer> =>
   sharp(r.data, { raw: { width: r.width, height: r.height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 1 }).toBuffer();
 
 /** With a cache, the rendering also stays in this process for the infer stage (see rendering-cache.ts). */
@@ -45,8 +46,8 @@ export function preprocessHandler(deps: PipelineDeps, cache?: RenderingCache) {
     if (scan.status === 'received') {
       const { rendering, material } = await render(deps, scan);
       // the material first: once the scan is marked preprocessed, infer may look for it
-      if (material) await deps.objects.put(materialKey(scanId), await greyPngOf(material), { contentType: 'image/png' });
-      await deps.objects.put(renderingKey(scanId), await pngOf(rendering), { contentType: 'image/png' });
+      if (material) await deps.objects.put(materialKey(scanId), await materialPng(material), { contentType: 'image/png' });
+      await deps.objects.put(renderingKey(scanId), await renderingPng(rendering), { contentType: 'image/png' });
       await scans.markPreprocessed(scanId, renderingKey(scanId), {
         width: rendering.width,
         height: rendering.height,

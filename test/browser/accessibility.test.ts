@@ -12,7 +12,7 @@ import { pollUntil } from '../helpers/push.js';
 import { call, containerNo, makeUser, pushAndRoute, type TestUser } from '../helpers/review.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 import { imagesWithoutText, lowContrastText, tabWalk, unnamedInAxTree, unreached, type Stop } from './a11y.js';
-import { haveChromium, launch, waitForFullPaint } from './browser.js';
+import { haveChromium, launch, signIn, waitForFullPaint } from './browser.js';
 import { groundTruthDetector, parcelWithAmmunition, pushParcel, viewState, watchPage } from './fixtures.js';
 
 let stack: TestStack;
@@ -206,10 +206,7 @@ describe.skipIf(!haveChromium)('accessibility of the review UI in chromium', () 
   it('keeps a keyboard user\'s focus on the same Claim button when a live update rebuilds the queue', async () => {
     await pushParcel(stack.url, stack.key, stack.db.db, 'acc-focus-1', 'SF8101', parcelWithAmmunition());
     const page = await newPage();
-    await page.goto(`${stack.url}/review/`);
-    await page.getByLabel('Username').fill('kim');
-    await page.getByLabel('Password').fill('kim-password-1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, stack.url, 'kim', 'kim-password-1');
     await page.locator('tr[data-scan="acc-focus-1"]').waitFor();
     const claim = page.getByRole('button', { name: 'Claim SF8101' });
     await claim.focus();
@@ -233,11 +230,7 @@ describe.skipIf(!haveChromium)('accessibility of the review UI in chromium', () 
     expect((await call(stack.url, 'POST', `/v1/holds/${hold.id}/ack`, terminalKey)).status).toBe(200);
 
     const page = await newPage();
-    await page.goto(`${stack.url}/review/`);
-    await page.getByLabel('Username').fill('sam');
-    await page.getByLabel('Password').fill('sam-password-1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('header.topbar').waitFor();
+    await signIn(page, stack.url, 'sam', 'sam-password-1');
     await page.keyboard.press('h');
     await page.locator('#holds-h').waitFor();
     await page.locator(`tr[data-hold="${hold.id}"]`).getByRole('button', { name: 'Start inspection' }).waitFor();
