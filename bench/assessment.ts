@@ -4,8 +4,9 @@
 import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { calibrate, streamMetrics, thresholdsOf, withThresholds } from '../domain/policy/calibrate.js';
+import { calibrate, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../domain/policy/calibrate.js';
 import { makeSample, writeSample, type SynthKind } from '../models/synth/index.js';
+import { studyThreatClasses } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream } from '../scripts/calibrate.js';
 import { round } from './common.js';
@@ -16,6 +17,11 @@ const SIZE = { container: { fit: 1500, holdout: 1500, threatRate: 0.02, mmpp: 6 
 const TARGET_FALSE_CLEAR = 0.005;
 /** The issue's recall targets, kept as floors by the calibration (it maximises auto-clear within them). */
 const RECALL_FLOORS = { minProhibitedRecall: 0.99, minMisdeclaredRecall: 0.95 };
+/**
+ * A threat-rich container stream (60 % of scans with planted threats) on which each threat class's threshold
+ * is studied (`npm run calibrate -- --threat-classes`): the evidence behind the policy's per-model thresholds.
+ */
+const THREAT_STUDY = { seed: 60_001, count: 800, threatRate: 0.6, mmpp: 6 } as const;
 
 /**
  * With TW_BENCH_STREAMS=<dir>, the streams (and the model outputs loadStream caches beside them) are kept
@@ -53,6 +59,28 @@ const pct = (v: number) => round(v * 100, 2);
 export async function assessmentBench(registryDir: string) {
   const base = await loadPolicy();
   const out: Record<string, unknown> = {};
+  // The threat-rich container stream: per-class thresholds studied on it (raw pairs with the material verifier,
+  // renderings only with the grey one), and the calibration's prohibited recall checked on it.
+  const studyDir = await synthesise('container', THREAT_STUDY.seed, THREAT_STUDY.count, THREAT_STUDY.threatRate, THREAT_STUDY.mmpp);
+  const threatClassStudy: Record<string, unknown> = { stream: THREAT_STUDY };
+  let recallSet: LabelledScan[] = [];
+  try {
+    for (const material of [true, false]) {
+      const stream = await loadStream(studyDir, { registryDir, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 7, material });
+      if (material) recallSet = stream;
+      threatClassStudy[material ? 'rawPairs' : 'renderingsOnly'] = {
+        prohibitedScans: stream.filter((x) => x.truth.prohibited).length,
+        scanRecallAtDefaultPolicyPct: pct(streamMetrics(stream, base).prohibitedRecall),
+        classes: studyThreatClasses(stream, base).map((c) => ({
+          model: c.model, label: c.label, plantedItems: c.positives, cleanScans: c.cleanScans, threshold: c.current, atThreshold: c.atCurrent,
+          lowestLocatedScore: c.lowestLocated === null ? null : round(c.lowestLocated, 4), proposed: c.proposed === null ? null : round(c.proposed, 4), atProposed: c.atProposed,
+          table: c.table.map((t) => ({ threshold: t.threshold, locatedRecallPct: pct(t.locatedRecall), cleanFlaggedPct: pct(t.cleanFlagRate) })),
+        })),
+      };
+    }
+  } finally {
+    if (!KEEP) await rm(studyDir, { recursive: true, force: true });
+  }
   for (const kind of ['container', 'parcel'] as const) {
     const s = SIZE[kind];
     // Seeds disjoint from every training and validation seed in models/training (which use < 20000).
@@ -63,11 +91,13 @@ export async function assessmentBench(registryDir: string) {
       const opts = { registryDir, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 5 };
       const fit = await loadStream(fitDir, opts);
       const held = await loadStream(holdDir, { ...opts, seed: 6 });
-      const cal = calibrate(fit, base, { targetFalseClear: TARGET_FALSE_CLEAR, ...RECALL_FLOORS });
+      // containers: no candidate may let through threats the default policy catches on the threat-rich stream
+      const cal = calibrate(fit, base, { targetFalseClear: TARGET_FALSE_CLEAR, ...RECALL_FLOORS, ...(kind === 'container' && { recallSet: { stream: recallSet } }) });
       const summary = (m: ReturnType<typeof streamMetrics>) => ({
         scans: m.scans, clean: m.clean, prohibited: m.prohibited, misdeclared: m.misdeclared,
         autoClearOfCleanPct: pct(m.autoClearOfClean), autoClearOfEligibleCleanPct: pct(m.autoClearOfEligibleClean), autoClearOfAllPct: pct(m.autoClearOfAll),
         prohibitedRecallPct: pct(m.prohibitedRecall), prohibitedHeldPct: pct(m.prohibitedHeld), misdeclaredRecallPct: pct(m.misdeclaredRecall), falseClearPct: pct(m.falseClearRate),
+        cleanNotClearedBy: m.cleanNotClearedBy,
       });
       // the same hold-out stream without the second-stage verifiers, beside the full registry
       const plain = plainRegistry && (await loadStream(holdDir, { ...opts, registryDir: plainRegistry, seed: 6 }));
@@ -83,10 +113,12 @@ export async function assessmentBench(registryDir: string) {
           const p = withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`);
           const m = summary(streamMetrics(held, p));
           const pm = plain && summary(streamMetrics(plain, p));
-          return { threatScale: k, autoClearOfCleanPct: m.autoClearOfCleanPct, prohibitedRecallPct: m.prohibitedRecallPct, falseClearPct: m.falseClearPct, ...(pm && { withoutVerifier: { autoClearOfCleanPct: pm.autoClearOfCleanPct, prohibitedRecallPct: pm.prohibitedRecallPct, falseClearPct: pm.falseClearPct } }) };
+          const rich = kind === 'container' ? { threatRichStreamRecallPct: pct(streamMetrics(recallSet, p).prohibitedRecall) } : {};
+          return { threatScale: k, autoClearOfCleanPct: m.autoClearOfCleanPct, prohibitedRecallPct: m.prohibitedRecallPct, falseClearPct: m.falseClearPct, ...rich, ...(pm && { withoutVerifier: { autoClearOfCleanPct: pm.autoClearOfCleanPct, prohibitedRecallPct: pm.prohibitedRecallPct, falseClearPct: pm.falseClearPct } }) };
         }),
         calibratedThresholds: cal.chosen?.thresholds ?? null,
         calibratedOnFit: cal.chosen ? summary(cal.chosen.metrics) : null,
+        ...(cal.recallSet && { calibrationRecallSet: { floorPct: pct(cal.recallSet.floor), defaultPolicyPct: pct(cal.recallSet.baseline), chosenPct: cal.chosen?.recallSetRecall === undefined ? null : pct(cal.chosen.recallSetRecall) } }),
         calibratedOnHoldout: cal.policy ? summary(streamMetrics(held, cal.policy)) : null,
         ...(cal.bestWithoutFloors && {
           floorsNotMetOnFit: { thresholds: cal.bestWithoutFloors.thresholds, onFit: summary(cal.bestWithoutFloors.metrics) },
@@ -102,6 +134,7 @@ export async function assessmentBench(registryDir: string) {
     }
   }
   return {
+    threatClassStudy,
     targets: { autoClearOfCleanPct: '≥ 90', prohibitedRecallPct: '≥ 99', misdeclaredRecallPct: '≥ 95', falseClearPct: '≤ 0.5' },
     targetFalseClear: TARGET_FALSE_CLEAR,
     recallFloors: RECALL_FLOORS,

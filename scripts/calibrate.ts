@@ -1,10 +1,16 @@
 // `npm run calibrate -- --data <labelled set> [--holdout <labelled set>] --target-false-clear 0.005
-// [--min-prohibited-recall 0.99] [--min-misdeclared-recall 0.95]`:
+// [--min-prohibited-recall 0.99] [--min-misdeclared-recall 0.95] [--recall-data <threat-rich set>
+// [--min-recall-data-recall R]]`, or `--threat-classes [--margin 0.5]`:
 // runs the registered models over a labelled set (synthetic from `npm run synth`, or real scans in the same
 // layout: images/<id>.png renderings + meta/<id>.json with `boxes` and `categories`/`counts`), plants
 // misdeclarations at a set rate, chooses thresholds that keep wrong releases under the target, and reports
 // auto-clear rate, prohibited-item recall, misdeclaration recall and false-clear rate (on the hold-out set
-// too, when given). Writes the report and the calibrated policy.
+// too, when given). With --recall-data, prohibited recall is checked on a threat-rich set as well (a stream at
+// realistic rates holds too few threats to show 99 %): no thresholds that catch fewer there than the base
+// policy (or than R). Writes the report and the calibrated policy. With --threat-classes it studies each threat
+// class's threshold instead (domain/policy/threat-classes.ts: located recall and clean scans flagged per
+// class; each threshold raised as far as keeps every planted item it locates now, times --margin) and writes
+// the policy with those thresholds; run it on a threat-rich set (e.g. `npm run synth -- --threat-rate 0.6`).
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +21,8 @@ import type { ModelEvidence } from '../domain/assessment/types.js';
 import type { CreditLevel } from '../domain/declaration/declaration.js';
 import { validateDeclaration } from '../domain/declaration/validate-declaration.js';
 import { calibrate, streamMetrics, type LabelledScan } from '../domain/policy/calibrate.js';
+import type { RiskPolicy } from '../domain/policy/policy.js';
+import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
 import { createModelRuntime } from '../models/runtime/index.js';
 import { containerLines, misdeclareContainer, misdeclareParcel, parcelLines } from '../models/synth/declarations.js';
@@ -24,7 +32,8 @@ import { loadPolicy } from '../pipeline/policy.js';
 interface Meta {
   id: string;
   kind: 'container' | 'parcel';
-  boxes: Array<{ label: string }>;
+  /** Labelled boxes in the rendering's pixels [x1, y1, x2, y2] (a YOLO set's boxes, converted). */
+  boxes: Array<{ label: string; box?: [number, number, number, number] }>;
   categories?: string[];
   counts?: Record<string, number>;
 }
@@ -99,7 +108,12 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
     if (!checked.ok) throw new Error(`stream declaration ${i} invalid: ${JSON.stringify(checked.errors)}`);
     return {
       input: { scanId: m.id, modality, subject, declaration: checked.declaration, modelOutputs: outputs[m.id] ?? [] },
-      truth: { prohibited: m.boxes.some((b) => ALARM_LABELS.has(b.label)), misdeclared: planted !== null, dishonest: creditLevel === 'dishonest' },
+      truth: {
+        prohibited: m.boxes.some((b) => ALARM_LABELS.has(b.label)),
+        misdeclared: planted !== null,
+        dishonest: creditLevel === 'dishonest',
+        threats: m.boxes.flatMap((b) => (ALARM_LABELS.has(b.label) && b.box ? [{ label: b.label, box: b.box }] : [])),
+      },
     };
   });
 }
@@ -122,6 +136,12 @@ async function main() {
       out: { type: 'string', default: 'calibration-report.json' },
       'policy-out': { type: 'string', default: 'calibrated-policy.json' },
       limit: { type: 'string' },
+      'threat-classes': { type: 'boolean', default: false },
+      'recall-data': { type: 'string' },
+      'min-recall-data-recall': { type: 'string' },
+      // containers: the grey rendering only, as for scans sent without their raw pair (no material channel)
+      'rendering-only': { type: 'boolean', default: false },
+      margin: { type: 'string', default: '0.5' },
     },
   });
   if (!values.data) throw new Error('usage: npm run calibrate -- --data <dir> [--holdout <dir>] [--target-false-clear 0.005] [--min-prohibited-recall 0.99] [--min-misdeclared-recall 0.95]');
@@ -131,13 +151,29 @@ async function main() {
   for (const [name, v] of [['--target-false-clear', target], ['--min-prohibited-recall', minProhibitedRecall], ['--min-misdeclared-recall', minMisdeclaredRecall]] as const) {
     if (!Number.isFinite(v) || v < 0 || v > 1) throw new Error(`${name} must be a share between 0 and 1, got ${String(v)}`);
   }
-  const opts = { registryDir: values.registry!, misdeclaredRate: Number(values['misdeclared-rate']), dishonestRate: Number(values['dishonest-rate']), seed: Number(values.seed), ...(values.limit && { limit: Number(values.limit) }) };
+  const opts = { registryDir: values.registry!, misdeclaredRate: Number(values['misdeclared-rate']), dishonestRate: Number(values['dishonest-rate']), seed: Number(values.seed), ...(values.limit && { limit: Number(values.limit) }), ...(values['rendering-only'] && { material: false }) };
   const base = await loadPolicy(values.policy);
   const stream = await loadStream(values.data, opts);
-  const result = calibrate(stream, base, { targetFalseClear: target, minProhibitedRecall, minMisdeclaredRecall });
+  if (values['threat-classes']) {
+    await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!);
+    return;
+  }
+  const recallFloor = values['min-recall-data-recall'] === undefined ? undefined : Number(values['min-recall-data-recall']);
+  if (recallFloor !== undefined && !(recallFloor >= 0 && recallFloor <= 1)) throw new Error(`--min-recall-data-recall must be a share between 0 and 1, got ${values['min-recall-data-recall']}`);
+  const recallStream = values['recall-data'] ? await loadStream(values['recall-data'], { ...opts, seed: opts.seed + 2 }) : null;
+  if (recallStream && !recallStream.some((s) => s.truth.prohibited)) throw new Error(`--recall-data ${values['recall-data']} holds no labelled threats`);
+  if (recallStream && recallStream[0]!.input.modality !== stream[0]?.input.modality) {
+    throw new Error(`--recall-data holds ${recallStream[0]!.input.modality} scans, --data ${stream[0]?.input.modality ?? 'none'}: they must be the same kind`);
+  }
+  const result = calibrate(stream, base, {
+    targetFalseClear: target,
+    minProhibitedRecall,
+    minMisdeclaredRecall,
+    ...(recallStream && { recallSet: { stream: recallStream, ...(recallFloor !== undefined && { minProhibitedRecall: recallFloor }) } }),
+  });
   const holdout = values.holdout && result.policy ? streamMetrics(await loadStream(values.holdout, { ...opts, seed: opts.seed + 1 }), result.policy) : null;
   const report = {
-    data: values.data, holdout: values.holdout ?? null, targetFalseClear: target, minProhibitedRecall, minMisdeclaredRecall, ...opts,
+    data: values.data, holdout: values.holdout ?? null, recallData: values['recall-data'] ?? null, recallSet: result.recallSet ?? null, targetFalseClear: target, minProhibitedRecall, minMisdeclaredRecall, ...opts,
     baseline: result.baseline, chosen: result.chosen, holdoutMetrics: holdout, candidatesTried: result.candidatesTried, bestWithoutFloors: result.bestWithoutFloors,
   };
   await writeFile(values.out!, JSON.stringify(report, null, 2) + '\n');
@@ -145,6 +181,7 @@ async function main() {
   const line = (name: string, m: { autoClearOfClean: number; prohibitedRecall: number; misdeclaredRecall: number; falseClearRate: number }) =>
     console.log(`${name.padEnd(22)} auto-clear of clean ${pct(m.autoClearOfClean)}  prohibited recall ${pct(m.prohibitedRecall)}  misdeclaration recall ${pct(m.misdeclaredRecall)}  false clears ${pct(m.falseClearRate)}`);
   line('default policy', result.baseline);
+  if (result.recallSet) console.log(`recall data: default policy catches ${pct(result.recallSet.baseline)} of its threat scans; floor ${pct(result.recallSet.floor)}${result.chosen?.recallSetRecall !== undefined ? `, chosen ${pct(result.chosen.recallSetRecall)}` : ''}`);
   if (result.chosen) {
     console.log(`chosen thresholds: ${JSON.stringify(result.chosen.thresholds)}`);
     line('calibrated (fit set)', result.chosen.metrics);
@@ -154,6 +191,21 @@ async function main() {
     if (result.bestWithoutFloors) line('closest (not chosen)', result.bestWithoutFloors.metrics);
   }
   console.log(`report: ${values.out}${result.policy ? `, policy: ${values['policy-out']}` : ''}`);
+}
+
+async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: number, out: string, policyOut: string) {
+  if (!stream.some((s) => s.truth.threats?.length)) throw new Error('--threat-classes needs a set with labelled threat boxes (meta/<id>.json boxes with a box)');
+  const study = studyThreatClasses(stream, base, { margin });
+  const policy = withStudiedThresholds(base, study, `${base.version}-classes`);
+  await writeFile(out, JSON.stringify({ margin, study }, null, 2) + '\n');
+  await writeFile(policyOut, JSON.stringify(policy, null, 2) + '\n');
+  console.log(`${'model'.padEnd(28)} ${'class'.padEnd(20)} items  threshold  located  clean flagged  → proposed  located  clean flagged`);
+  for (const s of study) {
+    const f = (v: { located: number; cleanFlagged: number }) => `${String(v.located).padStart(7)}  ${pct(v.cleanFlagged / s.cleanScans).padStart(13)}`;
+    console.log(`${s.model.padEnd(28)} ${s.label.padEnd(20)} ${String(s.positives).padStart(5)}  ${s.current.toFixed(4).padStart(9)}  ${f(s.atCurrent)}  → ${s.proposed === null ? '      n/a' : s.proposed.toFixed(4).padStart(8)}  ${s.atProposed ? f(s.atProposed) : ''}`);
+  }
+  console.log(`clean scans: ${study[0]?.cleanScans ?? 0}; a planted item counts as located only when a detection of its own class overlaps it`);
+  console.log(`report: ${out}, policy: ${policyOut}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

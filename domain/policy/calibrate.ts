@@ -4,11 +4,18 @@
 import { assess } from '../assessment/assess.js';
 import type { AssessmentInput } from '../assessment/types.js';
 import type { RiskPolicy } from './policy.js';
+import type { Box, Reason } from '../verdict.js';
 
 export interface LabelledScan {
   input: AssessmentInput;
   /** What is really in the box: a planted prohibited item, a planted misdeclaration, or neither. */
-  truth: { prohibited: boolean; misdeclared: boolean; dishonest?: boolean };
+  truth: {
+    prohibited: boolean;
+    misdeclared: boolean;
+    dishonest?: boolean;
+    /** The planted threats and prohibited items with their boxes in rendering pixels, where the set has them. */
+    threats?: Array<{ label: string; box: Box }>;
+  };
 }
 
 export interface StreamMetrics {
@@ -28,15 +35,36 @@ export interface StreamMetrics {
   misdeclaredRecall: number;
   /** Cleared scans that carried a problem / cleared scans. */
   falseClearRate: number;
+  /**
+   * Why clean scans were not cleared: per reason code (threat codes per label, e.g. `THREAT_SUSPECTED:knife`),
+   * the clean scans that carry it (`any`) and those it alone kept from clearing (`only`). What to work on next.
+   */
+  cleanNotClearedBy: Record<string, { any: number; only: number }>;
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? NaN : a / b);
 
+/** A reason's code, with the detection's label for security reasons that carry one. */
+function reasonKey(r: Reason): string {
+  const label = r.layer === 'security' ? r.evidence?.boxes?.[0]?.label : undefined;
+  return label ? `${r.code}:${label}` : r.code;
+}
+
 export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolicy): StreamMetrics {
   let clean = 0, cleanCleared = 0, eligible = 0, eligibleCleared = 0, prohibited = 0, prohibitedCaught = 0, prohibitedHeld = 0;
   let misdeclared = 0, misdeclaredCaught = 0, cleared = 0, falseClears = 0;
+  const by: Record<string, { any: number; only: number }> = {};
   for (const s of stream) {
-    const decision = assess(s.input, policy).decision;
+    const a = assess(s.input, policy);
+    const decision = a.decision;
+    if (!s.truth.prohibited && !s.truth.misdeclared && decision !== 'clear') {
+      const keys = [...new Set(a.reasons.filter((r) => r.decision !== 'clear').map(reasonKey))];
+      for (const k of keys) {
+        const e = (by[k] ??= { any: 0, only: 0 });
+        e.any++;
+        if (keys.length === 1) e.only++;
+      }
+    }
     const problem = s.truth.prohibited || s.truth.misdeclared;
     if (decision === 'clear') cleared++;
     if (!problem) {
@@ -70,6 +98,7 @@ export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolic
     prohibitedHeld: ratio(prohibitedHeld, prohibited),
     misdeclaredRecall: ratio(misdeclaredCaught, misdeclared),
     falseClearRate: cleared === 0 ? 0 : falseClears / cleared,
+    cleanNotClearedBy: Object.fromEntries(Object.entries(by).sort((x, y) => y[1].any - x[1].any)),
   };
 }
 
@@ -128,7 +157,8 @@ export function withThresholds(base: RiskPolicy, t: CalibratedThresholds, versio
 }
 
 export interface CalibrationResult {
-  chosen: { thresholds: CalibratedThresholds; metrics: StreamMetrics } | null;
+  /** recallSetRecall: prohibited recall on the constraints' recall set, when one was given. */
+  chosen: { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number } | null;
   baseline: StreamMetrics;
   candidatesTried: number;
   /** Feasible candidates (every constraint met), best first, at most 10. */
@@ -138,7 +168,9 @@ export interface CalibrationResult {
    * When no grid point meets the recall floors within the false-clear target: the one with the fewest
    * problems cleared (most recall) that keeps the false-clear target, reported but not chosen.
    */
-  bestWithoutFloors: { thresholds: CalibratedThresholds; metrics: StreamMetrics } | null;
+  bestWithoutFloors: { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number } | null;
+  /** With a recall set: the floor applied there and the base policy's recall on it. */
+  recallSet?: { floor: number; baseline: number };
 }
 
 /** What a calibration must keep. Recall floors are skipped on a stream without that kind of problem. */
@@ -149,6 +181,12 @@ export interface CalibrationConstraints {
   minProhibitedRecall?: number;
   /** Lowest share of misdeclarations not cleared (issue target 0.95); default 0 (no floor). */
   minMisdeclaredRecall?: number;
+  /**
+   * A threat-rich labelled set on which prohibited recall is checked too: a stream at realistic rates holds a
+   * few dozen threats, too few to tell 99 % from 95 %. `minProhibitedRecall` absent: the base policy's recall on
+   * this set (a candidate may not let through a threat the base policy catches there, on balance).
+   */
+  recallSet?: { stream: readonly LabelledScan[]; minProhibitedRecall?: number };
 }
 
 /** The declared-presence thresholds tried with one presence threshold: the grid's at or under it, and it. */
@@ -163,7 +201,17 @@ function declaredFor(grid: CalibrationGrid, presence: number): number[] {
  */
 export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, constraints: number | CalibrationConstraints, grid: CalibrationGrid = DEFAULT_GRID): CalibrationResult {
   const c: CalibrationConstraints = typeof constraints === 'number' ? { targetFalseClear: constraints } : constraints;
-  type Candidate = { thresholds: CalibratedThresholds; metrics: StreamMetrics };
+  type Candidate = { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number };
+  const recallOf = (stream: readonly LabelledScan[], policy: RiskPolicy) => {
+    let n = 0, caught = 0;
+    for (const s of stream) {
+      if (!s.truth.prohibited) continue;
+      n++;
+      if (assess(s.input, policy).decision !== 'clear') caught++;
+    }
+    return n === 0 ? NaN : caught / n;
+  };
+  const recallFloor = c.recallSet ? (c.recallSet.minProhibitedRecall ?? recallOf(c.recallSet.stream, base)) : NaN;
   const withinTarget: Candidate[] = [];
   let tried = 0;
   for (const threatScale of grid.threatScale)
@@ -172,22 +220,27 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
         for (const undeclaredShare of grid.undeclaredShare)
           for (const emptyThreshold of grid.emptyThreshold) {
             const thresholds = { threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold };
-            const metrics = streamMetrics(stream, withThresholds(base, thresholds, `${base.version}+cal`));
+            const policy = withThresholds(base, thresholds, `${base.version}-cal`);
+            const metrics = streamMetrics(stream, policy);
             tried++;
-            if (metrics.falseClearRate <= c.targetFalseClear) withinTarget.push({ thresholds, metrics });
+            if (metrics.falseClearRate > c.targetFalseClear) continue;
+            withinTarget.push({ thresholds, metrics, ...(c.recallSet && { recallSetRecall: recallOf(c.recallSet.stream, policy) }) });
           }
-  const meetsFloors = (m: StreamMetrics) =>
-    (m.prohibited === 0 || m.prohibitedRecall >= (c.minProhibitedRecall ?? 0)) && (m.misdeclared === 0 || m.misdeclaredRecall >= (c.minMisdeclaredRecall ?? 0));
+  const meetsFloors = ({ metrics: m, recallSetRecall }: Candidate) =>
+    (m.prohibited === 0 || m.prohibitedRecall >= (c.minProhibitedRecall ?? 0)) &&
+    (m.misdeclared === 0 || m.misdeclaredRecall >= (c.minMisdeclaredRecall ?? 0)) &&
+    (recallSetRecall === undefined || Number.isNaN(recallSetRecall) || recallSetRecall >= recallFloor);
   const byClearing = (a: Candidate, b: Candidate) =>
     b.metrics.autoClearOfClean - a.metrics.autoClearOfClean ||
     (b.metrics.prohibitedRecall || 0) - (a.metrics.prohibitedRecall || 0) ||
     (b.metrics.misdeclaredRecall || 0) - (a.metrics.misdeclaredRecall || 0);
-  const feasible = withinTarget.filter((x) => meetsFloors(x.metrics)).sort(byClearing);
+  const feasible = withinTarget.filter(meetsFloors).sort(byClearing);
   const chosen = feasible[0] ?? null;
   const bestWithoutFloors = chosen
     ? null
     : ([...withinTarget].sort(
         (a, b) =>
+          (b.recallSetRecall || 0) - (a.recallSetRecall || 0) ||
           (b.metrics.prohibitedRecall || 0) - (a.metrics.prohibitedRecall || 0) ||
           (b.metrics.misdeclaredRecall || 0) - (a.metrics.misdeclaredRecall || 0) ||
           byClearing(a, b),
@@ -197,7 +250,8 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
     baseline: streamMetrics(stream, base),
     candidatesTried: tried,
     frontier: feasible.slice(0, 10),
-    policy: chosen ? withThresholds(base, chosen.thresholds, `${base.version}+cal`) : null,
+    policy: chosen ? withThresholds(base, chosen.thresholds, `${base.version}-cal`) : null,
     bestWithoutFloors,
+    ...(c.recallSet && { recallSet: { floor: recallFloor, baseline: recallOf(c.recallSet.stream, base) } }),
   };
 }

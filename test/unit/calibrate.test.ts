@@ -94,6 +94,32 @@ describe('calibration', () => {
     expect(r.bestWithoutFloors!.metrics.falseClearRate).toBeLessThanOrEqual(0.01);
   });
 
+  it('with a threat-rich recall set, does not buy clearances with threats the base policy catches there', () => {
+    // fit: 20 clean loads with a spurious firearm at 0.38 (flagged at the default 0.35) and one real firearm at 0.9;
+    // raising the threat thresholds 1.25× clears the 20 and still catches the one. The recall set's 20 firearms
+    // score 0.4: caught at the default, let through at 1.25×.
+    const fit: LabelledScan[] = [
+      ...Array.from({ length: 180 }, (_, i) => scan(i, [classifier({ tyres: 0.95 }), detector([])], TYRES, clean)),
+      ...Array.from({ length: 20 }, (_, i) => scan(300 + i, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.38 }])], TYRES, clean)),
+      scan(400, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.9 }])], TYRES, { prohibited: true, misdeclared: false }),
+    ];
+    const threats = Array.from({ length: 20 }, (_, i) => scan(500 + i, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.4 }])], TYRES, { prohibited: true, misdeclared: false }));
+    const floors = { targetFalseClear: 0.01, minProhibitedRecall: 0.99 };
+    const grid = { threatScale: [0.75, 1, 1.25, 1.5], categoryPresenceThreshold: [0.5], undeclaredShare: [0.1], emptyThreshold: [0.6] };
+    const alone = calibrate(fit, policy, floors, grid);
+    expect(alone.chosen!.thresholds.threatScale).toBeGreaterThanOrEqual(1.25);
+    expect(alone.chosen!.metrics.autoClearOfClean).toBe(1);
+    const checked = calibrate(fit, policy, { ...floors, recallSet: { stream: threats } }, grid);
+    expect(checked.recallSet).toEqual({ floor: 1, baseline: 1 });
+    expect(checked.chosen!.thresholds.threatScale).toBeLessThanOrEqual(1);
+    expect(checked.chosen!.recallSetRecall).toBe(1);
+    expect(checked.chosen!.metrics.autoClearOfClean).toBeCloseTo(180 / 200, 10);
+    // an explicit floor the set cannot meet: nothing is chosen
+    const strict = calibrate(fit, policy, { ...floors, recallSet: { stream: [...threats, scan(600, [classifier({ tyres: 0.95 }), detector([])], TYRES, { prohibited: true, misdeclared: false })], minProhibitedRecall: 0.99 } }, grid);
+    expect(strict.chosen).toBeNull();
+    expect(strict.bestWithoutFloors!.recallSetRecall).toBeCloseTo(20 / 21, 10);
+  });
+
   it('rebuilds a policy from its own thresholds unchanged, and scales only the threat thresholds', () => {
     const base = defaultPolicy();
     const same = withThresholds(base, thresholdsOf(base), base.version);

@@ -1,0 +1,143 @@
+// Per-class threat thresholds studied on a labelled set with the planted items' boxes: for each model that
+// confirms detections and each threat class, how many planted items of that class a detection of that class
+// finds at their place (located recall), how many clean scans that class flags, at the policy's threshold
+// and across a table of thresholds; and how far the threshold can rise without losing a located item.
+// A scan caught only because some other class fired elsewhere in it is luck, not detection: this study
+// counts a planted item only when a detection of its own class overlaps it. Pure.
+import type { Box } from '../verdict.js';
+import { allDetections, type SeenDetection } from '../assessment/evidence.js';
+import { threatThreshold, type RiskPolicy } from './policy.js';
+import type { LabelledScan } from './calibrate.js';
+
+export interface ThreatClassStudy {
+  /** The model whose per-model threshold applies (the verifier when one confirmed the detections). */
+  model: string;
+  label: string;
+  /** The policy's threshold for this model and class now. */
+  current: number;
+  positives: number;
+  cleanScans: number;
+  atCurrent: { located: number; cleanFlagged: number };
+  /** Lowest score of a located item at or above the current threshold (null: none located). */
+  lowestLocated: number | null;
+  /**
+   * `margin` × lowestLocated, never below the current threshold nor above the hold threshold: every item
+   * located now still is, with room for items that score lower than any in this set. Null: nothing to base
+   * it on (no located item).
+   */
+  proposed: number | null;
+  atProposed: { located: number; cleanFlagged: number } | null;
+  /** Located recall and share of clean scans flagged by this class at each threshold tried. */
+  table: Array<{ threshold: number; locatedRecall: number; cleanFlagRate: number }>;
+}
+
+export interface ThreatClassOptions {
+  /** The proposed threshold as a share of the lowest located score (default 0.5). */
+  margin?: number;
+  /** A detection locates an item when their intersection covers this share of the smaller box (default 0.1). */
+  minOverlap?: number;
+  /** Thresholds of the table (default 0.05 … 0.9). */
+  table?: readonly number[];
+  /** The classes studied (default: every label a planted item of the set carries). */
+  labels?: readonly string[];
+}
+
+const DEFAULT_TABLE = [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9];
+
+/** Intersection over the smaller box's area. */
+function overlap(a: Box, b: Box): number {
+  const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const area = (r: Box) => Math.max(0, r[2] - r[0]) * Math.max(0, r[3] - r[1]);
+  const smaller = Math.min(area(a), area(b));
+  return smaller > 0 ? (ix * iy) / smaller : 0;
+}
+
+const modelOf = (d: SeenDetection) => d.verifiedBy ?? d.model;
+
+/**
+ * Studies every (model, class) pair the stream's detections carry. Scans need `truth.threats` (the planted
+ * items with boxes in the rendering's pixels); a scan without any planted item and without a planted
+ * misdeclaration is clean.
+ */
+export function studyThreatClasses(stream: readonly LabelledScan[], policy: RiskPolicy, o: ThreatClassOptions = {}): ThreatClassStudy[] {
+  const margin = o.margin ?? 0.5;
+  const minOverlap = o.minOverlap ?? 0.1;
+  const table = o.table ?? DEFAULT_TABLE;
+  if (!(margin > 0 && margin <= 1)) throw new Error(`margin must be in (0, 1], got ${margin}`);
+  // per model and label: each planted item's best located score (0: not found), each clean scan's best score
+  const pos = new Map<string, number[]>();
+  const clean = new Map<string, number[]>();
+  const key = (model: string, label: string) => `${model}\u0000${label}`;
+  const models = new Set<string>();
+  const labels = new Set<string>(o.labels ?? []);
+  let cleanScans = 0;
+  const scans = stream.map((s) => ({ s, dets: allDetections(s.input.modelOutputs) }));
+  for (const { s, dets } of scans) {
+    for (const d of dets) models.add(modelOf(d));
+    if (!o.labels) for (const t of s.truth.threats ?? []) labels.add(t.label);
+  }
+  for (const { s, dets } of scans) {
+    const planted = s.truth.threats ?? [];
+    const isClean = planted.length === 0 && !s.truth.prohibited && !s.truth.misdeclared;
+    if (isClean) cleanScans++;
+    for (const model of models) {
+      const mine = dets.filter((d) => modelOf(d) === model);
+      for (const label of labels) {
+        const k = key(model, label);
+        if (isClean) {
+          const best = Math.max(0, ...mine.filter((d) => d.label === label).map((d) => d.score));
+          (clean.get(k) ?? clean.set(k, []).get(k)!).push(best);
+        }
+        for (const t of planted) {
+          if (t.label !== label) continue;
+          const best = Math.max(0, ...mine.filter((d) => d.label === label && overlap(d.box, t.box) >= minOverlap).map((d) => d.score));
+          (pos.get(k) ?? pos.set(k, []).get(k)!).push(best);
+        }
+      }
+    }
+  }
+  const out: ThreatClassStudy[] = [];
+  const hold = policy.security.holdThreshold;
+  for (const model of [...models].sort()) {
+    for (const label of [...labels].sort()) {
+      const k = key(model, label);
+      const p = pos.get(k) ?? [];
+      const c = clean.get(k) ?? [];
+      // a model that never gives this label: nothing to say
+      if (!p.some((v) => v > 0) && !c.some((v) => v > 0)) continue;
+      const current = threatThreshold(policy, label, [model]);
+      const at = (t: number) => ({ located: p.filter((v) => v > 0 && v >= t).length, cleanFlagged: c.filter((v) => v > 0 && v >= t).length });
+      const located = p.filter((v) => v > 0 && v >= current);
+      const lowestLocated = located.length ? Math.min(...located) : null;
+      const proposed = lowestLocated === null ? null : Math.min(Math.max(current, margin * lowestLocated), Math.max(current, hold));
+      out.push({
+        model,
+        label,
+        current,
+        positives: p.length,
+        cleanScans,
+        atCurrent: at(current),
+        lowestLocated,
+        proposed,
+        atProposed: proposed === null ? null : at(proposed),
+        table: table.map((t) => ({
+          threshold: t,
+          locatedRecall: p.length ? at(t).located / p.length : NaN,
+          cleanFlagRate: cleanScans ? at(t).cleanFlagged / cleanScans : NaN,
+        })),
+      });
+    }
+  }
+  return out;
+}
+
+/** The policy with every proposed threshold that rises above the current one, as per-model thresholds. */
+export function withStudiedThresholds(base: RiskPolicy, study: readonly ThreatClassStudy[], version: string): RiskPolicy {
+  const modelThreatThresholds = structuredClone(base.security.modelThreatThresholds);
+  for (const s of study) {
+    if (s.proposed === null || s.proposed <= s.current) continue;
+    modelThreatThresholds[s.model] = { ...modelThreatThresholds[s.model], [s.label]: Math.round(s.proposed * 1e4) / 1e4 };
+  }
+  return { ...base, version, security: { ...base.security, modelThreatThresholds } };
+}
