@@ -18,11 +18,15 @@ T="--kind container --mmpp 16 --input 768x256"
   $S $T --threat-rate 0.6 --seed 2000 --start 5000 --count 5000 --out $O/threat-train &&
   $S $T --threat-rate 0.5 --seed 9100 --count 800 --out $O/threat-val ) > $O/gen-b.log 2>&1 &
 wait
-# the threat verifier's sets: renderings at a scanner's 6 mm/px, then the committed grid's logits on each
-V="--kind container --mmpp 6"
+# the threat verifiers' sets: renderings at a scanner's 6 mm/px with the raw pair's material channel (the grey
+# verifier reads images/ only, the dual-energy one material/ too), then the committed grid's logits on each;
+# verify-train2 (seed 2600) is the grey verifier 1.3.0's second set
+V="--kind container --mmpp 6 --material"
 ( $S $V --threat-rate 0.6 --seed 2500 --start 0 --count 1500 --out $O/verify-train &&
-  $S $V --threat-rate 0.5 --seed 9100 --start 0 --count 400 --out $O/verify-val ) > $O/gen-c.log 2>&1 &
+  $S $V --threat-rate 0.5 --seed 9100 --start 0 --count 400 --out $O/verify-val &&
+  $S $V --threat-rate 0.6 --seed 2600 --start 0 --count 750 --out $O/verify-train2 ) > $O/gen-c.log 2>&1 &
 ( $S $V --threat-rate 0.6 --seed 2500 --start 1500 --count 1500 --out $O/verify-train &&
-  $S $V --threat-rate 0.5 --seed 9100 --start 400 --count 400 --out $O/verify-val ) > $O/gen-d.log 2>&1 &
+  $S $V --threat-rate 0.5 --seed 9100 --start 400 --count 400 --out $O/verify-val &&
+  $S $V --threat-rate 0.6 --seed 2600 --start 750 --count 750 --out $O/verify-train2 ) > $O/gen-d.log 2>&1 &
 wait
-npx tsx models/training/grid_proposals.mts $O/verify-train && npx tsx models/training/grid_proposals.mts $O/verify-val
+for d in verify-train verify-val verify-train2; do npx tsx models/training/grid_proposals.mts $O/$d || exit 1; done
