@@ -144,7 +144,7 @@ async function main() {
       margin: { type: 'string', default: '0.5' },
     },
   });
-  if (!values.data) throw new Error('usage: npm run calibrate -- --data <dir> [--holdout <dir>] [--target-false-clear 0.005] [--min-prohibited-recall 0.99] [--min-misdeclared-recall 0.95]');
+  if (!values.data) throw new Error('usage: npm run calibrate -- --data <dir> [--holdout <dir>] [--target-false-clear 0.005] [--min-prohibited-recall 0.99] [--min-misdeclared-recall 0.95] [--recall-data <dir> [--min-recall-data-recall R]] [--rendering-only] | --data <dir> --threat-classes [--margin 0.5] [--rendering-only]');
   const target = Number(values['target-false-clear']);
   const minProhibitedRecall = Number(values['min-prohibited-recall']);
   const minMisdeclaredRecall = Number(values['min-misdeclared-recall']);

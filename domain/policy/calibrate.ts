@@ -57,7 +57,8 @@ export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolic
   for (const s of stream) {
     const a = assess(s.input, policy);
     const decision = a.decision;
-    if (!s.truth.prohibited && !s.truth.misdeclared && decision !== 'clear') {
+    const problem = s.truth.prohibited || s.truth.misdeclared;
+    if (!problem && decision !== 'clear') {
       const keys = [...new Set(a.reasons.filter((r) => r.decision !== 'clear').map(reasonKey))];
       for (const k of keys) {
         const e = (by[k] ??= { any: 0, only: 0 });
@@ -65,7 +66,6 @@ export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolic
         if (keys.length === 1) e.only++;
       }
     }
-    const problem = s.truth.prohibited || s.truth.misdeclared;
     if (decision === 'clear') cleared++;
     if (!problem) {
       clean++;
@@ -202,16 +202,11 @@ function declaredFor(grid: CalibrationGrid, presence: number): number[] {
 export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, constraints: number | CalibrationConstraints, grid: CalibrationGrid = DEFAULT_GRID): CalibrationResult {
   const c: CalibrationConstraints = typeof constraints === 'number' ? { targetFalseClear: constraints } : constraints;
   type Candidate = { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number };
-  const recallOf = (stream: readonly LabelledScan[], policy: RiskPolicy) => {
-    let n = 0, caught = 0;
-    for (const s of stream) {
-      if (!s.truth.prohibited) continue;
-      n++;
-      if (assess(s.input, policy).decision !== 'clear') caught++;
-    }
-    return n === 0 ? NaN : caught / n;
-  };
-  const recallFloor = c.recallSet ? (c.recallSet.minProhibitedRecall ?? recallOf(c.recallSet.stream, base)) : NaN;
+  // only the recall set's threat scans decide its recall: the clean ones are not assessed for every candidate
+  const recallScans = c.recallSet?.stream.filter((s) => s.truth.prohibited) ?? [];
+  const recallOf = (policy: RiskPolicy) => streamMetrics(recallScans, policy).prohibitedRecall;
+  const recallBaseline = c.recallSet ? recallOf(base) : NaN;
+  const recallFloor = c.recallSet?.minProhibitedRecall ?? recallBaseline;
   const withinTarget: Candidate[] = [];
   let tried = 0;
   for (const threatScale of grid.threatScale)
@@ -224,7 +219,7 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
             const metrics = streamMetrics(stream, policy);
             tried++;
             if (metrics.falseClearRate > c.targetFalseClear) continue;
-            withinTarget.push({ thresholds, metrics, ...(c.recallSet && { recallSetRecall: recallOf(c.recallSet.stream, policy) }) });
+            withinTarget.push({ thresholds, metrics, ...(c.recallSet && { recallSetRecall: recallOf(policy) }) });
           }
   const meetsFloors = ({ metrics: m, recallSetRecall }: Candidate) =>
     (m.prohibited === 0 || m.prohibitedRecall >= (c.minProhibitedRecall ?? 0)) &&
@@ -252,6 +247,6 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
     frontier: feasible.slice(0, 10),
     policy: chosen ? withThresholds(base, chosen.thresholds, `${base.version}-cal`) : null,
     bestWithoutFloors,
-    ...(c.recallSet && { recallSet: { floor: recallFloor, baseline: recallOf(c.recallSet.stream, base) } }),
+    ...(c.recallSet && { recallSet: { floor: recallFloor, baseline: recallBaseline } }),
   };
 }

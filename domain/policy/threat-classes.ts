@@ -69,6 +69,7 @@ export function studyThreatClasses(stream: readonly LabelledScan[], policy: Risk
   const pos = new Map<string, number[]>();
   const clean = new Map<string, number[]>();
   const key = (model: string, label: string) => `${model}\u0000${label}`;
+  const push = (m: Map<string, number[]>, k: string, v: number) => (m.get(k) ?? m.set(k, []).get(k)!).push(v);
   const models = new Set<string>();
   const labels = new Set<string>(o.labels ?? []);
   let cleanScans = 0;
@@ -87,12 +88,12 @@ export function studyThreatClasses(stream: readonly LabelledScan[], policy: Risk
         const k = key(model, label);
         if (isClean) {
           const best = Math.max(0, ...mine.filter((d) => d.label === label).map((d) => d.score));
-          (clean.get(k) ?? clean.set(k, []).get(k)!).push(best);
+          push(clean, k, best);
         }
         for (const t of planted) {
           if (t.label !== label) continue;
           const best = Math.max(0, ...mine.filter((d) => d.label === label && overlap(d.box, t.box) >= minOverlap).map((d) => d.score));
-          (pos.get(k) ?? pos.set(k, []).get(k)!).push(best);
+          push(pos, k, best);
         }
       }
     }
@@ -121,11 +122,10 @@ export function studyThreatClasses(stream: readonly LabelledScan[], policy: Risk
         lowestLocated,
         proposed,
         atProposed: proposed === null ? null : at(proposed),
-        table: table.map((t) => ({
-          threshold: t,
-          locatedRecall: p.length ? at(t).located / p.length : NaN,
-          cleanFlagRate: cleanScans ? at(t).cleanFlagged / cleanScans : NaN,
-        })),
+        table: table.map((t) => {
+          const n = at(t);
+          return { threshold: t, locatedRecall: p.length ? n.located / p.length : NaN, cleanFlagRate: cleanScans ? n.cleanFlagged / cleanScans : NaN };
+        }),
       });
     }
   }
