@@ -25,20 +25,40 @@ export function createProducerConnection(redisUrl: string): Redis {
   });
 }
 
-export function createQueues(redisUrl: string, prefix: string, opts: { enqueueTimeoutMs?: number } = {}): Queues {
-  const connection = createProducerConnection(redisUrl);
+export interface QueuesOptions {
+  enqueueTimeoutMs?: number;
+  /** A connection from createProducerConnection to use (the Queues own it and close it); default: a new one. */
+  connection?: Redis;
+}
+
+export function createQueues(redisUrl: string, prefix: string, opts: QueuesOptions = {}): Queues {
+  const connection = opts.connection ?? createProducerConnection(redisUrl);
   connection.on('error', () => {}); // reported through failed enqueues and /readyz, not as a crash
-  const queues = new Map<Stage, Queue>();
-  for (const stage of STAGES) {
+  // A BullMQ Queue checks the server's version once, when its connection first becomes ready; if Redis goes
+  // away during that check (the fail-fast connection gives up after one retry) the Queue keeps that
+  // rejection for good and every later call fails with it, even after Redis is back. Such a Queue is
+  // replaced on its next use: the shared connection itself reconnects on its own.
+  const broken = new WeakSet<Queue>();
+  const open = (stage: Stage): Queue => {
     const q = new Queue(JOBS[stage].queue, { connection, prefix });
     q.on('error', () => {}); // a lost connection surfaces as a failed enqueue, handled by the caller
-    queues.set(stage, q);
-  }
+    q.waitUntilReady().catch(() => broken.add(q));
+    return q;
+  };
+  const queues = new Map<Stage, Queue>(STAGES.map((stage) => [stage, open(stage)]));
+  const queue = (stage: Stage): Queue => {
+    const q = queues.get(stage)!;
+    if (!broken.has(q)) return q;
+    void q.close().catch(() => {}); // detaches it from the shared connection, which stays open
+    const fresh = open(stage);
+    queues.set(stage, fresh);
+    return fresh;
+  };
   const timeoutMs = opts.enqueueTimeoutMs ?? 2000;
 
   return {
     async enqueue(stage, scanId, enqueueOpts) {
-      const q = queues.get(stage)!;
+      const q = queue(stage);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`enqueue ${stage} timed out`)), timeoutMs);
@@ -68,7 +88,7 @@ export function createQueues(redisUrl: string, prefix: string, opts: { enqueueTi
     async depths() {
       const out = {} as Record<Stage, number>;
       for (const stage of STAGES) {
-        const c = await queues.get(stage)!.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const c = await queue(stage).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         out[stage] = Object.values(c).reduce((a, b) => a + b, 0);
       }
       return out;
