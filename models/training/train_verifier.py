@@ -67,6 +67,21 @@ class Net(nn.Module):
         return self.head(torch.cat([h.mean((2, 3)), h.amax((2, 3))], 1))
 
 
+class FlipAveraged(nn.Module):
+    """The model's logits averaged over each window and its mirror image (left-right; training flipped half its
+    batches): one batch of twice the windows through the same layers, so the exported graph keeps one copy of
+    each weight (load_folded_onnx reads it back) and the runtime's input and output are unchanged."""
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+        self.register_buffer('rev', torch.arange(SIZE - 1, -1, -1))
+
+    def forward(self, x):
+        n = x.shape[0]
+        y = self.m(torch.cat([x, x.index_select(3, self.rev)], 0))
+        return (y[:n] + y[n:]) / 2
+
+
 def load_grid(d):
     j = json.load(open(os.path.join(d, 'grid.json')))
     g = np.fromfile(os.path.join(d, 'grid.bin'), dtype=np.float32).reshape(j['dims'])
@@ -292,6 +307,8 @@ def main():
     ap.add_argument('--hard-pool', type=int, default=40000, help='threat-free windows scored per epoch to find the hard ones')
     ap.add_argument('--max-proposals', type=int, default=MAX_PROPOSALS, help='proposals re-scored per rendering (the card\'s '
                     'verifies.maxProposals); at 48 the strongest other classes crowd out 13 %% of knives and 1 %% of firearms (verify-val)')
+    ap.add_argument('--flip-average', action='store_true', help='export (and evaluate) the logits averaged over each window and '
+                    'its mirror image; with --epochs 0 --init <.onnx>, the card keeps the training block of the .onnx\'s card')
     ap.add_argument('--material', action='store_true', help='two input channels, grey and the material channel (sets written with '
                     '`synth --material`): writes container-threat-verify-de; --init from the grey model starts with the material '
                     'weights at zero, i.e. exactly the grey model')
@@ -388,6 +405,9 @@ def main():
         if stopped:
             print('stopped at the time limit', flush=True)
             break
+    trained = model
+    if a.flip_average:
+        model = FlipAveraged(model)
     v, _ = evaluate()
     # fusion with the grid's own belief around each window, fitted on the calibration half's windows only
     around = vinfo[:, 3:]
@@ -411,11 +431,10 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     # for analysis beside the card: the held-out windows' scores and where they came from
     np.savez_compressed(os.path.join(a.out, name + '.val.npz'), v=v, info=vinfo, truth=vtruth, grid=g, y=vy, m=vm)
-    torch.save(model.state_dict(), os.path.join(a.out, name + '.pt'))
+    torch.save(trained.state_dict(), os.path.join(a.out, name + '.pt'))
     onnx_path = os.path.join(a.out, name + '.onnx')
     export_onnx(model, torch.zeros(1, ch, SIZE, SIZE), onnx_path, 'logits')
-    sets = [json.load(open(os.path.join(d, 'dataset.json'))) | {'images': len(json.load(open(os.path.join(d, 'grid.json')))['images'])} for d in a.train.split(',')]
-    ds = sets[0]; vds = json.load(open(os.path.join(a.val, 'dataset.json')))
+    vds = json.load(open(os.path.join(a.val, 'dataset.json')))
     gj = json.load(open(os.path.join(a.val, 'grid.json')))
     card = {
         'name': name, 'version': a.version, 'sha256': sha256(onnx_path), 'file': name + '.onnx',
@@ -432,19 +451,33 @@ def main():
                     'gridAloneSameRenderings': {k: base[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')},
                     'verifierWithoutFusion': {k: res_plain[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')},
                     'recallAtCleanFlagRate': side},
-        'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': sets[0]['images'],
-                     **({'trainSets': [{'seed': d['seed'], 'renderings': d['images']} for d in sets]} if len(sets) > 1 else {}),
-                     'windows': int(len(x)), 'epochs': a.epochs,
-                     'stoppedAtTimeLimit': stopped, 'steps': step, 'peakLearningRate': a.lr, 'torchSeed': a.seed, 'proposalsFrom': f"{gj['model']} {gj['version']}",
-                     **({'continuedFrom': a.init} if a.init else {}), **({'hardNegatives': a.hard_negatives, 'hardPool': a.hard_pool} if a.hard_negatives else {}),
-                     'command': '/usr/bin/python3 models/training/train_verifier.py ' + ' '.join(sys.argv[1:]),
-                     'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(q.numel() for q in model.parameters())},
+        'training': training_block(a, len(x), step, stopped, model, t, gj),
     }
     write_card(os.path.join(a.out, name + '.card.json'), card)
     print(json.dumps({k: v for k, v in res.items() if k != 'perLabel'}), json.dumps(thr))
     print('grid alone', json.dumps({k: v for k, v in base.items() if k != 'perLabel'}))
     print('verifier without fusion', json.dumps({k: v for k, v in res_plain.items() if k != 'perLabel'}), 'fusion', json.dumps(fusion))
     print('firearm/knife recall at clean flag rate', json.dumps(side), 'wall', t.s(), 's')
+
+
+def training_block(a, windows, step, stopped, model, t, gj):
+    """The card's `training`: this run's, or (an evaluation-only run re-exporting a committed model with
+    --flip-average) the committed card's, with how this card was written."""
+    command = '/usr/bin/python3 models/training/train_verifier.py ' + ' '.join(sys.argv[1:])
+    prev = a.init[:-len('.onnx')] + '.card.json' if a.init and a.init.endswith('.onnx') else None
+    if a.epochs == 0 and prev and os.path.exists(prev):
+        return json.load(open(prev))['training'] | {'flipAverage': a.flip_average, 'cardCommand': command, 'cardWallSeconds': t.s()}
+    sets = [json.load(open(os.path.join(d, 'dataset.json'))) | {'images': len(json.load(open(os.path.join(d, 'grid.json')))['images'])} for d in a.train.split(',')]
+    ds = sets[0]
+    return {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': sets[0]['images'],
+            **({'trainSets': [{'seed': d['seed'], 'renderings': d['images']} for d in sets]} if len(sets) > 1 else {}),
+            'windows': int(windows), 'epochs': a.epochs,
+            'stoppedAtTimeLimit': stopped, 'steps': step, 'peakLearningRate': a.lr, 'torchSeed': a.seed,
+            'proposalsFrom': f"{gj['model']} {gj['version']}",
+            **({'continuedFrom': a.init} if a.init else {}), **({'hardNegatives': a.hard_negatives, 'hardPool': a.hard_pool} if a.hard_negatives else {}),
+            **({'flipAverage': True} if a.flip_average else {}),
+            'command': command, 'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__,
+            'params': sum(q.numel() for q in model.parameters())}
 
 
 if __name__ == '__main__':
