@@ -11,36 +11,23 @@ Run (from the repo root; verify-val written with --material, and its grid propos
 """
 import argparse, json, os, sys
 import numpy as np
-import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from common import Timer, load_folded_onnx
 from train_grid_detector import LABELS
-from train_verifier import (Net, build, choose_thresholds, figures, fit_fusion, fused, image_scores, normalise,
-                            recall_at_clean_rate)
+from train_verifier import Net, build, choose_thresholds, figures, fused_image_scores, predict, recall_at_clean_rate
 
 REG = 'models/registry'
 
 
-def predict(model, x, flip=False, bs=256):
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(x), bs):
-            xb = normalise(x[i:i + bs])
-            p = torch.sigmoid(model(xb))
-            if flip:
-                p = (p + torch.sigmoid(model(xb.flip(3)))) / 2
-            out.append(p.numpy())
-    return np.concatenate(out)
+def scores(model, x, flip=False):
+    """Window probabilities; with flip, the mean of the window's and its mirror image's (left-right)."""
+    p = predict(model, x)
+    return (p + predict(model, np.ascontiguousarray(x[..., ::-1]))) / 2 if flip else p
 
 
 def summary(name, v, vinfo, vy, vm, vtruth, half):
     """Fusion fitted and thresholds chosen on the first half; figures on the second (as the cards)."""
-    around = vinfo[:, 3:]
-    cal = vinfo[:, 0] < half
-    fusion = fit_fusion(v[cal], around[cal], vy[cal], vm[cal])
-    n = len(vtruth)
-    s = image_scores(fused(v, around, fusion), vinfo, n)
+    s, _ = fused_image_scores(v, vinfo, vy, vm, len(vtruth))
     thr = choose_thresholds(s[:half], vtruth[:half])
     res = figures(s[half:], vtruth[half:], thr)
     side = {lab: {f'at{int(r * 100)}pct': recall_at_clean_rate(s[half:], vtruth[half:], LABELS.index(lab), r) for r in (0.01, 0.05)}
@@ -67,8 +54,8 @@ def main():
     de = Net(len(LABELS), fused=True, channels=2)
     load_folded_onnx(de, os.path.join(REG, 'container-threat-verify-de.onnx'))
     versions = {n: json.load(open(os.path.join(REG, n + '.card.json')))['version'] for n in ('container-threat-verify', 'container-threat-verify-de')}
-    vg = predict(grey, vx[:, :1]); vd = predict(de, vx)
-    vgf = predict(grey, vx[:, :1], flip=True); vdf = predict(de, vx, flip=True)
+    vg = scores(grey, vx[:, :1]); vd = scores(de, vx)
+    vgf = scores(grey, vx[:, :1], flip=True); vdf = scores(de, vx, flip=True)
     print('scored', t.s(), 's', flush=True)
     res = {'models': versions, 'heldOut': a.val, 'n': len(vtruth), 'windows': len(vx)}
     res['grey'] = summary('grey', vg, vinfo, vy, vm, vtruth, half)

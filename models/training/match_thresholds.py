@@ -16,17 +16,15 @@ Both verifiers' held-out windows come from `train_verifier.py --epochs 0 --init 
 import argparse, json, os, sys
 import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
-from train_verifier import LABELS, fit_fusion, fused, image_scores
+from train_verifier import LABELS, fused_image_scores
 
 
 def calibrated_scores(path):
     """Image scores (fused as the card's fusion is fitted: on the calibration half's windows), truth, half."""
     z = np.load(path)
-    v, info, truth = z['v'], z['info'], z['truth']
-    half = len(truth) // 2
-    cal = info[:, 0] < half
-    f = fit_fusion(v[cal], info[:, 3:][cal], z['y'][cal], z['m'][cal])
-    return image_scores(fused(v, info[:, 3:], f), info, len(truth)), truth, half
+    truth = z['truth']
+    s, _ = fused_image_scores(z['v'], z['info'], z['y'], z['m'], len(truth))
+    return s, truth, len(truth) // 2
 
 
 def main():

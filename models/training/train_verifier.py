@@ -247,6 +247,15 @@ def fused(v, around, fusion):
     return 1 / (1 + np.exp(-(f[:, 0] * logit(v) + f[:, 1] * logit(around) + f[:, 2])))
 
 
+def fused_image_scores(v, info, y, m, n_images):
+    """The fusion with the grid fitted on the calibration half's windows (the first n_images // 2 renderings), and
+    each rendering's fused scores with it: (scores [n_images, classes], fusion)."""
+    around = info[:, 3:]
+    cal = info[:, 0] < n_images // 2
+    fusion = fit_fusion(v[cal], around[cal], y[cal], m[cal])
+    return image_scores(fused(v, around, fusion), info, n_images), fusion
+
+
 def grid_image_scores(p):
     return p.max((2, 3))
 
@@ -410,10 +419,7 @@ def main():
         model = FlipAveraged(model)
     v, _ = evaluate()
     # fusion with the grid's own belief around each window, fitted on the calibration half's windows only
-    around = vinfo[:, 3:]
-    cal = vinfo[:, 0] < half
-    fusion = fit_fusion(v[cal], around[cal], vy[cal], vm[cal])
-    s = image_scores(fused(v, around, fusion), vinfo, n_img)
+    s, fusion = fused_image_scores(v, vinfo, vy, vm, n_img)
     s_plain = image_scores(v, vinfo, n_img)
     thr = choose_thresholds(s[:half], vtruth[:half])
     res = figures(s[half:], vtruth[half:], thr)
