@@ -203,20 +203,22 @@ describe.skipIf(!haveChromium)('accessibility of the review UI in chromium', () 
     await page.context().close();
   });
 
-  it('keeps a keyboard user\'s focus on the same Claim button when a live update rebuilds the queue', async () => {
+  it('keeps a keyboard user\'s Space press on its Claim button while a live update changes the queue', async () => {
     await pushParcel(stack.url, stack.key, stack.db.db, 'acc-focus-1', 'SF8101', parcelWithAmmunition());
     const page = await newPage();
     await signIn(page, stack.url, 'kim', 'kim-password-1');
     await page.locator('tr[data-scan="acc-focus-1"]').waitFor();
     const claim = page.getByRole('button', { name: 'Claim SF8101' });
     await claim.focus();
-    // a new scan for review: the queue hears of it and rebuilds its rows
     const before = await claim.elementHandle();
+    // Space clicks a button on keyup: the key goes down, a new scan for review arrives and the queue hears of it,
+    // then the key comes up. Rebuilding the row under the key would lose the click (as it did, now and then,
+    // when a reviewer came back from a review and the release of that claim refreshed the queue).
+    await page.keyboard.down(' ');
     await pushParcel(stack.url, stack.key, stack.db.db, 'acc-focus-2', 'SF8102', parcelWithAmmunition());
     await page.locator('tr[data-scan="acc-focus-2"]').waitFor();
-    expect(await before!.evaluate((el) => el.isConnected)).toBe(false); // the old button is gone
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Claim SF8101');
-    await page.keyboard.press(' ');
+    expect(await before!.evaluate((el) => el.isConnected && el === document.activeElement)).toBe(true); // the same button, still focused
+    await page.keyboard.up(' ');
     await page.waitForURL(/#\/review\/acc-focus-1$/);
     await page.context().close();
   });

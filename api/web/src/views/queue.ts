@@ -57,7 +57,7 @@ export function queueView(ctx: ScreenContext): Screen {
     return el;
   }
 
-  function row(item: QueueItem, index: number, list: 'mine' | 'queue'): HTMLElement {
+  function row(item: QueueItem, list: 'mine' | 'queue'): HTMLElement {
     const mineItem = list === 'mine';
     const confirm = item.state === 'awaiting-confirmation' && item.claimedBy !== me.username;
     const subject = subjectOf(item.subject);
@@ -69,12 +69,7 @@ export function queueView(ctx: ScreenContext): Screen {
         : !claimable
           ? h('span', { class: 'muted' }, item.state === 'awaiting-confirmation' ? 'waiting for a senior' : item.state === 'escalated' ? 'with a supervisor' : item.state.replace(/-/g, ' '))
           : h('button', { type: 'button', class: 'primary', 'aria-label': `Claim ${subject}`, onclick: () => void claimAndOpen(ctx, item.scanId) }, 'Claim');
-    const overdue = item.overdue || new Date(item.slaDeadline).getTime() < Date.now();
-    return h('tr', {
-      class: `${overdue ? 'overdue' : ''} ${list === 'queue' && index === selected ? 'selected' : ''}`,
-      'data-scan': item.scanId,
-      'aria-current': list === 'queue' && index === selected ? 'true' : null,
-    },
+    return h('tr', { 'data-scan': item.scanId },
       h('td', { class: 'badges' }, item.badges.map((b) => h('span', { class: `badge ${b}` }, BADGE_LABEL[b] ?? b))),
       h('td', { class: 'subject' }, h('strong', {}, subjectOf(item.subject)), h('div', { class: 'muted small' }, item.scanId)),
       h('td', {}, MODALITY_LABEL[item.modality] ?? item.modality),
@@ -85,20 +80,64 @@ export function queueView(ctx: ScreenContext): Screen {
       h('td', {}, action));
   }
 
-  function table(items: QueueItem[], list: 'mine' | 'queue'): HTMLElement {
-    if (items.length === 0) return h('p', { class: 'empty' }, list === 'mine' ? 'You hold no items.' : 'The queue is empty. New scans that need a person appear here by themselves.');
-    return h('table', { class: 'queue' },
-      h('thead', {}, h('tr', {}, ...['Priority', 'Container / waybill', 'Modality', 'Machine says', 'Received', 'SLA', 'State', ''].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, items.map((it, i) => row(it, i, list))));
+  // Rows are patched in place, keyed by scan: a live update leaves a row whose item did not change as the very
+  // same element, so a key a reviewer is pressing on its button (Space clicks on keyup) is not lost when the
+  // table changes around it. Rows whose item changed are built again (keepingFocus puts the focus back).
+  const built = new WeakMap<Element, string>();
+  function patchRows(tbody: HTMLElement, items: QueueItem[], list: 'mine' | 'queue'): void {
+    const old = new Map([...tbody.children].map((tr) => [(tr as HTMLElement).dataset.scan ?? '', tr as HTMLElement]));
+    let cursor = tbody.firstElementChild;
+    items.forEach((item, index) => {
+      const sig = JSON.stringify(item);
+      let tr = old.get(item.scanId);
+      if (!tr || built.get(tr) !== sig) {
+        if (tr === cursor) cursor = cursor.nextElementSibling;
+        tr?.remove();
+        tr = row(item, list);
+        built.set(tr, sig);
+      } else {
+        cells.set(item.scanId, tr.querySelector<HTMLElement>('td.sla')!);
+      }
+      old.delete(item.scanId);
+      if (tr === cursor) cursor = cursor.nextElementSibling;
+      else tbody.insertBefore(tr, cursor);
+      const isSelected = list === 'queue' && index === selected;
+      tr.classList.toggle('selected', isSelected);
+      tr.classList.toggle('overdue', item.overdue || new Date(item.slaDeadline).getTime() < Date.now());
+      if (isSelected) tr.setAttribute('aria-current', 'true');
+      else tr.removeAttribute('aria-current');
+    });
+    for (const gone of old.values()) gone.remove();
+  }
+
+  function section(box: HTMLElement, items: QueueItem[], list: 'mine' | 'queue'): void {
+    const id = `${list}-h`;
+    const title = list === 'mine' ? `My items (${items.length})` : `Waiting (${items.length})`;
+    let head = box.querySelector('h2');
+    if (!head) box.append(head = h('h2', { id }));
+    if (head.textContent !== title) head.textContent = title;
+    if (items.length === 0) {
+      const text = list === 'mine' ? 'You hold no items.' : 'The queue is empty. New scans that need a person appear here by themselves.';
+      if (box.querySelector('p.empty')?.textContent !== text) replace(box, head, h('p', { class: 'empty' }, text));
+      return;
+    }
+    let tbody = box.querySelector<HTMLElement>('table.queue tbody');
+    if (!tbody) {
+      tbody = h('tbody');
+      replace(box, head, h('table', { class: 'queue' },
+        h('thead', {}, h('tr', {}, ...['Priority', 'Container / waybill', 'Modality', 'Machine says', 'Received', 'SLA', 'State', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        tbody));
+    }
+    patchRows(tbody, items, list);
   }
 
   function render(): void {
     cells.clear();
-    // a live update rebuilds the tables: without this a keyboard user's focus on a row's button would fall to the
-    // page, and the Space or Enter they press next would do nothing
+    // a row that must be built again under a keyboard user's focus gets the focus back on its new button, or the
+    // Space or Enter they press next would do nothing
     keepingFocus([mineBox, queueBox], () => {
-      replace(mineBox, h('h2', { id: 'mine-h' }, `My items (${mine.length})`), table(mine, 'mine'));
-      replace(queueBox, h('h2', { id: 'queue-h' }, `Waiting (${queue.length})`), table(queue, 'queue'));
+      section(mineBox, mine, 'mine');
+      section(queueBox, queue, 'queue');
     });
     const overdue = queue.filter((i) => i.overdue || new Date(i.slaDeadline).getTime() < Date.now()).length;
     status.textContent = `${queue.length} waiting · ${overdue} overdue · updated ${loadedAt}`;
