@@ -10,11 +10,10 @@ Run (from the repo root; verify-val written with --material, and its grid propos
 """
 import argparse, json, os, sys
 import numpy as np
-from PIL import Image
 sys.path.insert(0, os.path.dirname(__file__))
 from common import Timer, load_folded_onnx
 from train_grid_detector import LABELS
-from train_verifier import WINDOW, FlipAveraged, Net, build, crop, load_grid, predict, targets, window_box
+from train_verifier import WINDOW, FlipAveraged, Net, build, grid_around, load_grid, load_rendering, predict, targets, window_box, window_planes
 from eval_verifier_combos import summary
 
 
@@ -23,13 +22,10 @@ def tiles(d, model):
     j, p = load_grid(d)
     vs, infos, ys, ms = [], [], [], []
     for n, im in enumerate(j['images']):
-        meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
-        boxes = [(b['label'], b['box']) for b in meta['boxes']]
-        img = Image.open(os.path.join(d, 'images', im['id'] + '.png')).convert('L')
-        mat = Image.open(os.path.join(d, 'material', im['id'] + '.png')).convert('L')
+        boxes, img, mat = load_rendering(d, im, material=True)
         W, H = img.size
         centres = []
-        for lo, size, s in ((im['padX'], W * im['sx'], None), (im['padY'], H * im['sy'], None)):
+        for lo, size in ((im['padX'], W * im['sx']), (im['padY'], H * im['sy'])):
             k = max(1, int(np.ceil(size / (WINDOW / 2))))
             centres.append([min(lo + WINDOW / 4 + i * WINDOW / 2, lo + size - WINDOW / 4) for i in range(k)])
         xs = []
@@ -37,10 +33,8 @@ def tiles(d, model):
             for cx in centres[0]:
                 b = window_box(im, cx, cy, WINDOW)
                 t, m = targets(boxes, b)
-                xs.append(np.stack([crop(img, b), crop(mat, b, 0)])); ys.append(t); ms.append(m)
-                gx, gy = int(cx // j['stride']), int(cy // j['stride'])
-                around = p[n][:, max(0, gy - 1):gy + 2, max(0, gx - 1):gx + 2]
-                infos.append((n, -1, 0.0, *(around.max((1, 2)) if around.size else np.zeros(len(LABELS)))))
+                xs.append(window_planes(img, mat, b)); ys.append(t); ms.append(m)
+                infos.append((n, -1, 0.0, *grid_around(p[n], cx, cy, j['stride'])))
         vs.append(predict(model, np.stack(xs)))
         if (n + 1) % 100 == 0:
             print(f'  tiled {n + 1}/{len(j["images"])}, {len(infos)} windows', flush=True)

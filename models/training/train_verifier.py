@@ -145,15 +145,33 @@ def targets(boxes, b):
     return y, m
 
 
+def load_rendering(d, im, material=False):
+    """A rendering of set d: its planted boxes [(label, box)], the grey image and (with material) the material one."""
+    meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
+    img = Image.open(os.path.join(d, 'images', im['id'] + '.png')).convert('L')
+    mat = Image.open(os.path.join(d, 'material', im['id'] + '.png')).convert('L') if material else None
+    return [(b['label'], b['box']) for b in meta['boxes']], img, mat
+
+
+def window_planes(img, mat, b):
+    """Window b as the verifier's input planes: grey, and the material channel when given (0 outside the scan, as
+    the runtime pads it: air attenuates nothing)."""
+    return np.stack([crop(img, b), crop(mat, b, 0)]) if mat is not None else crop(img, b)[None]
+
+
+def grid_around(pn, cx, cy, stride):
+    """The grid's probability of every class around grid-input (cx, cy): the max over its 3 x 3 cells."""
+    gx, gy = int(cx // stride), int(cy // stride)
+    around = pn[:, max(0, gy - 1):gy + 2, max(0, gx - 1):gx + 2]
+    return around.max((1, 2)) if around.size else np.zeros(len(LABELS))
+
+
 def build(d, train, rng, material=False):
     """Windows of every rendering in d: (crops [N, 1 or 2, SIZE, SIZE], targets, masks, per-window info)."""
     j, p = load_grid(d)
     xs, ys, ms, info = [], [], [], []
     for n, im in enumerate(j['images']):
-        meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
-        boxes = [(b['label'], b['box']) for b in meta['boxes']]
-        img = Image.open(os.path.join(d, 'images', im['id'] + '.png')).convert('L')
-        mat = Image.open(os.path.join(d, 'material', im['id'] + '.png')).convert('L') if material else None
+        boxes, img, mat = load_rendering(d, im, material)
         wins = [(k, s, cx, cy, 'proposal') for k, s, cx, cy in proposals(p[n], j['stride'])]
         if train:
             for lab, (bx0, by0, bx1, by1) in boxes:  # every planted threat, TRUTH_WINDOWS times, jittered
@@ -167,12 +185,9 @@ def build(d, train, rng, material=False):
             side = WINDOW * (rng.uniform(0.85, 1.15) if train else 1.0)
             b = window_box(im, cx, cy, side)
             t, m = targets(boxes, b)
-            # outside the scan the material channel is 0, as the runtime pads it (air attenuates nothing)
-            xs.append(np.stack([crop(img, b), crop(mat, b, 0)]) if material else crop(img, b)[None]); ys.append(t); ms.append(m)
-            # the grid's probability of every class around the window's centre (3 x 3 cells), for the fusion
-            gx, gy = int(cx // j['stride']), int(cy // j['stride'])
-            around = p[n][:, max(0, gy - 1):gy + 2, max(0, gx - 1):gx + 2]
-            info.append((n, k, s, *(around.max((1, 2)) if around.size else np.zeros(len(LABELS)))))
+            xs.append(window_planes(img, mat, b)); ys.append(t); ms.append(m)
+            # what the grid says around the window's centre, for the fusion
+            info.append((n, k, s, *grid_around(p[n], cx, cy, j['stride'])))
         if (n + 1) % 500 == 0:
             print(f'  {d}: {n + 1}/{len(j["images"])} renderings, {len(xs)} windows', flush=True)
     truth = np.zeros((len(j['images']), len(LABELS)), bool)

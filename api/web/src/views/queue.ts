@@ -20,6 +20,9 @@ export async function claimAndOpen(ctx: ScreenContext, scanId: string): Promise<
 
 const CLAIMABLE = ['open', 'awaiting-second', 'escalated'];
 
+/** Past its SLA: flagged so by the server, or its deadline passed since the queue was loaded. */
+const isOverdue = (item: QueueItem): boolean => item.overdue || new Date(item.slaDeadline).getTime() < Date.now();
+
 /** Claims the first free item of the queue (the one reviewers should take next). */
 export async function claimNext(ctx: ScreenContext, skip?: string): Promise<void> {
   const { items } = await reviewApi.queue(50);
@@ -103,7 +106,7 @@ export function queueView(ctx: ScreenContext): Screen {
       else tbody.insertBefore(tr, cursor);
       const isSelected = list === 'queue' && index === selected;
       tr.classList.toggle('selected', isSelected);
-      tr.classList.toggle('overdue', item.overdue || new Date(item.slaDeadline).getTime() < Date.now());
+      tr.classList.toggle('overdue', isOverdue(item));
       if (isSelected) tr.setAttribute('aria-current', 'true');
       else tr.removeAttribute('aria-current');
     });
@@ -139,7 +142,7 @@ export function queueView(ctx: ScreenContext): Screen {
       section(mineBox, mine, 'mine');
       section(queueBox, queue, 'queue');
     });
-    const overdue = queue.filter((i) => i.overdue || new Date(i.slaDeadline).getTime() < Date.now()).length;
+    const overdue = queue.filter(isOverdue).length;
     status.textContent = `${queue.length} waiting · ${overdue} overdue · updated ${loadedAt}`;
   }
 
