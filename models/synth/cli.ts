@@ -1,8 +1,10 @@
 // `npm run synth -- --seed N --count K --out dir [--kind container|parcel] [--full-size] [--mmpp X]
-// [--input WxH] [--no-raw] [--threat-rate P] [--material]`: writes a deterministic synthetic dataset.
+// [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--material]`:
+// writes a deterministic synthetic dataset.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CONTAINER_THREATS, type ContainerThreat } from '../../domain/categories.js';
 import { CLASSIFY_LABELS, DETECT_LABELS, GENERATOR_VERSION, makeSample, writeSample, type SynthKind } from './index.js';
 
 async function main(): Promise<void> {
@@ -11,11 +13,12 @@ async function main(): Promise<void> {
       seed: { type: 'string' }, count: { type: 'string' }, out: { type: 'string' }, kind: { type: 'string', default: 'container' },
       'full-size': { type: 'boolean', default: false }, mmpp: { type: 'string' }, input: { type: 'string' }, 'no-raw': { type: 'boolean', default: false },
       'threat-rate': { type: 'string' }, material: { type: 'boolean', default: false }, start: { type: 'string', default: '0' },
+      'threats-per-scan': { type: 'string' }, 'threat-classes': { type: 'string' },
     },
   });
   const seed = Number(values.seed), count = Number(values.count), start = Number(values.start);
   if (!Number.isInteger(seed) || !Number.isInteger(count) || count < 1 || !values.out) {
-    throw new Error('usage: synth --seed N --count K --out DIR [--kind container|parcel] [--full-size] [--mmpp X] [--input WxH] [--no-raw] [--threat-rate P] [--material]');
+    throw new Error('usage: synth --seed N --count K --out DIR [--kind container|parcel] [--full-size] [--mmpp X] [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--material]');
   }
   const kind = values.kind as SynthKind;
   if (kind !== 'container' && kind !== 'parcel') throw new Error(`--kind must be container or parcel, got ${values.kind}`);
@@ -25,11 +28,24 @@ async function main(): Promise<void> {
     if (!m) throw new Error(`--input must be WxH, got ${values.input}`);
     input = { width: Number(m[1]), height: Number(m[2]) };
   }
+  let threatsPerScan: [number, number] | undefined;
+  if (values['threats-per-scan']) {
+    const m = /^(\d+)-(\d+)$/.exec(values['threats-per-scan']);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new Error(`--threats-per-scan must be MIN-MAX with 1 <= MIN <= MAX, got ${values['threats-per-scan']}`);
+    threatsPerScan = [Number(m[1]), Number(m[2])];
+  }
+  let threatClasses: ContainerThreat[] | undefined;
+  if (values['threat-classes']) {
+    threatClasses = values['threat-classes'].split(',') as ContainerThreat[];
+    const bad = threatClasses.filter((c) => !(CONTAINER_THREATS as readonly string[]).includes(c));
+    if (bad.length) throw new Error(`--threat-classes: unknown ${bad.join(', ')} (known: ${CONTAINER_THREATS.join(', ')})`);
+  }
+  if ((threatsPerScan || threatClasses) && kind !== 'container') throw new Error('--threats-per-scan and --threat-classes are for containers');
   const out = values.out;
   await mkdir(out, { recursive: true });
   const names = { detect: DETECT_LABELS[kind], classify: kind === 'container' ? CLASSIFY_LABELS : [] };
   await writeFile(join(out, 'names.json'), JSON.stringify(names, null, 2) + '\n');
-  await writeFile(join(out, 'dataset.json'), JSON.stringify({ generator: GENERATOR_VERSION, kind, seed, start, count, fullSize: values['full-size'], mmpp: values.mmpp ?? null, input: values.input ?? null, threatRate: values['threat-rate'] ?? null, material: values.material }, null, 2) + '\n');
+  await writeFile(join(out, 'dataset.json'), JSON.stringify({ generator: GENERATOR_VERSION, kind, seed, start, count, fullSize: values['full-size'], mmpp: values.mmpp ?? null, input: values.input ?? null, threatRate: values['threat-rate'] ?? null, threatsPerScan: values['threats-per-scan'] ?? null, threatClasses: values['threat-classes'] ?? null, material: values.material }, null, 2) + '\n');
   const t0 = Date.now();
   let pending: Array<Promise<void>> = [];
   for (let i = start; i < start + count; i++) {
@@ -37,6 +53,8 @@ async function main(): Promise<void> {
       fullSize: values['full-size'],
       ...(values.mmpp ? { mmpp: Number(values.mmpp) } : {}),
       ...(values['threat-rate'] ? { threatRate: Number(values['threat-rate']) } : {}),
+      ...(threatsPerScan ? { threatsPerScan } : {}),
+      ...(threatClasses ? { threatClasses } : {}),
     });
     pending.push(writeSample(out, s, { raw: !values['no-raw'], material: values.material, ...(input ? { input } : {}) }));
     if (pending.length >= 8) { await Promise.all(pending); pending = []; }

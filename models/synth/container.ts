@@ -16,6 +16,11 @@ export interface ContainerOptions {
   threatRate: number;
   /** Restrict cargo to these categories (default all). */
   categories?: readonly CargoCategory[];
+  /** Threats planted in a scan that carries any, [min, max] (default 1–3, mostly 1). Training sets rich in rare
+   * classes use more: each scan is still one container, the threats at least 1.2 m or 0.6 m apart. */
+  threatsPerScan?: readonly [number, number];
+  /** Planted threat classes (default all, equally likely). */
+  threatClasses?: readonly ContainerThreat[];
 }
 
 export interface ContainerSample {
@@ -133,9 +138,10 @@ export function containerSample(r: Rng, o: ContainerOptions): ContainerSample {
 
   const threats: Planted[] = [];
   if (r.bool(o.threatRate)) {
-    const n = r.weighted([1, 2, 3], [0.6, 0.3, 0.1]);
+    // the default draws stay as they were (same seed, same scans)
+    const n = o.threatsPerScan ? r.int(o.threatsPerScan[0], o.threatsPerScan[1]) : r.weighted([1, 2, 3], [0.6, 0.3, 0.1]);
     for (let t = 0; t < n; t++) {
-      const label: ContainerThreat = r.pick(CONTAINER_THREATS);
+      const label: ContainerThreat = r.pick(o.threatClasses ?? CONTAINER_THREATS);
       if (label === 'hidden-compartment') {
         if (threats.some((p) => p.label === 'hidden-compartment')) continue;
         const left = r.bool(0.5);

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS } from '../../domain/categories.js';
+import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS, type ContainerThreat } from '../../domain/categories.js';
 import { letterbox } from '../runtime/letterbox.js';
 import { renderContainerMaterial } from '../runtime/render.js';
 import type { Rendering } from '../runtime/types.js';
@@ -17,7 +17,14 @@ export { Rng } from './prng.js';
 export { containerSample, type ContainerSample } from './container.js';
 export { parcelSample, type ParcelSample } from './parcel.js';
 
-export interface SampleOptions { fullSize?: boolean; mmpp?: number; threatRate?: number; }
+export interface SampleOptions {
+  fullSize?: boolean;
+  mmpp?: number;
+  threatRate?: number;
+  /** Containers only: threats per scan that carries any, and which classes (see ContainerOptions). */
+  threatsPerScan?: readonly [number, number];
+  threatClasses?: readonly ContainerThreat[];
+}
 
 export interface Sample {
   id: string;
@@ -46,7 +53,12 @@ export function makeSample(kind: SynthKind, seed: number, index: number, o: Samp
   const mmpp = o.mmpp ?? defaultMmpp(kind, o.fullSize ?? false);
   const id = `${kind}-${seed}-${String(index).padStart(6, '0')}`;
   if (kind === 'container') {
-    const s = containerSample(r, { mmpp, threatRate: o.threatRate ?? 0.5 });
+    const s = containerSample(r, {
+      mmpp,
+      threatRate: o.threatRate ?? 0.5,
+      ...(o.threatsPerScan ? { threatsPerScan: o.threatsPerScan } : {}),
+      ...(o.threatClasses ? { threatClasses: o.threatClasses } : {}),
+    });
     return { id, kind, width: s.width, height: s.height, high: s.high, low: s.low, rendering: s.rendering, boxes: s.threats, categories: s.categories };
   }
   const s = parcelSample(r, { mmpp, threatRate: o.threatRate ?? 0.35 });

@@ -136,6 +136,33 @@ describe('samples', () => {
     }
   });
 
+  it('plant as many threats of the chosen classes as a threat-rich training set asks for', () => {
+    let knives = 0;
+    for (let i = 0; i < 6; i++) {
+      const s = makeSample('container', 78, i, { mmpp: 12, threatRate: 1, threatsPerScan: [4, 5], threatClasses: ['knife', 'firearm'] });
+      expect(s.boxes.every((b) => b.label === 'knife' || b.label === 'firearm')).toBe(true);
+      // a slot too short for every threat 1.2 m apart may take fewer; a 20 ft container holds at least three
+      expect(s.boxes.length).toBeGreaterThanOrEqual(3);
+      expect(s.boxes.length).toBeLessThanOrEqual(5);
+      knives += s.boxes.filter((b) => b.label === 'knife').length;
+    }
+    expect(knives).toBeGreaterThan(0);
+  });
+
+  it("regenerates the committed models' data: a scan hashes as it did when they were trained", () => {
+    // Pinned with the generator of 2026-12-02 (Node 20): an option or a change that moved the default draws would
+    // silently give every training and held-out set (and each model card's figures) different scans
+    const pinned: Array<[number, number, string]> = [
+      [79, 0, 'a329bcb295476c75231d9c4dc134f295d6e55e8b2fbaf64a1a980669486d4025'],
+      [9100, 407, '98f9f9d987a1177204a0155763d91003caf44a0fd9a34755184429f1a9967dc2'],
+    ];
+    for (const [seed, index, hash] of pinned) {
+      const s = makeSample('container', seed, index, { mmpp: 12, threatRate: 1 });
+      const h = createHash('sha256').update(Buffer.from(s.high.buffer)).update(Buffer.from(s.low.buffer)).update(JSON.stringify(s.boxes));
+      expect(h.digest('hex'), `container ${seed}/${index}`).toBe(hash);
+    }
+  });
+
   it('a loaded container transmits less than an empty one', () => {
     const mean = (a: Uint16Array): number => a.reduce((s, v) => s + v, 0) / a.length;
     let empty = 0, loaded = 0, ne = 0, nl = 0;
