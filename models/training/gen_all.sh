@@ -20,15 +20,20 @@ T="--kind container --mmpp 16 --input 768x256"
 wait
 # the threat verifiers' sets: renderings at a scanner's 6 mm/px with the raw pair's material channel (the grey
 # verifier reads images/ only, the dual-energy one material/ too), then the committed grid's logits on each;
-# verify-train2 (seed 2600) is the grey verifier 1.3.0's second set; verify-train3 (seed 2700) the dual-energy 1.3.0's
+# verify-train2 (seed 2600) is the grey verifier 1.3.0's second set; verify-train3 (seed 2700) the dual-energy 1.3.0's;
+# verify-dense (seed 2800, threat-rich: 3-6 threats in every scan, knives and firearms drawn 3 and 2 times as often as
+# the rest) and verify-train3's first 1,500 (the --start 0 chain alone) the dual-energy 1.4.0's
 V="--kind container --mmpp 6 --material"
+D="--threat-rate 1 --threats-per-scan 3-6 --threat-classes knife,knife,knife,firearm,firearm,ammunition,cigarettes,drugs,currency,ivory"
 ( $S $V --threat-rate 0.6 --seed 2500 --start 0 --count 1500 --out $O/verify-train &&
   $S $V --threat-rate 0.5 --seed 9100 --start 0 --count 400 --out $O/verify-val &&
   $S $V --threat-rate 0.6 --seed 2600 --start 0 --count 750 --out $O/verify-train2 &&
-  $S $V --threat-rate 0.6 --seed 2700 --start 0 --count 1500 --out $O/verify-train3 ) > $O/gen-c.log 2>&1 &
+  $S $V --threat-rate 0.6 --seed 2700 --start 0 --count 1500 --out $O/verify-train3 &&
+  $S $V $D --seed 2800 --start 0 --count 750 --out $O/verify-dense ) > $O/gen-c.log 2>&1 &
 ( $S $V --threat-rate 0.6 --seed 2500 --start 1500 --count 1500 --out $O/verify-train &&
   $S $V --threat-rate 0.5 --seed 9100 --start 400 --count 400 --out $O/verify-val &&
   $S $V --threat-rate 0.6 --seed 2600 --start 750 --count 750 --out $O/verify-train2 &&
-  $S $V --threat-rate 0.6 --seed 2700 --start 1500 --count 1500 --out $O/verify-train3 ) > $O/gen-d.log 2>&1 &
+  $S $V --threat-rate 0.6 --seed 2700 --start 1500 --count 1500 --out $O/verify-train3 &&
+  $S $V $D --seed 2800 --start 750 --count 750 --out $O/verify-dense ) > $O/gen-d.log 2>&1 &
 wait
-for d in verify-train verify-val verify-train2 verify-train3; do npx tsx models/training/grid_proposals.mts $O/$d || exit 1; done
+for d in verify-train verify-val verify-train2 verify-train3 verify-dense; do npx tsx models/training/grid_proposals.mts $O/$d || exit 1; done
