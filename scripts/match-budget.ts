@@ -1,0 +1,67 @@
+// `npx tsx scripts/match-budget.ts --data <labelled stream dir> --old-registry <dir> [--registry models/registry]
+// [--policy domain/policy/default-policy.json]`: per-class thresholds for new verifier versions that keep the old
+// versions' false-alarm budget, measured on the clean scans of a labelled synthetic stream.
+//
+// models/training/match_thresholds.py matches budgets on verify-val's calibration half, 200 clean renderings: a
+// class that flags 1 of them has a budget of one scan, and its threshold moves with that one scan. A stream of
+// `npm run bench -- --only assessment` (the fit stream, seed 70001: 1,420 clean containers, disjoint from the
+// hold-out) gives seven times the clean scans. For each verifier in the policy's `modelThreatThresholds` and each
+// class: the budget is the number of clean scans (no planted threat) whose strongest box of that class from the
+// old registry's verifier reaches the policy's threshold; the new threshold is the lowest at which the new
+// registry's verifier flags no more of them (never under the verifier card's 0.05 floor). Raw pairs (material
+// channel, dual-energy verifier) and renderings only (grey verifier) are read separately, as the pipeline does.
+import { parseArgs } from 'node:util';
+import { allDetections } from '../domain/assessment/evidence.js';
+import type { LabelledScan } from '../domain/policy/calibrate.js';
+import { loadPolicy } from '../pipeline/policy.js';
+import { loadStream } from './calibrate.js';
+
+/** Per clean scan, the strongest box of `label` confirmed by verifier `model` (0 when none). */
+export function strongest(stream: readonly LabelledScan[], model: string, label: string): number[] {
+  return stream
+    .filter((s) => !s.truth.prohibited)
+    .map((s) => allDetections(s.input.modelOutputs).filter((d) => d.verifiedBy === model && d.label === label).reduce((m, d) => Math.max(m, d.score), 0));
+}
+
+/** The lowest threshold (≥ floor) at which at most `budget` of `scores` reach it. */
+export function thresholdForBudget(scores: readonly number[], budget: number, floor = 0.05): number {
+  const sorted = [...scores].sort((a, b) => b - a);
+  if (budget >= sorted.length) return floor;
+  // every score above the (budget+1)-th highest stays flagged; just over it, that one no longer is
+  const cut = sorted[budget]!;
+  return Math.max(floor, (Math.floor(cut * 10_000) + 1) / 10_000);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { data: { type: 'string' }, 'old-registry': { type: 'string' }, registry: { type: 'string', default: 'models/registry' }, policy: { type: 'string' } },
+  });
+  if (!values.data || !values['old-registry']) throw new Error('usage: match-budget --data <stream dir> --old-registry <dir> [--registry dir] [--policy file]');
+  const policy = await loadPolicy(values.policy);
+  const out: Record<string, Record<string, number>> = {};
+  for (const material of [true, false]) {
+    const opts = { misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 5, material };
+    const old = await loadStream(values.data, { ...opts, registryDir: values['old-registry'] });
+    const neu = await loadStream(values.data, { ...opts, registryDir: values.registry! });
+    const used = new Set(allDetections(neu.flatMap((s) => s.input.modelOutputs)).map((d) => d.verifiedBy).filter((m): m is string => !!m));
+    for (const model of used) {
+      const thresholds = policy.security.modelThreatThresholds[model] ?? {};
+      out[model] = {};
+      for (const [label, t] of Object.entries(thresholds)) {
+        const o = strongest(old, model, label), n = strongest(neu, model, label);
+        const budget = o.filter((v) => v >= t).length;
+        const nt = thresholdForBudget(n, budget);
+        out[model]![label] = nt;
+        console.log(`${model} ${label.padEnd(20)} old ${t.toFixed(4)} flags ${budget} of ${o.length} clean | new ${nt.toFixed(4)} flags ${n.filter((v) => v >= nt).length} (at the old threshold ${n.filter((v) => v >= t).length})`);
+      }
+    }
+  }
+  console.log(JSON.stringify(out));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(() => process.exit(0), (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}
