@@ -174,6 +174,21 @@ describe('samples', () => {
     expect(empty / ne).toBeGreaterThan((loaded / nl) * 1.2);
   });
 
+  it('the CLI refuses a bad threat count or class, naming the flag, and writes nothing', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'tw-synth-bad-'));
+    for (const [flag, value, says] of [
+      ['--threats-per-scan', '5-2', '--threats-per-scan must be MIN-MAX'],
+      ['--threats-per-scan', 'many', '--threats-per-scan must be MIN-MAX'],
+      ['--threat-classes', 'knife,gun', '--threat-classes: unknown gun'],
+    ] as const) {
+      const out = join(base, value.replace(/[^a-z0-9]/g, '_'));
+      const err = await run('npx', ['tsx', 'models/synth/cli.ts', '--seed', '1', '--count', '1', '--out', out, flag, value]).then(() => null, (e: { code: number; stderr: string }) => e);
+      expect(err?.code, `${flag} ${value}`).toBe(1);
+      expect(err?.stderr).toContain(says);
+      expect(await readdir(out).catch(() => [])).toEqual([]);
+    }
+  });
+
   it('the CLI writes byte-identical datasets for the same seed', async () => {
     const base = await mkdtemp(join(tmpdir(), 'tw-synth-'));
     const args = (out: string, kind: string): string[] => ['tsx', 'models/synth/cli.ts', '--seed', '9', '--count', '2', '--kind', kind, '--out', out];
