@@ -13,14 +13,13 @@
 import { parseArgs } from 'node:util';
 import { allDetections } from '../domain/assessment/evidence.js';
 import type { LabelledScan } from '../domain/policy/calibrate.js';
+import { strongestScore } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream } from './calibrate.js';
 
-/** Per clean scan, the strongest box of `label` confirmed by verifier `model` (0 when none). */
+/** Per scan with no planted threat, the strongest box of `label` confirmed by verifier `model` (0 when none). */
 export function strongest(stream: readonly LabelledScan[], model: string, label: string): number[] {
-  return stream
-    .filter((s) => !s.truth.prohibited)
-    .map((s) => allDetections(s.input.modelOutputs).filter((d) => d.verifiedBy === model && d.label === label).reduce((m, d) => Math.max(m, d.score), 0));
+  return stream.filter((s) => !s.truth.prohibited).map((s) => strongestScore(allDetections(s.input.modelOutputs), model, label));
 }
 
 /** The lowest threshold (≥ floor) at which at most `budget` of `scores` reach it. */

@@ -55,6 +55,11 @@ function overlap(a: Box, b: Box): number {
 
 const modelOf = (d: SeenDetection) => d.verifiedBy ?? d.model;
 
+/** A scan's strongest box of `label` from `model` (the verifier, when one confirmed the boxes); 0 when none. */
+export function strongestScore(dets: readonly SeenDetection[], model: string, label: string): number {
+  return Math.max(0, ...dets.filter((d) => modelOf(d) === model && d.label === label).map((d) => d.score));
+}
+
 /**
  * Studies every (model, class) pair the stream's detections carry. Scans need `truth.threats` (the planted
  * items with boxes in the rendering's pixels); a scan without any planted item and without a planted
@@ -86,10 +91,7 @@ export function studyThreatClasses(stream: readonly LabelledScan[], policy: Risk
       const mine = dets.filter((d) => modelOf(d) === model);
       for (const label of labels) {
         const k = key(model, label);
-        if (isClean) {
-          const best = Math.max(0, ...mine.filter((d) => d.label === label).map((d) => d.score));
-          push(clean, k, best);
-        }
+        if (isClean) push(clean, k, strongestScore(mine, model, label));
         for (const t of planted) {
           if (t.label !== label) continue;
           const best = Math.max(0, ...mine.filter((d) => d.label === label && overlap(d.box, t.box) >= minOverlap).map((d) => d.score));

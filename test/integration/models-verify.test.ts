@@ -9,6 +9,7 @@ import { containerSample } from '../../models/synth/container.js';
 import { Rng } from '../../models/synth/prng.js';
 import { committedModels, type TestRuntime } from '../helpers/models.js';
 import { defaultPolicy } from '../../domain/policy/parse-policy.js';
+import { threatThreshold } from '../../domain/policy/policy.js';
 
 let full: ModelRuntime;
 let gridOnly: TestRuntime;
@@ -55,7 +56,7 @@ describe('container threat verifier', () => {
     const found = out.detections!.filter((d) => d.label === 'knife').sort((a, b) => b.score - a.score);
     const [x0, y0, x1, y1] = found[0]!.box;
     expect(x0 < knife.box[2] && knife.box[0] < x1 && y0 < knife.box[3] && knife.box[1] < y1).toBe(true);
-    const policyKnife = defaultPolicy().security.modelThreatThresholds['container-threat-verify-de']!.knife!;
+    const policyKnife = threatThreshold(defaultPolicy(), 'knife', ['container-threat-verify-de']);
     expect(found.filter((d) => d.score >= policyKnife)).toEqual([found[0]]);
     const clean = containerSample(Rng.forSample(4344, 0), { mmpp: 6, threatRate: 0 });
     const cleared = grid(await full.infer('container-xray', clean.rendering, { material: renderContainerMaterial(clean.high, clean.low, clean.width, clean.height, 16) }));
