@@ -12,7 +12,7 @@ import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
 import { storedTiles, withTileCrops } from './tiles.js';
 import { sharedDownscale, toRenderingPixels, type Shared } from './downscale.js';
-import { checkMaterial, confirmed, cropWindow, gridProposals, proposalWindows, verifySpec, type Proposal, type VerifySpec } from './verify.js';
+import { checkMaterial, confirmed, cropWindow, denseProposals, gridProposals, proposalWindows, verifySpec, type Proposal, type VerifySpec } from './verify.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
 export { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
@@ -23,7 +23,7 @@ export { decodeGrid } from './grid.js';
 export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
 export { embeddingTiles, cropColumns, storedTiles, withTileCrops, TILE_ASPECT, LONG_CONTAINER_ASPECT } from './tiles.js';
 export { sharedDownscale, sharedScale, toRenderingPixels } from './downscale.js';
-export { gridProposals, cropWindow, proposalWindows, confirmed } from './verify.js';
+export { gridProposals, denseProposals, cropWindow, proposalWindows, confirmed } from './verify.js';
 
 export interface RuntimeOptions {
   registryDir: string;
@@ -70,7 +70,8 @@ export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offse
 }
 
 /** A grid detector's output with the places its verifier is to look at again (input pixels, and their mapping). */
-type Inferred = ModelOutput & { proposals?: { list: Proposal[]; place: Placement } };
+/** A grid detector's output with its proposals, and per verifier with a dense sweep (by card name), that sweep's windows. */
+type Inferred = ModelOutput & { proposals?: { list: Proposal[]; dense: Record<string, Proposal[]>; place: Placement } };
 
 /** Turns one image's raw output into evidence per the card's layout. */
 export function postprocess(card: ModelCard, data: Float32Array, dims: readonly number[], n: number, p: Prepared): ModelOutput {
@@ -163,7 +164,8 @@ class Runtime implements ModelRuntime {
     const v = material && pair?.material ? pair.material : pair?.grey;
     if (!v || !proposals) return mapped;
     const p = proposals.place;
-    const windows = proposalWindows(proposals.list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
+    const list = v.spec.denseStride ? [...proposals.list, ...(proposals.dense[v.card.name] ?? [])] : proposals.list;
+    const windows = proposalWindows(list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
     const m = v.card.input.channels === 'grey+material' ? material : undefined;
     const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: cropWindow(rendering, w.x, w.y, w.side, m), tiles: false })));
@@ -183,8 +185,11 @@ class Runtime implements ModelRuntime {
   }
 }
 
-/** `verifier`: the spec of the model that verifies this grid detector's proposals; `own`: this model's, when it is a verifier. */
-async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, own?: VerifySpec): Promise<Built> {
+/**
+ * `verifiers`: the specs of the models that verify this grid detector's proposals (they agree on the
+ * proposals; each may add its own dense sweep), by card name; `own`: this model's, when it is a verifier.
+ */
+async function build(m: LoadedModel, o: RuntimeOptions, verifiers?: Map<string, VerifySpec>, own?: VerifySpec): Promise<Built> {
   const card = m.card;
   const pool = await SessionPool.create(m.bytes, {
     intraOpNumThreads: o.intraOpNumThreads ?? 2,
@@ -212,7 +217,13 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, o
     o.onBatch?.(card.name, items.length, (performance.now() - started) / 1000);
     return prepared.map((p, i) => {
       const r: Inferred = postprocess(card, out.data, out.dims, i, p);
-      if (verifier) r.proposals = { list: gridProposals(out.data, out.dims, i, verifier.proposalThreshold, verifier.maxProposals, card.output.stride ?? 16), place: p.place };
+      const first = verifiers?.values().next().value;
+      if (verifiers && first) {
+        const stride = card.output.stride ?? 16;
+        const dense: Record<string, Proposal[]> = {};
+        for (const [name, v] of verifiers) if (v.denseStride) dense[name] = denseProposals(out.data, out.dims, i, p.place, v.window, v.denseStride, stride);
+        r.proposals = { list: gridProposals(out.data, out.dims, i, first.proposalThreshold, first.maxProposals, stride), dense, place: p.place };
+      }
       return r;
     });
   };
@@ -240,15 +251,18 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, o
 export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntime> {
   const loaded = await loadRegistry(o.registryDir);
   const specs = new Map(loaded.map((m) => [m, verifySpec(m.card)] as const));
-  const byDetector = new Map<string, VerifySpec>();
-  for (const s of specs.values()) {
+  // per grid detector, its verifiers' specs by card name
+  const byDetector = new Map<string, Map<string, VerifySpec>>();
+  for (const m of loaded) {
+    const s = specs.get(m);
     if (!s) continue;
-    // a grey and a material verifier of one grid re-score the same proposals
-    const other = byDetector.get(s.model);
+    // a grey and a material verifier of one grid re-score the same proposals (each may add a dense sweep)
+    const mine = byDetector.get(s.model) ?? new Map<string, VerifySpec>();
+    const other = mine.values().next().value;
     if (other && (other.proposalThreshold !== s.proposalThreshold || other.maxProposals !== s.maxProposals)) {
       throw new ModelCardError(`the verifiers of ${s.model} disagree on proposalThreshold or maxProposals`);
     }
-    byDetector.set(s.model, s);
+    byDetector.set(s.model, mine.set(m.card.name, s));
   }
   const models = [];
   for (const m of loaded) {

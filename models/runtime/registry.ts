@@ -61,6 +61,7 @@ export function validateCard(raw: unknown, where = 'model card'): ModelCard {
     if (!isObj(v) || typeof v.model !== 'string' || v.model === '' || !num('proposalThreshold', 1e-6, 1 - 1e-6) || !num('maxProposals', 1, 1000, true) || !num('window', 1, 10000) || !num('minWindowPixels', 1, 10000)) {
       errs.push('verifies ({ model, proposalThreshold in (0, 1), maxProposals 1..1000, window > 0, minWindowPixels > 0 })');
     }
+    if (isObj(v) && v.denseStride !== undefined && !num('denseStride', 1, 10000)) errs.push('verifies.denseStride (input pixels, > 0)');
     const fusion = isObj(v) ? v.fusion : undefined;
     if (fusion !== undefined && !(isObj(fusion) && Object.values(fusion).every((f) => Array.isArray(f) && f.length === 3 && f.every((x) => typeof x === 'number' && Number.isFinite(x))))) {
       errs.push('verifies.fusion (label → [a, b, c] finite numbers)');

@@ -9,7 +9,10 @@ import { sigmoid } from './yolo.js';
 import type { ModelCard, Rendering } from './types.js';
 import { unplaceBox, type Placement } from './letterbox.js';
 
-/** A grid cell worth a second look: class, score, centre and the box of its neighbourhood, in input pixels. */
+/**
+ * A grid cell worth a second look: class, score, centre and the box of its neighbourhood, in input pixels. A
+ * window of the dense sweep (`denseStride`) has class -1, score 0 and the window's central half as its box.
+ */
 export interface Proposal {
   cls: number;
   score: number;
@@ -28,6 +31,12 @@ export interface VerifySpec {
   window: number;
   /** Below this many rendering pixels a side, the window is too coarse to verify. */
   minWindowPixels: number;
+  /**
+   * When set, a window is also scored every `denseStride` input pixels over the whole scan besides the grid's
+   * proposals (at most half the window, every point lies in some window's central half): no threat then
+   * depends on the grid proposing it.
+   */
+  denseStride?: number;
   /**
    * Per label [a, b, c]: the confirmed score is sigmoid(a·logit(verifier) + b·logit(grid around) + c), fitted
    * on held-out windows; absent, the verifier's own score.
@@ -78,16 +87,44 @@ export function gridProposals(data: Float32Array, dims: readonly number[], n: nu
   return kept.map(({ cls, k, v }) => {
     const gy = Math.floor(k / gw), gx = k - gy * gw;
     const [x0, y0, x1, y1] = peakRegion(data, (n * classes + cls) * cells, gw, gh, gx, gy, v);
-    const around: number[] = [];
-    for (let c = 0; c < classes; c++) {
-      let best = -Infinity;
-      for (let y = Math.max(0, gy - 1); y <= Math.min(gh - 1, gy + 1); y++) {
-        for (let x = Math.max(0, gx - 1); x <= Math.min(gw - 1, gx + 1); x++) best = Math.max(best, data[(n * classes + c) * cells + y * gw + x] as number);
-      }
-      around.push(sigmoid(best));
-    }
-    return { cls, score: sigmoid(v), cx: (gx + 0.5) * stride, cy: (gy + 0.5) * stride, box: [x0 * stride, y0 * stride, (x1 + 1) * stride, (y1 + 1) * stride], around };
+    return { cls, score: sigmoid(v), cx: (gx + 0.5) * stride, cy: (gy + 0.5) * stride, box: [x0 * stride, y0 * stride, (x1 + 1) * stride, (y1 + 1) * stride], around: gridAround(data, dims, n, gx, gy) };
   });
+}
+
+/**
+ * The dense sweep's windows over the scan placed in the grid's input (`place`: where the shared rendering
+ * landed), as train_verifier.py's dense_centres: centres every `stride` input pixels, the grid of centres
+ * centred on the scan; each carries the grid's probability of every class around its centre, for fusion.
+ */
+export function denseProposals(data: Float32Array, dims: readonly number[], n: number, place: Placement, window: number, stride: number, gridStride: number): Proposal[] {
+  const x0 = place.padX, y0 = place.padY, w = place.newW, h = place.newH;
+  const nx = Math.max(1, Math.ceil(w / stride)), ny = Math.max(1, Math.ceil(h / stride));
+  const ox = x0 + (w - (nx - 1) * stride) / 2, oy = y0 + (h - (ny - 1) * stride) / 2;
+  const q = window / 4;
+  const out: Proposal[] = [];
+  for (let k = 0; k < ny; k++) {
+    for (let i = 0; i < nx; i++) {
+      const cx = ox + i * stride, cy = oy + k * stride;
+      const around = gridAround(data, dims, n, Math.floor(cx / gridStride), Math.floor(cy / gridStride));
+      out.push({ cls: -1, score: 0, cx, cy, box: [cx - q, cy - q, cx + q, cy + q], around });
+    }
+  }
+  return out;
+}
+
+/** The grid's probability of every class around cell (gx, gy): the max over it and its 8 neighbours (0 off the grid). */
+function gridAround(data: Float32Array, dims: readonly number[], n: number, gx: number, gy: number): number[] {
+  const [, classes, gh, gw] = dims as [number, number, number, number];
+  const cells = gh * gw;
+  const around: number[] = [];
+  for (let c = 0; c < classes; c++) {
+    let best = -Infinity;
+    for (let y = Math.max(0, gy - 1); y <= Math.min(gh - 1, gy + 1); y++) {
+      for (let x = Math.max(0, gx - 1); x <= Math.min(gw - 1, gx + 1); x++) best = Math.max(best, data[(n * classes + c) * cells + y * gw + x] as number);
+    }
+    around.push(best === -Infinity ? 0 : sigmoid(best));
+  }
+  return around;
 }
 
 /** Cell bounds of the 8-connected cells around (gx, gy) whose probability is at least half the peak's. */

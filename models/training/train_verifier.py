@@ -52,6 +52,7 @@ WINDOW = 48           # window side in grid-input pixels (the grid's 768 x 256 l
 PROPOSAL_THRESHOLD = 0.05
 MAX_PROPOSALS = 48
 TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % of the proposals)
+DENSE_STRIDE = 0      # > 0: also a window every DENSE_STRIDE grid-input pixels over the whole scan (--dense-stride)
 
 
 class Net(nn.Module):
@@ -159,6 +160,20 @@ def window_planes(img, mat, b):
     return np.stack([crop(img, b), crop(mat, b, 0)]) if mat is not None else crop(img, b)[None]
 
 
+def dense_centres(im):
+    """With DENSE_STRIDE, window centres (grid-input px) every DENSE_STRIDE pixels over the letterboxed scan, so
+    every point of it lies in the central half of a window when DENSE_STRIDE <= WINDOW / 2."""
+    if DENSE_STRIDE <= 0:
+        return []
+    # the scan's size in the grid's input: the runtime's placement newW x newH, whole pixels
+    x0, y0 = im['padX'], im['padY']
+    x1, y1 = x0 + round(im['width'] * im['sx']), y0 + round(im['height'] * im['sy'])
+    nx = max(1, int(np.ceil((x1 - x0) / DENSE_STRIDE))); ny = max(1, int(np.ceil((y1 - y0) / DENSE_STRIDE)))
+    # centred on the scan: the same margin left and right, top and bottom
+    ox = x0 + ((x1 - x0) - (nx - 1) * DENSE_STRIDE) / 2; oy = y0 + ((y1 - y0) - (ny - 1) * DENSE_STRIDE) / 2
+    return [(ox + i * DENSE_STRIDE, oy + k * DENSE_STRIDE) for k in range(ny) for i in range(nx)]
+
+
 def grid_around(pn, cx, cy, stride):
     """The grid's probability of every class around grid-input (cx, cy): the max over its 3 x 3 cells."""
     gx, gy = int(cx // stride), int(cy // stride)
@@ -173,6 +188,8 @@ def build(d, train, rng, material=False):
     for n, im in enumerate(j['images']):
         boxes, img, mat = load_rendering(d, im, material)
         wins = [(k, s, cx, cy, 'proposal') for k, s, cx, cy in proposals(p[n], j['stride'])]
+        if not train:  # (training draws random windows anywhere already)
+            wins += [(-1, 0.0, cx, cy, 'dense') for cx, cy in dense_centres(im)]
         if train:
             for lab, (bx0, by0, bx1, by1) in boxes:  # every planted threat, TRUTH_WINDOWS times, jittered
                 for _ in range(TRUTH_WINDOWS):
@@ -311,7 +328,7 @@ def recall_at_clean_rate(s, truth, j, rate):
 
 
 def main():
-    global MAX_PROPOSALS
+    global MAX_PROPOSALS, DENSE_STRIDE
     ap = argparse.ArgumentParser()
     ap.add_argument('--train', default='models/training/out/verify-train', help='training set folders, comma-separated')
     ap.add_argument('--val', default='models/training/out/verify-val')
@@ -336,8 +353,11 @@ def main():
     ap.add_argument('--material', action='store_true', help='two input channels, grey and the material channel (sets written with '
                     '`synth --material`): writes container-threat-verify-de; --init from the grey model starts with the material '
                     'weights at zero, i.e. exactly the grey model')
+    ap.add_argument('--dense-stride', type=float, default=0, help='also score a window every this many grid-input pixels over '
+                    'the whole scan (the card\'s verifies.denseStride), so no threat depends on the grid proposing it; 0: off')
     a = ap.parse_args()
     MAX_PROPOSALS = a.max_proposals
+    DENSE_STRIDE = a.dense_stride
     name = NAME_DE if a.material else NAME
     ch = 2 if a.material else 1
     torch.manual_seed(a.seed)
@@ -466,7 +486,7 @@ def main():
         'labels': LABELS, 'thresholds': thr,
         'verifies': {'model': gj['model'], 'proposalThreshold': PROPOSAL_THRESHOLD, 'maxProposals': MAX_PROPOSALS, 'window': WINDOW,
                      # the smallest windows training saw: a 20 ft box at 6 mm/px gives 84 px, jittered by 0.85
-                     'minWindowPixels': 72, 'fusion': fusion},
+                     'minWindowPixels': 72, **({'denseStride': DENSE_STRIDE} if DENSE_STRIDE > 0 else {}), 'fusion': fusion},
         'metrics': {'split': 'held-out synthetic, second half of verify-val (the first half chose the thresholds)', 'heldOutSeed': vds['seed'],
                     'renderingMmPerPixel': vds.get('mmpp'), **res,
                     'gridAloneSameRenderings': {k: base[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')},

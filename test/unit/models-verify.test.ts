@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { placement } from '../../models/runtime/letterbox.js';
 import { validateCard } from '../../models/runtime/registry.js';
 import type { ModelCard } from '../../models/runtime/types.js';
-import { confirmed, cropWindow, fusedScore, gridProposals, proposalWindows, type VerifySpec } from '../../models/runtime/verify.js';
+import { confirmed, cropWindow, denseProposals, fusedScore, gridProposals, proposalWindows, type VerifySpec } from '../../models/runtime/verify.js';
 
 const logit = (p: number): number => Math.log(p / (1 - p));
 
@@ -42,6 +42,27 @@ describe('grid proposals', () => {
     const batch = { data: new Float32Array([...new Float32Array(27).fill(logit(0.01)), ...one.data]), dims: [2, 1, 3, 9] };
     expect(gridProposals(batch.data, batch.dims, 0, 0.05, 5, 16)).toEqual([]);
     expect(gridProposals(batch.data, batch.dims, 1, 0.05, 2, 16).map((p) => p.cx)).toEqual([8.5 * 16, 4.5 * 16]);
+  });
+});
+
+describe('dense sweep', () => {
+  it('places a window every denseStride input pixels over the scan, every point in some window\'s central half', () => {
+    // a 3072 × 960 rendering letterboxed into 768 × 256: 768 × 240 of scan, 8 px of padding on top
+    const place = placement(3072, 960, 768, 256, 'letterbox');
+    const { data, dims } = grid(2, 16, 48, [[1, 1, 0, 0.7]]);
+    const ws = denseProposals(data, dims, 0, place, 48, 24, 16);
+    expect(ws).toHaveLength(32 * 10);
+    // centred on the scan: (768 − 31·24) / 2 = 12 left and right, 8 + (240 − 9·24) / 2 = 20 from the top
+    expect([ws[0]!.cx, ws[0]!.cy, ws.at(-1)!.cx, ws.at(-1)!.cy]).toEqual([12, 20, 756, 236]);
+    expect(ws[0]!.box).toEqual([0, 8, 24, 32]);
+    expect(ws.every((w) => w.cls === -1 && w.score === 0)).toBe(true);
+    // every scan pixel lies in the central half (the box) of at least one window
+    for (let y = 8; y < 248; y += 3) {
+      for (let x = 0; x < 768; x += 5) expect(ws.some((w) => x >= w.box[0] && x <= w.box[2] && y >= w.box[1] && y <= w.box[3])).toBe(true);
+    }
+    // the grid's belief around each centre, for fusion: the first window's cell (0, 1) neighbours class 1's 0.7
+    expect(ws[0]!.around.map((v) => Number(v.toFixed(2)))).toEqual([0.01, 0.7]);
+    expect(ws.at(-1)!.around.map((v) => Number(v.toFixed(2)))).toEqual([0.01, 0.01]);
   });
 });
 
@@ -116,6 +137,12 @@ describe('verify cards', () => {
     expect(() => validateCard(base)).toThrow(/verifies/);
     expect(() => validateCard({ ...base, verifies: { ...spec, proposalThreshold: 1 } })).toThrow(/verifies/);
     expect(() => validateCard({ ...base, verifies: spec, output: { name: 'logits', layout: 'logits' } })).toThrow(/verify models: multilabel-logits/);
+  });
+
+  it('takes an optional positive denseStride', () => {
+    expect(validateCard({ ...base, verifies: { ...spec, denseStride: 24 } }).verifies?.denseStride).toBe(24);
+    expect(() => validateCard({ ...base, verifies: { ...spec, denseStride: 0 } })).toThrow(/verifies.denseStride/);
+    expect(() => validateCard({ ...base, verifies: { ...spec, denseStride: '24' } })).toThrow(/verifies.denseStride/);
   });
 
   it('takes grey+material input on a verifier of two channels only', () => {
