@@ -25,6 +25,7 @@ import type { RiskPolicy } from '../domain/policy/policy.js';
 import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
 import { createModelRuntime } from '../models/runtime/index.js';
+import type { ModelCard } from '../models/runtime/types.js';
 import { containerLines, misdeclareContainer, misdeclareParcel, parcelLines } from '../models/synth/declarations.js';
 import { Rng } from '../models/synth/prng.js';
 import { loadPolicy } from '../pipeline/policy.js';
@@ -53,16 +54,26 @@ export interface StreamOptions {
   material?: boolean;
 }
 
+/**
+ * The cards a run's outputs depend on, for its cache key: a dual-energy verifier only with the material channel;
+ * a grey verifier only without it, or with it when no dual-energy one verifies the same grid (as the runtime
+ * picks). A new dual-energy verifier then leaves the renderings-only outputs cached, and the reverse.
+ */
+export function cardsUsed(cards: readonly ModelCard[], material: boolean): ModelCard[] {
+  const dual = new Set(cards.filter((c) => c.task === 'verify' && c.input.channels === 'grey+material').map((c) => c.verifies?.model));
+  return cards.filter((c) => c.task !== 'verify' || (c.input.channels === 'grey+material' ? material : !(material && dual.has(c.verifies?.model))));
+}
+
 /** Runs the models over a labelled folder (cached per model set) and builds the labelled stream. */
 export async function loadStream(dir: string, o: StreamOptions): Promise<LabelledScan[]> {
   const runtime = await createModelRuntime({ registryDir: o.registryDir });
   const metaFiles = (await readdir(join(dir, 'meta'))).filter((f) => f.endsWith('.json')).sort().slice(0, o.limit);
   const metas = await Promise.all(metaFiles.map(async (f) => JSON.parse(await readFile(join(dir, 'meta', f), 'utf8')) as Meta));
   const modality: Modality = metas[0]?.kind === 'parcel' ? 'parcel-ct' : 'container-xray';
-  const cards = runtime.modelsFor(modality);
+  const material = modality === 'container-xray' && o.material !== false && (await readdir(join(dir, 'material')).catch(() => [])).length > 0;
+  const cards = cardsUsed(runtime.modelsFor(modality), material);
   // a card change (thresholds, a verifier's fusion) changes the outputs as much as a new .onnx does
   const cardsHash = createHash('sha256').update(JSON.stringify(cards)).digest('hex').slice(0, 12);
-  const material = modality === 'container-xray' && o.material !== false && (await readdir(join(dir, 'material')).catch(() => [])).length > 0;
   const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}${material ? '+material' : ''}` : 'none';
   const cachePath = join(dir, `outputs.${cacheKey.replace(/[^A-Za-z0-9@+.-]/g, '_')}.json`);
   let outputs: Record<string, ModelEvidence[]>;
