@@ -56,7 +56,9 @@ async function withoutVerifiers(dir: string, modality: string): Promise<string |
 
 const pct = (v: number) => round(v * 100, 2);
 
-export async function assessmentBench(registryDir: string) {
+/** `kinds`: the streams to measure (both by default); the threat-rich study runs with containers. */
+export async function assessmentBench(registryDir: string, kinds: readonly SynthKind[] = ['container', 'parcel']) {
+  if (!kinds.includes('container')) throw new Error('the assessment benchmark always measures containers (the parcels may be left out)');
   const base = await loadPolicy();
   const out: Record<string, unknown> = {};
   // The threat-rich container stream: per-class thresholds studied on it (raw pairs with the material verifier,
@@ -81,7 +83,7 @@ export async function assessmentBench(registryDir: string) {
   } finally {
     if (!KEEP) await rm(studyDir, { recursive: true, force: true });
   }
-  for (const kind of ['container', 'parcel'] as const) {
+  for (const kind of kinds) {
     const s = SIZE[kind];
     // Seeds disjoint from every training and validation seed in models/training (which use < 20000).
     const fitDir = await synthesise(kind, 70_001, s.fit, s.threatRate, s.mmpp);

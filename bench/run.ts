@@ -1,11 +1,14 @@
-// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N] [--cpu-kind container]`:
+// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N] [--cpu-kind container]
+// [--assessment-kinds container,parcel]`:
 // the benchmark suite. Each section writes bench/results/<section>.json; ratios are measured side by side
 // in the same run (pipeline throughput against raw ONNX Runtime on the same models, same machine).
 import { parseArgs } from 'node:util';
 import { cardModalities, loadRegistry } from '../models/runtime/registry.js';
 import type { SynthKind } from '../models/synth/index.js';
 import { startCluster } from './cluster.js';
-import { round, summary, writeResult } from './common.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RESULTS_DIR, round, summary, writeResult } from './common.js';
 import { BENCH_MMPP, imagesPerScan, openLoop, saturate, scanPool, waitForVerdicts, push } from './load.js';
 import { preprocessBench } from './preprocess.js';
 import { prepareBench } from './prepare.js';
@@ -21,8 +24,16 @@ const { values } = parseArgs({
     registry: { type: 'string', default: 'models/registry' },
     'cpu-prof': { type: 'string' },
     'cpu-kind': { type: 'string', default: 'parcel' },
+    // the assessment's streams: containers always, parcels unless left out (a change to container models alone)
+    'assessment-kinds': { type: 'string', default: 'container,parcel' },
   },
 });
+function assessmentKinds(v: string): SynthKind[] {
+  const kinds = v.split(',');
+  const bad = kinds.filter((k) => k !== 'container' && k !== 'parcel');
+  if (bad.length || !kinds.includes('container')) throw new Error(`--assessment-kinds: container, or container,parcel (got ${v})`);
+  return kinds as SynthKind[];
+}
 const sections = new Set((values.only ?? 'raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment').split(','));
 const MODALITY: Record<SynthKind, string> = { parcel: 'parcel-ct', container: 'container-xray' };
 const SAT_SCANS: Record<SynthKind, number> = { parcel: 240, container: 40 };
@@ -142,7 +153,16 @@ async function main() {
     const result = await cpuBench({ kind, ...(values['cpu-prof'] && { cpuProfDir: values['cpu-prof'] }) });
     console.log(`→ ${await writeResult(kind === 'parcel' ? 'cpu' : 'cpu-container', result)}`);
   }
-  if (sections.has('assessment')) console.log(`→ ${await writeResult('assessment', await assessmentBench(values.registry))}`);
+  if (sections.has('assessment')) {
+    const kinds = assessmentKinds(values['assessment-kinds']);
+    const result = await assessmentBench(values.registry, kinds);
+    if (!kinds.includes('parcel')) {
+      // parcels left out: the last run's parcel results stay in the file, marked with when they were measured
+      const prev = await readFile(join(RESULTS_DIR, 'assessment.json'), 'utf8').then((t) => JSON.parse(t) as { at?: string; results?: Record<string, unknown> }, () => null);
+      if (prev?.results?.parcel) result.results.parcel = { ...(prev.results.parcel as object), measuredAt: prev.at };
+    }
+    console.log(`→ ${await writeResult('assessment', result)}`);
+  }
   if (saturation.parcel) console.log(`saturation: ${JSON.stringify(saturation)}`);
 }
 
