@@ -1,5 +1,5 @@
 // `npx tsx scripts/match-budget.ts --data <labelled stream dir> --old-registry <dir> [--registry models/registry]
-// [--policy domain/policy/default-policy.json]`: per-class thresholds for new verifier versions that keep the old
+// [--policy domain/policy/default-policy.json] [--read raw,renderings]`: per-class thresholds for new verifier versions that keep the old
 // versions' false-alarm budget, measured on the clean scans of a labelled synthetic stream.
 //
 // models/training/match_thresholds.py matches budgets on verify-val's calibration half, 200 clean renderings: a
@@ -33,12 +33,16 @@ export function thresholdForBudget(scores: readonly number[], budget: number, fl
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, 'old-registry': { type: 'string' }, registry: { type: 'string', default: 'models/registry' }, policy: { type: 'string' } },
+    options: { data: { type: 'string' }, 'old-registry': { type: 'string' }, registry: { type: 'string', default: 'models/registry' }, policy: { type: 'string' }, read: { type: 'string', default: 'raw,renderings' } },
   });
-  if (!values.data || !values['old-registry']) throw new Error('usage: match-budget --data <stream dir> --old-registry <dir> [--registry dir] [--policy file]');
+  const usage = 'usage: match-budget --data <stream dir> --old-registry <dir> [--registry dir] [--policy file] [--read raw,renderings]';
+  if (!values.data || !values['old-registry']) throw new Error(usage);
+  // raw: the stream read as raw pairs (material channel, dual-energy verifier); renderings: as renderings only
+  const reads = values.read!.split(',');
+  if (reads.some((r) => r !== 'raw' && r !== 'renderings')) throw new Error(`--read: raw and/or renderings. ${usage}`);
   const policy = await loadPolicy(values.policy);
   const out: Record<string, Record<string, number>> = {};
-  for (const material of [true, false]) {
+  for (const material of [true, false].filter((m) => reads.includes(m ? 'raw' : 'renderings'))) {
     const opts = { misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 5, material };
     const old = await loadStream(values.data, { ...opts, registryDir: values['old-registry'] });
     const neu = await loadStream(values.data, { ...opts, registryDir: values.registry! });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelRuntime, renderContainerMaterial, resize } from '../../models/runtime/index.js';
 import type { ModelOutput, ModelRuntime, Rendering } from '../../models/runtime/types.js';
 import { containerSample } from '../../models/synth/container.js';
+import { makeSample } from '../../models/synth/index.js';
 import { Rng } from '../../models/synth/prng.js';
 import { committedModels, type TestRuntime } from '../helpers/models.js';
 import { defaultPolicy } from '../../domain/policy/parse-policy.js';
@@ -62,6 +63,31 @@ describe('container threat verifier', () => {
     const cleared = grid(await full.infer('container-xray', clean.rendering, { material: renderContainerMaterial(clean.high, clean.low, clean.width, clean.height, 16) }));
     expect(cleared.verifiedBy?.model).toBe('container-threat-verify-de');
     expect(cleared.detections).toEqual([]);
+  });
+
+  it('finds with a dense sweep a knife the grid never proposes; without the sweep the same verifier misses it', async () => {
+    // verify-val's scan 534 (seed 9100, its held-out half): a knife no grid proposal window holds
+    const s = makeSample('container', 9100, 534, { threatRate: 0.5, mmpp: 6 });
+    const knife = s.boxes.find((t) => t.label === 'knife')!;
+    expect(knife).toBeDefined();
+    const material = renderContainerMaterial(s.high, s.low, s.width, s.height, 16);
+    const names = ['container-threat-grid', 'container-threat-verify-de'];
+    // the committed dual-energy verifier, its card's sweep set to 24 input pixels, and taken out
+    const sweep = (stride?: number) => committedModels(names, { intraOpNumThreads: 1 }, (name, card) => {
+      const v = card.verifies as Record<string, unknown> | undefined;
+      if (name !== 'container-threat-verify-de' || !v) return;
+      if (stride) v.denseStride = stride;
+      else delete v.denseStride;
+    });
+    const [withSweep, noSweep] = await Promise.all([sweep(24), sweep()]);
+    try {
+      const policyKnife = threatThreshold(defaultPolicy(), 'knife', ['container-threat-verify-de']);
+      const over = (o: ModelOutput) => o.detections!.filter((d) => d.label === 'knife' && d.score >= policyKnife && d.box[0] < knife.box[2] && knife.box[0] < d.box[2] && d.box[1] < knife.box[3] && knife.box[1] < d.box[3]);
+      expect(over(grid(await withSweep.runtime.infer('container-xray', s.rendering, { material })))).toHaveLength(1);
+      expect(over(grid(await noSweep.runtime.infer('container-xray', s.rendering, { material })))).toEqual([]);
+    } finally {
+      await Promise.all([withSweep.close(), noSweep.close()]);
+    }
   });
 
   it('refuses a material channel that does not match the rendering', async () => {
