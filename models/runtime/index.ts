@@ -69,9 +69,11 @@ export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offse
   return { tensor: toTensor(lb.image, card.input.normalisation.mean, card.input.normalisation.std, out, offset), place: lb.place, srcW: r.width, srcH: r.height };
 }
 
-/** A grid detector's output with the places its verifier is to look at again (input pixels, and their mapping). */
-/** A grid detector's output with its proposals, and per verifier with a dense sweep (by card name), that sweep's windows. */
-type Inferred = ModelOutput & { proposals?: { list: Proposal[]; dense: Record<string, Proposal[]>; place: Placement } };
+/**
+ * A grid detector's output with the places its verifier is to look at again (input pixels, and their mapping),
+ * and how to lay a verifier's dense sweep over it (computed only for the verifier that reads this scan).
+ */
+type Inferred = ModelOutput & { proposals?: { list: Proposal[]; place: Placement; sweep: (spec: VerifySpec) => Proposal[] } };
 
 /** Turns one image's raw output into evidence per the card's layout. */
 export function postprocess(card: ModelCard, data: Float32Array, dims: readonly number[], n: number, p: Prepared): ModelOutput {
@@ -164,7 +166,7 @@ class Runtime implements ModelRuntime {
     const v = material && pair?.material ? pair.material : pair?.grey;
     if (!v || !proposals) return mapped;
     const p = proposals.place;
-    const list = v.spec.denseStride ? [...proposals.list, ...(proposals.dense[v.card.name] ?? [])] : proposals.list;
+    const list = v.spec.denseStride ? [...proposals.list, ...proposals.sweep(v.spec)] : proposals.list;
     const windows = proposalWindows(list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
     const m = v.card.input.channels === 'grey+material' ? material : undefined;
@@ -185,11 +187,8 @@ class Runtime implements ModelRuntime {
   }
 }
 
-/**
- * `verifiers`: the specs of the models that verify this grid detector's proposals (they agree on the
- * proposals; each may add its own dense sweep), by card name; `own`: this model's, when it is a verifier.
- */
-async function build(m: LoadedModel, o: RuntimeOptions, verifiers?: Map<string, VerifySpec>, own?: VerifySpec): Promise<Built> {
+/** `verifier`: the spec of the model that verifies this grid detector's proposals; `own`: this model's, when it is a verifier. */
+async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, own?: VerifySpec): Promise<Built> {
   const card = m.card;
   const pool = await SessionPool.create(m.bytes, {
     intraOpNumThreads: o.intraOpNumThreads ?? 2,
@@ -217,12 +216,13 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifiers?: Map<string, 
     o.onBatch?.(card.name, items.length, (performance.now() - started) / 1000);
     return prepared.map((p, i) => {
       const r: Inferred = postprocess(card, out.data, out.dims, i, p);
-      const first = verifiers?.values().next().value;
-      if (verifiers && first) {
+      if (verifier) {
         const stride = card.output.stride ?? 16;
-        const dense: Record<string, Proposal[]> = {};
-        for (const [name, v] of verifiers) if (v.denseStride) dense[name] = denseProposals(out.data, out.dims, i, p.place, v.window, v.denseStride, stride);
-        r.proposals = { list: gridProposals(out.data, out.dims, i, first.proposalThreshold, first.maxProposals, stride), dense, place: p.place };
+        r.proposals = {
+          list: gridProposals(out.data, out.dims, i, verifier.proposalThreshold, verifier.maxProposals, stride),
+          place: p.place,
+          sweep: (s) => (s.denseStride ? denseProposals(out.data, out.dims, i, p.place, s.window, s.denseStride, stride) : []),
+        };
       }
       return r;
     });
@@ -251,18 +251,15 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifiers?: Map<string, 
 export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntime> {
   const loaded = await loadRegistry(o.registryDir);
   const specs = new Map(loaded.map((m) => [m, verifySpec(m.card)] as const));
-  // per grid detector, its verifiers' specs by card name
-  const byDetector = new Map<string, Map<string, VerifySpec>>();
-  for (const m of loaded) {
-    const s = specs.get(m);
+  const byDetector = new Map<string, VerifySpec>();
+  for (const s of specs.values()) {
     if (!s) continue;
-    // a grey and a material verifier of one grid re-score the same proposals (each may add a dense sweep)
-    const mine = byDetector.get(s.model) ?? new Map<string, VerifySpec>();
-    const other = mine.values().next().value;
+    // a grey and a material verifier of one grid re-score the same proposals (each may add its own dense sweep)
+    const other = byDetector.get(s.model);
     if (other && (other.proposalThreshold !== s.proposalThreshold || other.maxProposals !== s.maxProposals)) {
       throw new ModelCardError(`the verifiers of ${s.model} disagree on proposalThreshold or maxProposals`);
     }
-    byDetector.set(s.model, mine.set(m.card.name, s));
+    byDetector.set(s.model, s);
   }
   const models = [];
   for (const m of loaded) {

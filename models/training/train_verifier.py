@@ -188,9 +188,9 @@ def build(d, train, rng, material=False):
     for n, im in enumerate(j['images']):
         boxes, img, mat = load_rendering(d, im, material)
         wins = [(k, s, cx, cy, 'proposal') for k, s, cx, cy in proposals(p[n], j['stride'])]
-        if not train:  # (training draws random windows anywhere already)
+        if not train:  # the dense sweep (training draws random windows anywhere already)
             wins += [(-1, 0.0, cx, cy, 'dense') for cx, cy in dense_centres(im)]
-        if train:
+        else:
             for lab, (bx0, by0, bx1, by1) in boxes:  # every planted threat, TRUTH_WINDOWS times, jittered
                 for _ in range(TRUTH_WINDOWS):
                     gx = (bx0 + bx1) / 2 * im['sx'] + im['padX'] + rng.uniform(-WINDOW / 5, WINDOW / 5)
