@@ -75,7 +75,8 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
   // a card change (thresholds, a verifier's fusion) changes the outputs as much as a new .onnx does
   const cardsHash = createHash('sha256').update(JSON.stringify(cards)).digest('hex').slice(0, 12);
   const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}${material ? '+material' : ''}` : 'none';
-  const cachePath = join(dir, `outputs.${cacheKey.replace(/[^A-Za-z0-9@+.-]/g, '_')}.json`);
+  // a limited run caches its own file: a full run must never read the first `limit` scans' outputs as all of them
+  const cachePath = join(dir, `outputs.${cacheKey.replace(/[^A-Za-z0-9@+.-]/g, '_')}${o.limit === undefined ? '' : `.first${o.limit}`}.json`);
   let outputs: Record<string, ModelEvidence[]>;
   try {
     outputs = JSON.parse(await readFile(cachePath, 'utf8')) as Record<string, ModelEvidence[]>;

@@ -1,11 +1,13 @@
 // The labelled-stream cache of `npm run calibrate` and the assessment benchmark (scripts/calibrate.ts) is keyed by
 // the cards a run depends on: which verifier that is follows the runtime's choice, so a new dual-energy verifier
 // leaves the renderings-only outputs cached and a new grey one the raw-pair outputs.
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelCard } from '../../models/runtime/types.js';
-import { cardsUsed } from '../../scripts/calibrate.js';
+import { makeSample, writeSample } from '../../models/synth/index.js';
+import { cardsUsed, loadStream } from '../../scripts/calibrate.js';
 
 const registry = async (): Promise<ModelCard[]> => {
   const names = (await readdir('models/registry')).filter((n) => n.endsWith('.card.json')).sort();
@@ -28,4 +30,23 @@ describe('stream cache key', () => {
     const greyOnly = (await registry()).filter((c) => c.modality === 'container-xray' && c.name !== 'container-threat-verify-de');
     expect(cardsUsed(greyOnly, true).map((c) => c.name)).toContain('container-threat-verify');
   });
+});
+
+describe('stream cache with a limit', () => {
+  it('a run over the first scans does not stand in for the whole stream afterwards', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tw-stream-cache-'));
+    try {
+      for (let i = 0; i < 3; i++) await writeSample(dir, makeSample('parcel', 41, i), { raw: false });
+      const opts = { registryDir: 'models/registry', misdeclaredRate: 0, dishonestRate: 0, seed: 1 };
+      const first = await loadStream(dir, { ...opts, limit: 2 });
+      expect(first).toHaveLength(2);
+      const all = await loadStream(dir, opts);
+      expect(all).toHaveLength(3);
+      // every scan was read by the parcel models (the detector at least), the third one too
+      for (const s of all) expect(s.input.modelOutputs.map((o) => o.model)).toContain('parcel-item-det');
+      expect((await readdir(dir)).filter((f) => f.startsWith('outputs.'))).toHaveLength(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
