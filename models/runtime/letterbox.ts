@@ -73,47 +73,80 @@ function computeTaps(n: number, m: number): Tap {
 
 /**
  * Resizes interleaved 8-bit pixels; exact and deterministic (no library in between). Separable: rows first
- * into a float32 buffer, then columns. The loops keep every sum in tap order (byte-identical to the plain
- * four-deep loop) with the tap offsets hoisted: this runs for every image of every scan.
+ * into a float32 buffer, then columns. Every output sample is the same sum, in tap order, as the plain
+ * four-deep loop (so the bytes never change with the loop layout): the horizontal pass keeps one sum per
+ * channel for the common channel counts; the vertical pass adds whole rows (k in tap order) into a float64
+ * accumulator, which reads memory in order instead of striding down columns. This runs for every image of
+ * every scan, and for each of a verifier's windows (hundreds a container with a dense sweep).
  */
 export function resize(img: Rendering, newW: number, newH: number): Rendering {
   const { width: w, height: h, channels: ch, data } = img;
   if (newW === w && newH === h) return { width: w, height: h, channels: ch, data: data.slice() };
   const tx = taps(w, newW), ty = taps(h, newH);
   const src = data instanceof Uint8Array && data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
-  const mid = new Float32Array(newW * h * ch);
-  // Horizontal pass: source offsets of the taps in samples (index × channels).
+  const rowLen = newW * ch;
+  const mid = new Float32Array(rowLen * h);
+  horizontal(src, mid, w, h, ch, newW, tx);
+  // Vertical pass: per output row, its source rows added in tap order into one accumulator row.
+  const out = new Uint8Array(rowLen * newH);
+  const acc = new Float64Array(rowLen);
+  const ys = ty.start, yw = ty.wt, yi = ty.idx;
+  for (let i = 0; i < newH; i++) {
+    const k0 = ys[i]!, k1 = ys[i + 1]!;
+    acc.fill(0);
+    for (let k = k0; k < k1; k++) {
+      const wk = yw[k]!, o = yi[k]! * rowLen;
+      for (let x = 0; x < rowLen; x++) acc[x] += mid[o + x]! * wk;
+    }
+    const base = i * rowLen;
+    for (let x = 0; x < rowLen; x++) out[base + x] = Math.max(0, Math.min(255, Math.round(acc[x]!)));
+  }
+  return { width: newW, height: newH, channels: ch, data: out };
+}
+
+/** The horizontal pass of `resize`: one float32 sum per output sample, its taps in order. */
+function horizontal(src: Uint8Array, mid: Float32Array, w: number, h: number, ch: number, newW: number, tx: Tap): void {
   const xs = tx.start, xw = tx.wt;
+  // source offsets of the taps in samples (index × channels)
   const xo = new Int32Array(tx.idx.length);
   for (let k = 0; k < xo.length; k++) xo[k] = tx.idx[k]! * ch;
   for (let y = 0; y < h; y++) {
     const row = y * w * ch;
     let o = y * newW * ch;
-    for (let j = 0; j < newW; j++) {
-      const k0 = xs[j]!, k1 = xs[j + 1]!;
-      for (let c = 0; c < ch; c++) {
+    if (ch === 1) {
+      for (let j = 0; j < newW; j++) {
         let s = 0;
-        for (let k = k0; k < k1; k++) s += src[row + xo[k]! + c]! * xw[k]!;
+        for (let k = xs[j]!, k1 = xs[j + 1]!; k < k1; k++) s += src[row + xo[k]!]! * xw[k]!;
         mid[o++] = s;
+      }
+    } else if (ch === 2) {
+      for (let j = 0; j < newW; j++) {
+        let s0 = 0, s1 = 0;
+        for (let k = xs[j]!, k1 = xs[j + 1]!; k < k1; k++) {
+          const p = row + xo[k]!, wk = xw[k]!;
+          s0 += src[p]! * wk; s1 += src[p + 1]! * wk;
+        }
+        mid[o++] = s0; mid[o++] = s1;
+      }
+    } else if (ch === 3) {
+      for (let j = 0; j < newW; j++) {
+        let s0 = 0, s1 = 0, s2 = 0;
+        for (let k = xs[j]!, k1 = xs[j + 1]!; k < k1; k++) {
+          const p = row + xo[k]!, wk = xw[k]!;
+          s0 += src[p]! * wk; s1 += src[p + 1]! * wk; s2 += src[p + 2]! * wk;
+        }
+        mid[o++] = s0; mid[o++] = s1; mid[o++] = s2;
+      }
+    } else {
+      for (let j = 0; j < newW; j++) {
+        for (let c = 0; c < ch; c++) {
+          let s = 0;
+          for (let k = xs[j]!, k1 = xs[j + 1]!; k < k1; k++) s += src[row + xo[k]! + c]! * xw[k]!;
+          mid[o++] = s;
+        }
       }
     }
   }
-  // Vertical pass, one output row at a time over all its samples.
-  const out = new Uint8Array(newW * newH * ch);
-  const rowLen = newW * ch;
-  const ys = ty.start, yw = ty.wt;
-  const yo = new Int32Array(ty.idx.length);
-  for (let k = 0; k < yo.length; k++) yo[k] = ty.idx[k]! * rowLen;
-  for (let i = 0; i < newH; i++) {
-    const k0 = ys[i]!, k1 = ys[i + 1]!;
-    const base = i * rowLen;
-    for (let x = 0; x < rowLen; x++) {
-      let s = 0;
-      for (let k = k0; k < k1; k++) s += mid[yo[k]! + x]! * yw[k]!;
-      out[base + x] = Math.max(0, Math.min(255, Math.round(s)));
-    }
-  }
-  return { width: newW, height: newH, channels: ch, data: out };
 }
 
 /** Converts grey ↔ RGB so a rendering matches the channels a model expects. */
