@@ -96,7 +96,7 @@ export function resize(img: Rendering, newW: number, newH: number): Rendering {
     acc.fill(0);
     for (let k = k0; k < k1; k++) {
       const wk = yw[k]!, o = yi[k]! * rowLen;
-      for (let x = 0; x < rowLen; x++) acc[x] += mid[o + x]! * wk;
+      for (let x = 0; x < rowLen; x++) acc[x] = acc[x]! + mid[o + x]! * wk;
     }
     const base = i * rowLen;
     for (let x = 0; x < rowLen; x++) out[base + x] = Math.max(0, Math.min(255, Math.round(acc[x]!)));
