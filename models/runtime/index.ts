@@ -73,7 +73,7 @@ export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offse
  * A grid detector's output with the places its verifier is to look at again (input pixels, and their mapping),
  * and how to lay a verifier's dense sweep over it (computed only for the verifier that reads this scan).
  */
-type Inferred = ModelOutput & { proposals?: { list: Proposal[]; place: Placement; sweep: (spec: VerifySpec) => Proposal[] } };
+type Inferred = ModelOutput & { proposals?: { list: Proposal[]; place: Placement; sweep: (window: number, stride: number) => Proposal[] } };
 
 /** Turns one image's raw output into evidence per the card's layout. */
 export function postprocess(card: ModelCard, data: Float32Array, dims: readonly number[], n: number, p: Prepared): ModelOutput {
@@ -166,7 +166,7 @@ class Runtime implements ModelRuntime {
     const v = material && pair?.material ? pair.material : pair?.grey;
     if (!v || !proposals) return mapped;
     const p = proposals.place;
-    const list = v.spec.denseStride ? [...proposals.list, ...proposals.sweep(v.spec)] : proposals.list;
+    const list = v.spec.denseStride ? [...proposals.list, ...proposals.sweep(v.spec.window, v.spec.denseStride)] : proposals.list;
     const windows = proposalWindows(list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
     const m = v.card.input.channels === 'grey+material' ? material : undefined;
@@ -221,7 +221,7 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, o
         r.proposals = {
           list: gridProposals(out.data, out.dims, i, verifier.proposalThreshold, verifier.maxProposals, stride),
           place: p.place,
-          sweep: (s) => (s.denseStride ? denseProposals(out.data, out.dims, i, p.place, s.window, s.denseStride, stride) : []),
+          sweep: (window, dense) => denseProposals(out.data, out.dims, i, p.place, window, dense, stride),
         };
       }
       return r;
