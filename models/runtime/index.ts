@@ -10,7 +10,7 @@ import { SessionPool } from './session.js';
 import type { InferExtras, ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
-import { storedTiles, withTileCrops } from './tiles.js';
+import { storedTiles, withTileCrops, type TileSpan } from './tiles.js';
 import { sharedDownscale, toRenderingPixels, type Shared } from './downscale.js';
 import { checkMaterial, confirmed, cropWindow, denseProposals, gridProposals, proposalWindows, verifySpec, type Proposal, type VerifySpec } from './verify.js';
 
@@ -56,6 +56,9 @@ export interface RuntimeOptions {
 
 interface Prepared { tensor: Float32Array; place: Placement; srcW: number; srcH: number; }
 
+/** The input-sized 8-bit image of `prepare`, reused: it is read into the tensor before the next image is prepared. */
+let inputBuffer: Uint8Array = new Uint8Array(0);
+
 /** Preprocesses a rendering for a card: channels, letterbox/stretch, normalisation → CHW float. */
 export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offset = 0): Prepared {
   const [, c, h, w] = card.input.shape as [unknown, number, number, number];
@@ -65,7 +68,7 @@ export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offse
   const img = r.channels === 2 ? r : toChannels(r, c === 1 ? 1 : 3);
   // 'tile' is served as letterbox of the whole rendering (tiling is a training-side choice so far)
   const mode = card.input.resize === 'stretch' ? 'stretch' : 'letterbox';
-  const lb = letterbox(img, w, h, mode, card.input.padValue ?? 114);
+  const lb = letterbox(img, w, h, mode, card.input.padValue ?? 114, (inputBuffer = growTo(inputBuffer, w * h * img.channels)));
   return { tensor: toTensor(lb.image, card.input.normalisation.mean, card.input.normalisation.std, out, offset), place: lb.place, srcW: r.width, srcH: r.height };
 }
 
@@ -103,8 +106,17 @@ export function postprocess(card: ModelCard, data: Float32Array, dims: readonly 
   return { ...base, scores: Object.fromEntries(card.labels.map((l, i) => [l, probs[i] as number])) };
 }
 
-/** One rendering for one model; `tiles`: also embed its tiles (an embedder on a container rendering). */
-interface InferJob { rendering: Rendering; tiles: boolean; }
+/** `buf` when it holds `n` bytes, else a new buffer of `n`. */
+function growTo(buf: Uint8Array, n: number): Uint8Array {
+  return buf.length >= n ? buf : new Uint8Array(n);
+}
+
+/**
+ * One rendering for one model; `tiles`: also embed its tiles (an embedder on a container rendering). A
+ * verifier's window comes as a function that crops it when its batch is prepared, into a buffer reused for
+ * every window (valid only until the next window is cropped: it is read once, into the batch tensor).
+ */
+interface InferJob { rendering: Rendering | (() => Rendering); tiles: boolean; }
 
 interface Built { card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, Inferred> }
 
@@ -117,6 +129,8 @@ class Runtime implements ModelRuntime {
    */
   private readonly verifiers = new Map<string, { grey?: Verifier; material?: Verifier }>();
   private readonly models: Built[];
+  /** The verifiers' window buffer (see InferJob): one for every scan, as windows are cropped one at a time. */
+  private windowBuffer: Uint8Array = new Uint8Array(0);
 
   /** `all`: every model built; a verifier carries its parsed spec. */
   constructor(private readonly all: Array<Built & { spec?: VerifySpec }>, private readonly shareDownscale: boolean) {
@@ -170,7 +184,9 @@ class Runtime implements ModelRuntime {
     const windows = proposalWindows(list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
     const m = v.card.input.channels === 'grey+material' ? material : undefined;
-    const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: cropWindow(rendering, w.x, w.y, w.side, m), tiles: false })));
+    const scratch = (this.windowBuffer = growTo(this.windowBuffer, windows[0] ? windows[0].side ** 2 * (m ? 2 : rendering.channels) : 0));
+    const crop = (w: (typeof windows)[number]) => (): Rendering => cropWindow(rendering, w.x, w.y, w.side, m, 255, scratch);
+    const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: crop(w), tiles: false })));
     return {
       ...mapped,
       version: `${out.version}+${v.card.name}.${v.card.version}`,
@@ -206,10 +222,10 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, o
   const maxBatch = fixedBatch ? 1 : Math.max(o.maxBatch ?? 8, own?.maxProposals ?? 0);
   const [, c, h, w] = card.input.shape as [unknown, number, number, number];
   const per = c * h * w;
-  const forward = async (items: Rendering[]): Promise<Inferred[]> => {
+  const forward = async (items: Array<InferJob['rendering']>): Promise<Inferred[]> => {
     // Each image is normalised straight into its slot of the batch tensor: no per-image tensor copy.
     const batch = new Float32Array(per * items.length);
-    const prepared = items.map((r, i) => prepare(card, r, batch, i * per));
+    const prepared = items.map((r, i) => prepare(card, typeof r === 'function' ? r() : r, batch, i * per));
     const started = performance.now();
     // (off the thread, `batch` is handed over here and not touched again)
     const out = await pool.run(inputName, batch, [items.length, c, h, w], card.output.name);
@@ -229,7 +245,9 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, o
   };
   const run = async (jobs: InferJob[]): Promise<Inferred[]> => {
     // Every job's whole rendering, then its tiles (cropped at full resolution, preprocessed like any input).
-    const parts = jobs.map((j) => withTileCrops(j.rendering, j.tiles));
+    const parts: Array<{ spans: TileSpan[]; images: Array<InferJob['rendering']> }> = jobs.map((j) =>
+      typeof j.rendering === 'function' ? { spans: [], images: [j.rendering] } : withTileCrops(j.rendering, j.tiles),
+    );
     const images = parts.flatMap((p) => p.images);
     let outs: Inferred[];
     if (!fixedBatch || images.length === 1) outs = await forward(images);

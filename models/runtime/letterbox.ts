@@ -72,36 +72,73 @@ function computeTaps(n: number, m: number): Tap {
 }
 
 /**
+ * Working buffers of `resize`, kept between calls (it is synchronous, so one set per thread serves every call):
+ * a verifier's window would otherwise allocate a ~130 kB float row buffer, hundreds of times a container.
+ * Each holds at most the largest image resized so far (its rows × the output row).
+ */
+const scratch = (() => {
+  let mid = new Float32Array(0);
+  return {
+    mid(n: number): Float32Array {
+      if (mid.length < n) mid = new Float32Array(n);
+      return mid;
+    },
+  };
+})();
+
+/**
  * Resizes interleaved 8-bit pixels; exact and deterministic (no library in between). Separable: rows first
  * into a float32 buffer, then columns. Every output sample is the same sum, in tap order, as the plain
  * four-deep loop (so the bytes never change with the loop layout): the horizontal pass keeps one sum per
- * channel for the common channel counts; the vertical pass adds whole rows (k in tap order) into a float64
- * accumulator, which reads memory in order instead of striding down columns. This runs for every image of
- * every scan, and for each of a verifier's windows (hundreds a container with a dense sweep).
+ * channel for the common channel counts; the vertical pass sums each sample's taps in a local float64, with a
+ * loop per common tap count (1–3), reading rows in order. This runs for every image of every scan, and for
+ * each of a verifier's windows (hundreds a container with a dense sweep): the row buffer is reused between
+ * calls, and with `into` the result is written there (a view of it is returned) instead of a new buffer.
  */
-export function resize(img: Rendering, newW: number, newH: number): Rendering {
+export function resize(img: Rendering, newW: number, newH: number, into?: Uint8Array): Rendering {
   const { width: w, height: h, channels: ch, data } = img;
-  if (newW === w && newH === h) return { width: w, height: h, channels: ch, data: data.slice() };
+  const size = newW * newH * ch;
+  if (into && into.length < size) throw new Error(`resize: buffer of ${into.length} bytes for ${newW}×${newH}×${ch}`);
+  if (newW === w && newH === h) {
+    if (!into) return { width: w, height: h, channels: ch, data: data.slice() };
+    into.set(data.subarray(0, size));
+    return { width: w, height: h, channels: ch, data: into.subarray(0, size) };
+  }
   const tx = taps(w, newW), ty = taps(h, newH);
   const src = data instanceof Uint8Array && data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
   const rowLen = newW * ch;
-  const mid = new Float32Array(rowLen * h);
+  const mid = scratch.mid(rowLen * h);
   horizontal(src, mid, w, h, ch, newW, tx);
-  // Vertical pass: per output row, its source rows added in tap order into one accumulator row.
-  const out = new Uint8Array(rowLen * newH);
-  const acc = new Float64Array(rowLen);
+  // Vertical pass: per output sample, its source rows' values added in tap order (one local sum, no
+  // accumulator row: 2 or 3 taps are the usual case, each with its own loop).
+  const out = into ? into.subarray(0, size) : new Uint8Array(size);
   const ys = ty.start, yw = ty.wt, yi = ty.idx;
   for (let i = 0; i < newH; i++) {
-    const k0 = ys[i]!, k1 = ys[i + 1]!;
-    acc.fill(0);
-    for (let k = k0; k < k1; k++) {
-      const wk = yw[k]!, o = yi[k]! * rowLen;
-      for (let x = 0; x < rowLen; x++) acc[x] = acc[x]! + mid[o + x]! * wk;
+    const k0 = ys[i]!, n = ys[i + 1]! - k0, base = i * rowLen;
+    if (n === 0) continue; // no source row (cannot happen for n, m ≥ 1): the sum is 0
+    const w0 = yw[k0]!, o0 = yi[k0]! * rowLen;
+    if (n === 1) {
+      for (let x = 0; x < rowLen; x++) out[base + x] = clampByte(mid[o0 + x]! * w0);
+    } else if (n === 2) {
+      const w1 = yw[k0 + 1]!, o1 = yi[k0 + 1]! * rowLen;
+      for (let x = 0; x < rowLen; x++) out[base + x] = clampByte(mid[o0 + x]! * w0 + mid[o1 + x]! * w1);
+    } else if (n === 3) {
+      const w1 = yw[k0 + 1]!, o1 = yi[k0 + 1]! * rowLen, w2 = yw[k0 + 2]!, o2 = yi[k0 + 2]! * rowLen;
+      for (let x = 0; x < rowLen; x++) out[base + x] = clampByte(mid[o0 + x]! * w0 + mid[o1 + x]! * w1 + mid[o2 + x]! * w2);
+    } else {
+      for (let x = 0; x < rowLen; x++) {
+        let acc = mid[o0 + x]! * w0;
+        for (let k = k0 + 1; k < k0 + n; k++) acc += mid[yi[k]! * rowLen + x]! * yw[k]!;
+        out[base + x] = clampByte(acc);
+      }
     }
-    const base = i * rowLen;
-    for (let x = 0; x < rowLen; x++) out[base + x] = Math.max(0, Math.min(255, Math.round(acc[x]!)));
   }
   return { width: newW, height: newH, channels: ch, data: out };
+}
+
+/** A resampled value as a byte: rounded half up, clamped to 0–255. */
+function clampByte(v: number): number {
+  return Math.max(0, Math.min(255, Math.round(v)));
 }
 
 /** The horizontal pass of `resize`: one float32 sum per output sample, its taps in order. */
@@ -121,8 +158,15 @@ function horizontal(src: Uint8Array, mid: Float32Array, w: number, h: number, ch
       }
     } else if (ch === 2) {
       for (let j = 0; j < newW; j++) {
+        const k0 = xs[j]!, k1 = xs[j + 1]!;
+        if (k1 - k0 === 2) {
+          // the usual case of a verifier's window (slightly shrunk): two taps, the same sums written out
+          const p = row + xo[k0]!, q = row + xo[k0 + 1]!, w0 = xw[k0]!, w1 = xw[k0 + 1]!;
+          mid[o++] = src[p]! * w0 + src[q]! * w1; mid[o++] = src[p + 1]! * w0 + src[q + 1]! * w1;
+          continue;
+        }
         let s0 = 0, s1 = 0;
-        for (let k = xs[j]!, k1 = xs[j + 1]!; k < k1; k++) {
+        for (let k = k0; k < k1; k++) {
           const p = row + xo[k]!, wk = xw[k]!;
           s0 += src[p]! * wk; s1 += src[p + 1]! * wk;
         }
@@ -164,9 +208,14 @@ export function toChannels(img: Rendering, channels: 1 | 3): Rendering {
   return { width: img.width, height: img.height, channels, data: out };
 }
 
-/** Letterboxes (or stretches) into outW×outH with `padValue` around the image. */
-export function letterbox(img: Rendering, outW: number, outH: number, mode: 'letterbox' | 'stretch' = 'letterbox', padValue = 114): { image: Rendering; place: Placement } {
+/**
+ * Letterboxes (or stretches) into outW×outH with `padValue` around the image. `into`: where the image goes
+ * when it fills the input (a stretch), so a caller that reads it at once allocates nothing per image.
+ */
+export function letterbox(img: Rendering, outW: number, outH: number, mode: 'letterbox' | 'stretch' = 'letterbox', padValue = 114, into?: Uint8Array): { image: Rendering; place: Placement } {
   const place = placement(img.width, img.height, outW, outH, mode);
+  // nothing to pad: the resized image is the input (written into `into` when given)
+  if (place.newW === outW && place.newH === outH) return { image: resize(img, outW, outH, into), place };
   const r = resize(img, place.newW, place.newH);
   const ch = img.channels;
   const data = new Uint8Array(outW * outH * ch).fill(padValue);

@@ -161,20 +161,28 @@ export function checkMaterial(grey: Rendering, material: Rendering): void {
  * A square window of the rendering (side × side pixels, top-left x, y); outside the image is air (255). With
  * `material` (the container material channel, same size), the window has two interleaved channels, grey and
  * material, and outside the image the material is 0 (air attenuates nothing), as train_verifier.py crops it.
+ * With `into` (at least the window's bytes), the window is written there instead of a new buffer: the runtime
+ * reuses one buffer for the hundreds of windows of a dense sweep, each consumed before the next is cropped.
  */
-export function cropWindow(r: Rendering, x: number, y: number, side: number, material?: Rendering, air = 255): Rendering {
+export function cropWindow(r: Rendering, x: number, y: number, side: number, material?: Rendering, air = 255, into?: Uint8Array): Rendering {
+  const ch = material ? 2 : r.channels;
+  const n = side * side * ch;
+  if (into && into.length < n) throw new Error(`cropWindow: buffer of ${into.length} bytes for a ${n}-byte window`);
+  const out = into ? into.subarray(0, n) : new Uint8Array(n);
+  const sx0 = Math.max(0, x), sx1 = Math.min(r.width, x + side);
+  const y0 = Math.max(0, y), y1 = Math.min(r.height, y + side);
   if (material) {
     checkMaterial(r, material);
-    const g = cropWindow(r, x, y, side), m = cropWindow(material, x, y, side, undefined, 0);
-    const out = new Uint8Array(side * side * 2);
-    for (let i = 0, j = 0; i < g.data.length; i++, j += 2) { out[j] = g.data[i]!; out[j + 1] = m.data[i]!; }
-    return { width: side, height: side, channels: 2, data: out };
-  }
-  const ch = r.channels;
-  const out = new Uint8Array(side * side * ch).fill(air);
-  const sx0 = Math.max(0, x), sx1 = Math.min(r.width, x + side);
-  if (sx1 > sx0) {
-    for (let row = Math.max(0, y); row < Math.min(r.height, y + side); row++) {
+    // interleaved straight from both planes: air (grey 255, material 0) where the window leaves the image
+    for (let i = 0; i < n; i += 2) { out[i] = air; out[i + 1] = 0; }
+    const g = r.data, m = material.data;
+    for (let row = y0; sx1 > sx0 && row < y1; row++) {
+      let j = ((row - y) * side + (sx0 - x)) * 2;
+      for (let s = row * r.width + sx0, e = row * r.width + sx1; s < e; s++, j += 2) { out[j] = g[s]!; out[j + 1] = m[s]!; }
+    }
+  } else {
+    out.fill(air);
+    for (let row = y0; sx1 > sx0 && row < y1; row++) {
       const src = (row * r.width + sx0) * ch;
       out.set(r.data.subarray(src, src + (sx1 - sx0) * ch), ((row - y) * side + (sx0 - x)) * ch);
     }

@@ -108,6 +108,15 @@ describe('letterbox', () => {
     const lb = letterbox(img, 2, 3, 'letterbox', 7);
     expect(Array.from(lb.image.data)).toEqual([7, 7, 50, 228, 7, 7]);
   });
+  it('resizes into a reused buffer byte for byte as into a new one', () => {
+    const img: Rendering = { width: 5, height: 3, channels: 2, data: Uint8Array.from({ length: 30 }, (_, i) => (i * 37) % 256) };
+    const buf = new Uint8Array(64).fill(99);
+    for (const [w, h] of [[3, 2], [5, 3], [7, 4]] as const) {
+      expect(Array.from(resize(img, w, h, buf).data)).toEqual(Array.from(resize(img, w, h).data));
+      expect(Array.from(letterbox(img, w, h, 'stretch', 0, buf).image.data)).toEqual(Array.from(letterbox(img, w, h, 'stretch').image.data));
+    }
+    expect(() => resize(img, 8, 5, buf)).toThrow(/buffer of 64 bytes for 8×5×2/);
+  });
   it('normalises into planar CHW', () => {
     const rgb: Rendering = { width: 2, height: 1, channels: 3, data: Uint8Array.from([255, 0, 51, 0, 255, 102]) };
     const t = toTensor(rgb, [0.5, 0.5, 0], [0.5, 0.5, 0.2]);

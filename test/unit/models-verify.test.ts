@@ -96,6 +96,17 @@ describe('windows and crops', () => {
     expect(Array.from(c.data)).toEqual([255, 0, 4, 104, 5, 105, 255, 0, 8, 108, 9, 109, 255, 0, 255, 0, 255, 0]);
     expect(() => cropWindow(r, 0, 0, 3, { ...m, width: 3, data: m.data.subarray(0, 9) })).toThrow(/does not match/);
   });
+
+  it('into a reused buffer, writes every byte of the window (nothing left from the window before)', () => {
+    const r = { width: 4, height: 3, channels: 1 as const, data: Uint8Array.from({ length: 12 }, (_, i) => i) };
+    const m = { width: 4, height: 3, channels: 1 as const, data: Uint8Array.from({ length: 12 }, (_, i) => 100 + i) };
+    const buf = new Uint8Array(40).fill(77);
+    for (const [x, y] of [[-1, 1], [2, -2], [1, 0], [9, 9]] as const) {
+      expect(Array.from(cropWindow(r, x, y, 3, m, 255, buf).data)).toEqual(Array.from(cropWindow(r, x, y, 3, m).data));
+      expect(Array.from(cropWindow(r, x, y, 3, undefined, 255, buf).data)).toEqual(Array.from(cropWindow(r, x, y, 3).data));
+    }
+    expect(() => cropWindow(r, 0, 0, 5, m, 255, buf)).toThrow(/buffer of 40 bytes for a 50-byte window/);
+  });
 });
 
 describe('confirmation', () => {
