@@ -181,8 +181,36 @@ def grid_around(pn, cx, cy, stride):
     return around.max((1, 2)) if around.size else np.zeros(len(LABELS))
 
 
+class LazyWindows:
+    """A held-out set's windows, cropped when read: x[i:j] (or x[indices]) gives uint8 [n, C, SIZE, SIZE] as the
+    stacked crops would. With the dense sweep verify-val has ~250,000 windows, ~8 GB held at once; this keeps
+    only (rendering, box) per window and the rendering last read (windows come rendering by rendering)."""
+    def __init__(self, d, images, material, rows):
+        self.d, self.images, self.material, self.rows = d, images, material, rows
+        self.channels = 2 if material else 1
+        self.current = (None, None, None)
+
+    def __len__(self):
+        return len(self.rows)
+
+    @property
+    def shape(self):
+        return (len(self.rows), self.channels, SIZE, SIZE)
+
+    def __getitem__(self, key):
+        picked = self.rows[key] if isinstance(key, slice) else [self.rows[i] for i in np.atleast_1d(key)]
+        out = np.empty((len(picked), self.channels, SIZE, SIZE), np.uint8)
+        for i, (n, b) in enumerate(picked):
+            if self.current[0] != n:
+                _, img, mat = load_rendering(self.d, self.images[n], self.material)
+                self.current = (n, img, mat)
+            out[i] = window_planes(self.current[1], self.current[2], b)
+        return out
+
+
 def build(d, train, rng, material=False):
-    """Windows of every rendering in d: (crops [N, 1 or 2, SIZE, SIZE], targets, masks, per-window info)."""
+    """Windows of every rendering in d: (crops [N, 1 or 2, SIZE, SIZE], targets, masks, per-window info). A
+    held-out set (train False) gives its crops as LazyWindows: read when predicted, never all held."""
     j, p = load_grid(d)
     xs, ys, ms, info = [], [], [], []
     for n, im in enumerate(j['images']):
@@ -202,7 +230,7 @@ def build(d, train, rng, material=False):
             side = WINDOW * (rng.uniform(0.85, 1.15) if train else 1.0)
             b = window_box(im, cx, cy, side)
             t, m = targets(boxes, b)
-            xs.append(window_planes(img, mat, b)); ys.append(t); ms.append(m)
+            xs.append(window_planes(img, mat, b) if train else (n, b)); ys.append(t); ms.append(m)
             # what the grid says around the window's centre, for the fusion
             info.append((n, k, s, *grid_around(p[n], cx, cy, j['stride'])))
         if (n + 1) % 500 == 0:
@@ -211,7 +239,8 @@ def build(d, train, rng, material=False):
     for n, im in enumerate(j['images']):
         for b in json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))['boxes']:
             truth[n, LABELS.index(b['label'])] = True
-    return np.stack(xs), np.stack(ys), np.stack(ms), np.array(info, dtype=np.float64), truth, p
+    x = np.stack(xs) if train else LazyWindows(d, j['images'], material, xs)
+    return x, np.stack(ys), np.stack(ms), np.array(info, dtype=np.float64), truth, p
 
 
 def normalise(xb):
