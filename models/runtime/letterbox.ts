@@ -72,19 +72,11 @@ function computeTaps(n: number, m: number): Tap {
 }
 
 /**
- * Working buffers of `resize`, kept between calls (it is synchronous, so one set per thread serves every call):
- * a verifier's window would otherwise allocate a ~130 kB float row buffer, hundreds of times a container.
- * Each holds at most the largest image resized so far (its rows × the output row).
+ * The row buffer of `resize`, kept between calls (it is synchronous, so one per thread serves every call): a
+ * verifier's window would otherwise allocate a ~130 kB float buffer, hundreds of times a container. It holds the
+ * largest image resized so far (its rows × the output row).
  */
-const scratch = (() => {
-  let mid = new Float32Array(0);
-  return {
-    mid(n: number): Float32Array {
-      if (mid.length < n) mid = new Float32Array(n);
-      return mid;
-    },
-  };
-})();
+let midBuffer = new Float32Array(0);
 
 /**
  * Resizes interleaved 8-bit pixels; exact and deterministic (no library in between). Separable: rows first
@@ -107,7 +99,8 @@ export function resize(img: Rendering, newW: number, newH: number, into?: Uint8A
   const tx = taps(w, newW), ty = taps(h, newH);
   const src = data instanceof Uint8Array && data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
   const rowLen = newW * ch;
-  const mid = scratch.mid(rowLen * h);
+  if (midBuffer.length < rowLen * h) midBuffer = new Float32Array(rowLen * h);
+  const mid = midBuffer;
   horizontal(src, mid, w, h, ch, newW, tx);
   // Vertical pass: per output sample, its source rows' values added in tap order (one local sum, no
   // accumulator row: 2 or 3 taps are the usual case, each with its own loop).
@@ -115,7 +108,7 @@ export function resize(img: Rendering, newW: number, newH: number, into?: Uint8A
   const ys = ty.start, yw = ty.wt, yi = ty.idx;
   for (let i = 0; i < newH; i++) {
     const k0 = ys[i]!, n = ys[i + 1]! - k0, base = i * rowLen;
-    if (n === 0) continue; // no source row (cannot happen for n, m ≥ 1): the sum is 0
+    if (n === 0) { out.fill(0, base, base + rowLen); continue; } // no source row (not for n, m ≥ 1): the sum is 0
     const w0 = yw[k0]!, o0 = yi[k0]! * rowLen;
     if (n === 1) {
       for (let x = 0; x < rowLen; x++) out[base + x] = clampByte(mid[o0 + x]! * w0);

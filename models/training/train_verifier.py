@@ -146,12 +146,22 @@ def targets(boxes, b):
     return y, m
 
 
-def load_rendering(d, im, material=False):
-    """A rendering of set d: its planted boxes [(label, box)], the grey image and (with material) the material one."""
+def load_boxes(d, im):
+    """A rendering's planted boxes [(label, box)]."""
     meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
+    return [(b['label'], b['box']) for b in meta['boxes']]
+
+
+def load_planes(d, im, material=False):
+    """A rendering's grey image and (with material) its material one, else None."""
     img = Image.open(os.path.join(d, 'images', im['id'] + '.png')).convert('L')
     mat = Image.open(os.path.join(d, 'material', im['id'] + '.png')).convert('L') if material else None
-    return [(b['label'], b['box']) for b in meta['boxes']], img, mat
+    return img, mat
+
+
+def load_rendering(d, im, material=False):
+    """A rendering of set d: its planted boxes [(label, box)], the grey image and (with material) the material one."""
+    return (load_boxes(d, im), *load_planes(d, im, material))
 
 
 def window_planes(img, mat, b):
@@ -182,8 +192,8 @@ def grid_around(pn, cx, cy, stride):
 
 
 class LazyWindows:
-    """A held-out set's windows, cropped when read: x[i:j] (or x[indices]) gives uint8 [n, C, SIZE, SIZE] as the
-    stacked crops would. With the dense sweep verify-val has ~250,000 windows, ~8 GB held at once; this keeps
+    """A held-out set's windows, cropped when read: x[i:j], x[indices] or x[rows, ...] give what the stacked uint8
+    crops [N, C, SIZE, SIZE] would. With the dense sweep verify-val has ~250,000 windows, ~8 GB held at once; this keeps
     only (rendering, box) per window and the rendering last read (windows come rendering by rendering)."""
     def __init__(self, d, images, material, rows):
         self.d, self.images, self.material, self.rows = d, images, material, rows
@@ -193,19 +203,16 @@ class LazyWindows:
     def __len__(self):
         return len(self.rows)
 
-    @property
-    def shape(self):
-        return (len(self.rows), self.channels, SIZE, SIZE)
-
     def __getitem__(self, key):
+        # x[rows, ...]: the rows cropped, then the rest of the index applied to them (x[:, :1]: the grey plane)
+        key, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
         picked = self.rows[key] if isinstance(key, slice) else [self.rows[i] for i in np.atleast_1d(key)]
         out = np.empty((len(picked), self.channels, SIZE, SIZE), np.uint8)
         for i, (n, b) in enumerate(picked):
             if self.current[0] != n:
-                _, img, mat = load_rendering(self.d, self.images[n], self.material)
-                self.current = (n, img, mat)
+                self.current = (n, *load_planes(self.d, self.images[n], self.material))
             out[i] = window_planes(self.current[1], self.current[2], b)
-        return out
+        return out[(slice(None), *rest)] if rest else out
 
 
 def build(d, train, rng, material=False):
@@ -214,7 +221,8 @@ def build(d, train, rng, material=False):
     j, p = load_grid(d)
     xs, ys, ms, info = [], [], [], []
     for n, im in enumerate(j['images']):
-        boxes, img, mat = load_rendering(d, im, material)
+        # a held-out set's images are read when its windows are (LazyWindows): only the boxes here
+        boxes, img, mat = load_rendering(d, im, material) if train else (load_boxes(d, im), None, None)
         wins = [(k, s, cx, cy, 'proposal') for k, s, cx, cy in proposals(p[n], j['stride'])]
         if not train:  # the dense sweep (training draws random windows anywhere already)
             wins += [(-1, 0.0, cx, cy, 'dense') for cx, cy in dense_centres(im)]
