@@ -24,7 +24,7 @@ import { calibrate, streamMetrics, type LabelledScan } from '../domain/policy/ca
 import type { RiskPolicy } from '../domain/policy/policy.js';
 import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
-import { createModelRuntime } from '../models/runtime/index.js';
+import { createModelRuntime, RUNTIME_REVISION } from '../models/runtime/index.js';
 import type { ModelCard } from '../models/runtime/types.js';
 import { containerLines, misdeclareContainer, misdeclareParcel, parcelLines } from '../models/synth/declarations.js';
 import { Rng } from '../models/synth/prng.js';
@@ -52,6 +52,11 @@ export interface StreamOptions {
    * one, as the pipeline does for a scan sent as a raw pair (default true); false: the grey rendering only.
    */
   material?: boolean;
+  /**
+   * Read the model outputs from this file (one loadStream cached, e.g. under an earlier checkout's runtime)
+   * instead of running the registry: how a new runtime is compared with the one it replaces.
+   */
+  outputsFile?: string;
 }
 
 /**
@@ -64,17 +69,18 @@ export function cardsUsed(cards: readonly ModelCard[], material: boolean): Model
   return cards.filter((c) => c.task !== 'verify' || (c.input.channels === 'grey+material' ? material : !(material && dual.has(c.verifies?.model))));
 }
 
-/** Runs the models over a labelled folder (cached per model set) and builds the labelled stream. */
-export async function loadStream(dir: string, o: StreamOptions): Promise<LabelledScan[]> {
+/**
+ * The registry's outputs on every scan of a labelled folder, cached beside it per model set (cards and runtime
+ * revision): a later run with the same models reads them back.
+ */
+async function streamOutputs(dir: string, metas: readonly Meta[], modality: Modality, o: StreamOptions): Promise<Record<string, ModelEvidence[]>> {
   const runtime = await createModelRuntime({ registryDir: o.registryDir });
-  const metaFiles = (await readdir(join(dir, 'meta'))).filter((f) => f.endsWith('.json')).sort().slice(0, o.limit);
-  const metas = await Promise.all(metaFiles.map(async (f) => JSON.parse(await readFile(join(dir, 'meta', f), 'utf8')) as Meta));
-  const modality: Modality = metas[0]?.kind === 'parcel' ? 'parcel-ct' : 'container-xray';
   const material = modality === 'container-xray' && o.material !== false && (await readdir(join(dir, 'material')).catch(() => [])).length > 0;
   const cards = cardsUsed(runtime.modelsFor(modality), material);
-  // a card change (thresholds, a verifier's fusion) changes the outputs as much as a new .onnx does
+  // a card change (thresholds, a verifier's fusion) changes the outputs as much as a new .onnx does, and so does a
+  // runtime that prepares the models' inputs differently (RUNTIME_REVISION)
   const cardsHash = createHash('sha256').update(JSON.stringify(cards)).digest('hex').slice(0, 12);
-  const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}${material ? '+material' : ''}` : 'none';
+  const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}${material ? '+material' : ''}+${RUNTIME_REVISION}` : 'none';
   // a limited run caches its own file: a full run must never read the first `limit` scans' outputs as all of them
   const cachePath = join(dir, `outputs.${cacheKey.replace(/[^A-Za-z0-9@+.-]/g, '_')}${o.limit === undefined ? '' : `.first${o.limit}`}.json`);
   let outputs: Record<string, ModelEvidence[]>;
@@ -99,6 +105,17 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
     await writeFile(cachePath, JSON.stringify(outputs));
   }
   await runtime.close();
+  return outputs;
+}
+
+/** Runs the models over a labelled folder (cached per model set) and builds the labelled stream. */
+export async function loadStream(dir: string, o: StreamOptions): Promise<LabelledScan[]> {
+  const metaFiles = (await readdir(join(dir, 'meta'))).filter((f) => f.endsWith('.json')).sort().slice(0, o.limit);
+  const metas = await Promise.all(metaFiles.map(async (f) => JSON.parse(await readFile(join(dir, 'meta', f), 'utf8')) as Meta));
+  const modality: Modality = metas[0]?.kind === 'parcel' ? 'parcel-ct' : 'container-xray';
+  const outputs = o.outputsFile ? (JSON.parse(await readFile(o.outputsFile, 'utf8')) as Record<string, ModelEvidence[]>) : await streamOutputs(dir, metas, modality, o);
+  const missing = metas.filter((m) => !outputs[m.id]).length;
+  if (o.outputsFile && missing) throw new Error(`${o.outputsFile}: no model outputs for ${missing} of the ${metas.length} scans of ${dir}`);
 
   return metas.map((m, i) => {
     const r = Rng.forSample(o.seed, i);

@@ -1,6 +1,9 @@
 // `npx tsx scripts/match-budget.ts --data <labelled stream dir> --old-registry <dir> [--registry models/registry]
-// [--policy domain/policy/default-policy.json] [--read raw,renderings]`: per-class thresholds for new verifier versions that keep the old
-// versions' false-alarm budget, measured on the clean scans of a labelled synthetic stream.
+// [--policy domain/policy/default-policy.json] [--read raw,renderings] [--old-outputs-raw F] [--old-outputs-renderings F]`:
+// per-class thresholds for new verifier versions that keep the old versions' false-alarm budget, measured on the
+// clean scans of a labelled synthetic stream. When the runtime itself changed (RUNTIME_REVISION), the old side is
+// what the old runtime gave: --old-outputs-* name the stream outputs an earlier checkout cached (the
+// `outputs.*.json` loadStream writes beside the stream) instead of running --old-registry now.
 //
 // models/training/match_thresholds.py matches budgets on verify-val's calibration half, 200 clean renderings: a
 // class that flags 1 of them has a budget of one scan, and its threshold moves with that one scan. A stream of
@@ -33,7 +36,7 @@ export function thresholdForBudget(scores: readonly number[], budget: number, fl
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, 'old-registry': { type: 'string' }, registry: { type: 'string', default: 'models/registry' }, policy: { type: 'string' }, read: { type: 'string', default: 'raw,renderings' } },
+    options: { data: { type: 'string' }, 'old-registry': { type: 'string' }, registry: { type: 'string', default: 'models/registry' }, policy: { type: 'string' }, read: { type: 'string', default: 'raw,renderings' }, 'old-outputs-raw': { type: 'string' }, 'old-outputs-renderings': { type: 'string' } },
   });
   const usage = 'usage: match-budget --data <stream dir> --old-registry <dir> [--registry dir] [--policy file] [--read raw,renderings]';
   if (!values.data || !values['old-registry']) throw new Error(usage);
@@ -44,7 +47,8 @@ async function main(): Promise<void> {
   const out: Record<string, Record<string, number>> = {};
   for (const material of [true, false].filter((m) => reads.includes(m ? 'raw' : 'renderings'))) {
     const opts = { misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 5, material };
-    const old = await loadStream(values.data, { ...opts, registryDir: values['old-registry'] });
+    const oldOutputs = values[material ? 'old-outputs-raw' : 'old-outputs-renderings'];
+    const old = await loadStream(values.data, { ...opts, registryDir: values['old-registry'], ...(oldOutputs && { outputsFile: oldOutputs }) });
     const neu = await loadStream(values.data, { ...opts, registryDir: values.registry! });
     const used = new Set(allDetections(neu.flatMap((s) => s.input.modelOutputs)).map((d) => d.verifiedBy).filter((m): m is string => !!m));
     for (const model of used) {

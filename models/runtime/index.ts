@@ -12,7 +12,7 @@ import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
 import { storedTiles, withTileCrops, type TileSpan } from './tiles.js';
 import { sharedDownscale, toRenderingPixels, type Shared } from './downscale.js';
-import { checkMaterial, confirmed, cropWindow, denseProposals, gridProposals, proposalWindows, verifySpec, type Proposal, type VerifySpec } from './verify.js';
+import { checkMaterial, confirmed, denseProposals, gridProposals, proposalWindows, sampleWindow, verifySpec, type Proposal, type VerifySpec } from './verify.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
 export { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
@@ -23,7 +23,14 @@ export { decodeGrid } from './grid.js';
 export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
 export { embeddingTiles, cropColumns, storedTiles, withTileCrops, TILE_ASPECT, LONG_CONTAINER_ASPECT } from './tiles.js';
 export { sharedDownscale, sharedScale, toRenderingPixels } from './downscale.js';
-export { gridProposals, denseProposals, cropWindow, proposalWindows, confirmed } from './verify.js';
+export { gridProposals, denseProposals, sampleWindow, proposalWindows, confirmed } from './verify.js';
+
+/**
+ * Changes whenever the runtime prepares a model's input differently (the same cards then give other outputs),
+ * so outputs cached under an earlier runtime are not read as this one's (scripts/calibrate.ts's stream cache).
+ * `windows-box.1`: a verifier's windows are sampled as train_verifier.py samples them (PIL BOX), not bilinear.
+ */
+export const RUNTIME_REVISION = 'windows-box.1';
 
 export interface RuntimeOptions {
   registryDir: string;
@@ -184,8 +191,10 @@ class Runtime implements ModelRuntime {
     const windows = proposalWindows(list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
     const m = v.card.input.channels === 'grey+material' ? material : undefined;
-    const scratch = (this.windowBuffer = growTo(this.windowBuffer, windows[0] ? windows[0].side ** 2 * (m ? 2 : rendering.channels) : 0));
-    const crop = (w: (typeof windows)[number]) => (): Rendering => cropWindow(rendering, w.x, w.y, w.side, m, 255, scratch);
+    // each window sampled straight to the verifier's input size, as training sampled it (no resize after)
+    const size = v.card.input.shape[3] as number;
+    const scratch = (this.windowBuffer = growTo(this.windowBuffer, size * size * (m ? 2 : rendering.channels)));
+    const crop = (w: (typeof windows)[number]) => (): Rendering => sampleWindow(rendering, w.x0, w.y0, w.x1, w.y1, size, m, 255, scratch);
     const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: crop(w), tiles: false })));
     return {
       ...mapped,

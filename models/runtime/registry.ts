@@ -62,9 +62,12 @@ export function validateCard(raw: unknown, where = 'model card'): ModelCard {
       errs.push('verifies ({ model, proposalThreshold in (0, 1), maxProposals 1..1000, window > 0, minWindowPixels > 0 })');
     }
     if (isObj(v) && v.denseStride !== undefined && !num('denseStride', 1, 10000)) errs.push('verifies.denseStride (input pixels, > 0)');
+    if (isObj(v) && v.neighbourRadius !== undefined && !num('neighbourRadius', 1e-6, 10000)) errs.push('verifies.neighbourRadius (input pixels, > 0)');
     const fusion = isObj(v) ? v.fusion : undefined;
-    if (fusion !== undefined && !(isObj(fusion) && Object.values(fusion).every((f) => Array.isArray(f) && f.length === 3 && f.every((x) => typeof x === 'number' && Number.isFinite(x))))) {
-      errs.push('verifies.fusion (label → [a, b, c] finite numbers)');
+    // four terms weigh the neighbouring windows, so they need a neighbourRadius; three never do
+    const terms = isObj(v) && v.neighbourRadius !== undefined ? 4 : 3;
+    if (fusion !== undefined && !(isObj(fusion) && Object.values(fusion).every((f) => Array.isArray(f) && f.length === terms && f.every((x) => typeof x === 'number' && Number.isFinite(x))))) {
+      errs.push(terms === 4 ? 'verifies.fusion (label → [a, b, d, c] finite numbers, with neighbourRadius)' : 'verifies.fusion (label → [a, b, c] finite numbers)');
     }
     if (isObj(raw.output) && raw.output.layout !== 'multilabel-logits') errs.push('output.layout (verify models: multilabel-logits)');
   }

@@ -45,7 +45,7 @@ export interface ModelCard {
    * task `verify` only: the grid detector (by name) whose proposals this model re-scores on full-resolution
    * windows of the rendering (models/runtime/verify.ts). It is never run on a whole rendering.
    */
-  verifies?: { model: string; proposalThreshold: number; maxProposals: number; window: number; minWindowPixels: number; denseStride?: number; fusion?: Record<string, [number, number, number]> };
+  verifies?: { model: string; proposalThreshold: number; maxProposals: number; window: number; minWindowPixels: number; denseStride?: number; neighbourRadius?: number; fusion?: Record<string, number[]> };
   metrics?: Record<string, unknown>;
   training?: Record<string, unknown>;
 }

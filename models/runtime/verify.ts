@@ -38,10 +38,17 @@ export interface VerifySpec {
    */
   denseStride?: number;
   /**
-   * Per label [a, b, c]: the confirmed score is sigmoid(a·logit(verifier) + b·logit(grid around) + c), fitted
-   * on held-out windows; absent, the verifier's own score.
+   * When set, the fusion also weighs the best verifier score of the label among the other windows whose centres
+   * lie within this many input pixels (each axis) of the window's own: a threat is seen by the windows around
+   * it, a speck that fools one window seldom fools its neighbours, which see it off-centre.
    */
-  fusion?: Record<string, [number, number, number]>;
+  neighbourRadius?: number;
+  /**
+   * Per label [a, b, c], or [a, b, d, c] with `neighbourRadius`: the confirmed score is
+   * sigmoid(a·logit(verifier) + b·logit(grid around) + d·logit(neighbours' best) + c), fitted on held-out
+   * windows; absent, the verifier's own score.
+   */
+  fusion?: Record<string, number[]>;
 }
 
 /** The card's `verifies` block, checked (the registry refuses a verify card without a valid one). */
@@ -157,44 +164,107 @@ export function checkMaterial(grey: Rendering, material: Rendering): void {
   }
 }
 
+/** Python's round(): halves to the even neighbour (train_verifier.py places its windows with it). */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Fixed-point precision of Pillow's 8-bit resampling (Resample.c: PRECISION_BITS = 32 - 8 - 2). */
+const PRECISION = 2 ** 22;
+
 /**
- * A square window of the rendering (side × side pixels, top-left x, y); outside the image is air (255). With
- * `material` (the container material channel, same size), the window has two interleaved channels, grey and
- * material, and outside the image the material is 0 (air attenuates nothing), as train_verifier.py crops it.
- * With `into` (at least the window's bytes), the window is written there instead of a new buffer: the runtime
- * reuses one buffer for the hundreds of windows of a dense sweep, each consumed before the next is cropped.
+ * Per output sample of one axis (n source samples → size), Pillow's BOX-filter taps: the source samples whose
+ * centres fall in the output sample's footprint, each weighted round(2^22 / count). Up-sampling (n ≤ size) gives
+ * one tap, floor((j + 0.5)·n / size): nearest, never a blend.
  */
-export function cropWindow(r: Rendering, x: number, y: number, side: number, material?: Rendering, air = 255, into?: Uint8Array): Rendering {
-  const ch = material ? 2 : r.channels;
-  const n = side * side * ch;
-  if (into && into.length < n) throw new Error(`cropWindow: buffer of ${into.length} bytes for a ${n}-byte window`);
-  const out = into ? into.subarray(0, n) : new Uint8Array(n);
-  const sx0 = Math.max(0, x), sx1 = Math.min(r.width, x + side);
-  const y0 = Math.max(0, y), y1 = Math.min(r.height, y + side);
-  if (material) {
-    checkMaterial(r, material);
-    // interleaved straight from both planes: air (grey 255, material 0) where the window leaves the image
-    for (let i = 0; i < n; i += 2) { out[i] = air; out[i + 1] = 0; }
-    const g = r.data, m = material.data;
-    for (let row = y0; sx1 > sx0 && row < y1; row++) {
-      let j = ((row - y) * side + (sx0 - x)) * 2;
-      for (let s = row * r.width + sx0, e = row * r.width + sx1; s < e; s++, j += 2) { out[j] = g[s]!; out[j + 1] = m[s]!; }
+function boxTaps(n: number, size: number): { start: Int32Array; idx: Int32Array; kk: Float64Array } {
+  const scale = n / size, support = 0.5 * Math.max(scale, 1);
+  const start = new Int32Array(size + 1), idx: number[] = [], kk: number[] = [];
+  for (let j = 0; j < size; j++) {
+    start[j] = idx.length;
+    const centre = (j + 0.5) * scale;
+    const lo = Math.max(0, Math.trunc(centre - support + 0.5)), hi = Math.min(n, Math.trunc(centre + support + 0.5));
+    const taps: number[] = [];
+    for (let x = lo; x < hi; x++) {
+      const t = (x - centre + 0.5) / Math.max(scale, 1);
+      if (t > -0.5 && t <= 0.5) taps.push(x);
     }
-  } else {
-    out.fill(air);
-    for (let row = y0; sx1 > sx0 && row < y1; row++) {
-      const src = (row * r.width + sx0) * ch;
-      out.set(r.data.subarray(src, src + (sx1 - sx0) * ch), ((row - y) * side + (sx0 - x)) * ch);
+    for (const x of taps) { idx.push(x); kk.push(Math.trunc(0.5 + PRECISION / taps.length)); }
+  }
+  start[size] = idx.length;
+  return { start, idx: Int32Array.from(idx), kk: Float64Array.from(kk) };
+}
+
+/** A fixed-point sum as Pillow writes it: (sum + 2^21) >> 22, clipped to a byte. */
+const fixedByte = (sum: number): number => Math.max(0, Math.min(255, Math.floor((sum + PRECISION / 2) / PRECISION)));
+
+/**
+ * The verifier's input from window [x0, x1) × [y0, y1) of the rendering: cropped (air, 255, outside the image)
+ * and resampled to size × size exactly as train_verifier.py makes its training and held-out windows (PIL's
+ * crop, then resize with Image.BOX: rows first into 8-bit, then columns; nearest when up-sampling, the mean of
+ * the covered pixels when down-sampling). A bilinear resample blurs a 2-pixel knife blade that training never
+ * saw blurred. With `material` (the container material channel, same size) two interleaved channels, grey and
+ * material, the material 0 outside the image (air attenuates nothing). With `into` the result is written there
+ * (the runtime reuses one buffer for a dense sweep's hundreds of windows, each consumed before the next).
+ */
+export function sampleWindow(r: Rendering, x0: number, y0: number, x1: number, y1: number, size: number, material?: Rendering, air = 255, into?: Uint8Array): Rendering {
+  if (material) checkMaterial(r, material);
+  const ch = material ? 2 : r.channels;
+  const n = size * size * ch;
+  if (into && into.length < n) throw new Error(`sampleWindow: buffer of ${into.length} bytes for a ${n}-byte window`);
+  const out = into ? into.subarray(0, n) : new Uint8Array(n);
+  const w = x1 - x0, h = y1 - y0;
+  if (w < 1 || h < 1) throw new Error(`sampleWindow: empty window ${w}×${h}`);
+  const planes = material ? [r.data, material.data] : [r.data];
+  const pad = material ? [air, 0] : Array.from({ length: ch }, () => air);
+  const pc = material ? 1 : ch; // samples per pixel of each plane
+  const W = r.width, H = r.height;
+  const tx = boxTaps(w, size), ty = boxTaps(h, size);
+  const at = (c: number, sx: number, sy: number): number => {
+    const X = x0 + sx, Y = y0 + sy;
+    if (X < 0 || Y < 0 || X >= W || Y >= H) return pad[c] as number;
+    return material ? ((planes[c] as Uint8Array)[Y * W + X] as number) : (r.data[(Y * W + X) * pc + c] as number);
+  };
+  if (w <= size && h <= size) {
+    // up-sampling both ways: one tap each, a gather
+    for (let i = 0; i < size; i++) {
+      const sy = ty.idx[i] as number;
+      for (let j = 0; j < size; j++) {
+        const sx = tx.idx[j] as number, o = (i * size + j) * ch;
+        for (let c = 0; c < ch; c++) out[o + c] = at(c, sx, sy);
+      }
+    }
+    return { width: size, height: size, channels: ch, data: out };
+  }
+  // rows first, into 8-bit (Pillow's intermediate image), then columns
+  const mid = new Uint8Array(h * size * ch);
+  for (let sy = 0; sy < h; sy++) {
+    for (let j = 0; j < size; j++) {
+      for (let c = 0; c < ch; c++) {
+        let sum = 0;
+        for (let k = tx.start[j] as number; k < (tx.start[j + 1] as number); k++) sum += at(c, tx.idx[k] as number, sy) * (tx.kk[k] as number);
+        mid[(sy * size + j) * ch + c] = fixedByte(sum);
+      }
     }
   }
-  return { width: side, height: side, channels: ch, data: out };
+  for (let i = 0; i < size; i++) {
+    for (let j = 0; j < size * ch; j++) {
+      let sum = 0;
+      for (let k = ty.start[i] as number; k < (ty.start[i + 1] as number); k++) sum += (mid[(ty.idx[k] as number) * size * ch + j] as number) * (ty.kk[k] as number);
+      out[i * size * ch + j] = fixedByte(sum);
+    }
+  }
+  return { width: size, height: size, channels: ch, data: out };
 }
 
 export interface VerifiedWindow {
   proposal: Proposal;
-  x: number;
-  y: number;
-  side: number;
+  /** The window in rendering pixels, [x0, x1) × [y0, y1) (a side may be one pixel longer than the other). */
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
   /** The proposal's box in rendering pixels, clipped to the window. */
   box: [number, number, number, number];
 }
@@ -206,11 +276,14 @@ export interface VerifiedWindow {
 export function proposalWindows(ps: readonly Proposal[], spec: VerifySpec, place: Placement, width: number, height: number): VerifiedWindow[] | null {
   const side = Math.round(spec.window / place.sx);
   if (side < spec.minWindowPixels) return null;
+  // placed as train_verifier.py's window_box and crop place them: centred on the proposal (a cell in the padding
+  // gives a window of air), half a window (in the grid input's x scale) each way, edges rounded half to even
+  const half = spec.window / place.sx / 2;
   return ps.map((p) => {
-    // centred on the proposal's cell as train_verifier.py's windows are (a cell in the padding gives a window of air)
-    const x = Math.round((p.cx - place.padX) / place.sx - side / 2), y = Math.round((p.cy - place.padY) / place.sy - side / 2);
-    const [x0, y0, x1, y1] = unplaceBox(p.box, place, width, height);
-    return { proposal: p, x, y, side, box: [Math.max(x, x0), Math.max(y, y0), Math.min(x + side, x1), Math.min(y + side, y1)] };
+    const cx = (p.cx - place.padX) / place.sx, cy = (p.cy - place.padY) / place.sy;
+    const x0 = roundHalfEven(cx - half), x1 = roundHalfEven(cx + half), y0 = roundHalfEven(cy - half), y1 = roundHalfEven(cy + half);
+    const [bx0, by0, bx1, by1] = unplaceBox(p.box, place, width, height);
+    return { proposal: p, x0, y0, x1, y1, box: [Math.max(x0, bx0), Math.max(y0, by0), Math.min(x1, bx1), Math.min(y1, by1)] };
   });
 }
 
@@ -219,10 +292,46 @@ const logit = (p: number): number => {
   return Math.log(q / (1 - q));
 };
 
-/** The confirmed score of a label in a window: the verifier's, or its fusion with the grid's around it. */
-export function fusedScore(spec: VerifySpec | undefined, label: string, verifier: number, gridAround: number): number {
+/**
+ * The confirmed score of a label in a window: the verifier's, or its fusion with the grid's around it (and with
+ * the neighbouring windows' best, `neighbour`, when the fusion has four terms).
+ */
+export function fusedScore(spec: VerifySpec | undefined, label: string, verifier: number, gridAround: number, neighbour = verifier): number {
   const f = spec?.fusion?.[label];
-  return f ? sigmoid(f[0] * logit(verifier) + f[1] * logit(gridAround) + f[2]) : verifier;
+  if (!f) return verifier;
+  const z = (f[0] as number) * logit(verifier) + (f[1] as number) * logit(gridAround) + (f[f.length - 1] as number);
+  return sigmoid(f.length === 4 ? z + (f[2] as number) * logit(neighbour) : z);
+}
+
+/**
+ * Per window and label, the best verifier score of that label among the other windows whose centres lie within
+ * `radius` input pixels of its own on both axes; the window's own score when none does (train_verifier.py's
+ * neighbour_scores). Windows sorted by centre x, so each looks only at the run within `radius` of it.
+ */
+export function neighbourScores(windows: readonly VerifiedWindow[], scores: ReadonlyArray<Record<string, number>>, labels: readonly string[], radius: number): Array<Record<string, number>> {
+  const r = radius + 1e-6;
+  const order = windows.map((_, i) => i).sort((a, b) => (windows[a] as VerifiedWindow).proposal.cx - (windows[b] as VerifiedWindow).proposal.cx);
+  const out: Array<Record<string, number>> = scores.map((s) => ({ ...s }));
+  let lo = 0;
+  for (let oi = 0; oi < order.length; oi++) {
+    const i = order[oi] as number;
+    const pi = (windows[i] as VerifiedWindow).proposal;
+    while (pi.cx - (windows[order[lo] as number] as VerifiedWindow).proposal.cx > r) lo++;
+    const best: Record<string, number> = {};
+    for (let oj = lo; oj < order.length; oj++) {
+      const j = order[oj] as number;
+      const pj = (windows[j] as VerifiedWindow).proposal;
+      if (pj.cx - pi.cx > r) break;
+      if (j === i || Math.abs(pj.cy - pi.cy) > r) continue;
+      const sj = scores[j] ?? {};
+      for (const l of labels) {
+        const v = sj[l];
+        if (v !== undefined && v > (best[l] ?? -Infinity)) best[l] = v;
+      }
+    }
+    Object.assign(out[i] as Record<string, number>, best);
+  }
+  return out;
 }
 
 /**
@@ -233,12 +342,14 @@ export function fusedScore(spec: VerifySpec | undefined, label: string, verifier
  */
 export function confirmed(windows: readonly VerifiedWindow[], scores: ReadonlyArray<Record<string, number>>, card: ModelCard): Array<{ label: string; score: number; box: [number, number, number, number] }> {
   const raw: RawDetection[] = [];
+  const radius = card.verifies?.neighbourRadius;
+  const near = radius ? neighbourScores(windows, scores, card.labels, radius) : scores;
   windows.forEach((w, i) => {
     const s = scores[i] ?? {};
     card.labels.forEach((label, cls) => {
       const v = s[label];
       if (v === undefined) return;
-      const score = fusedScore(card.verifies, label, v, w.proposal.around[cls] ?? 0);
+      const score = fusedScore(card.verifies, label, v, w.proposal.around[cls] ?? 0, near[i]?.[label] ?? v);
       if (score >= (card.thresholds[label] ?? 0.5)) raw.push({ cls, score, box: w.box });
     });
   });

@@ -53,6 +53,9 @@ PROPOSAL_THRESHOLD = 0.05
 MAX_PROPOSALS = 48
 TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % of the proposals)
 DENSE_STRIDE = 0      # > 0: also a window every DENSE_STRIDE grid-input pixels over the whole scan (--dense-stride)
+# per-window info: (rendering, proposed class, grid score, centre x, centre y, the grid's probability of every class
+# around the centre...)
+AROUND = 5
 
 
 class Net(nn.Module):
@@ -239,8 +242,8 @@ def build(d, train, rng, material=False):
             b = window_box(im, cx, cy, side)
             t, m = targets(boxes, b)
             xs.append(window_planes(img, mat, b) if train else (n, b)); ys.append(t); ms.append(m)
-            # what the grid says around the window's centre, for the fusion
-            info.append((n, k, s, *grid_around(p[n], cx, cy, j['stride'])))
+            # where the window is and what the grid says around its centre, for the fusion
+            info.append((n, k, s, cx, cy, *grid_around(p[n], cx, cy, j['stride'])))
         if (n + 1) % 500 == 0:
             print(f'  {d}: {n + 1}/{len(j["images"])} renderings, {len(xs)} windows', flush=True)
     truth = np.zeros((len(j['images']), len(LABELS)), bool)
@@ -275,20 +278,46 @@ def image_scores(v, info, n_images):
     return s
 
 
+def whole(x):
+    """A float option as the card writes it: 24, not 24.0, when it is a whole number."""
+    return int(x) if float(x).is_integer() else x
+
+
 def logit(q):
     q = np.clip(q, 1e-6, 1 - 1e-6)
     return np.log(q / (1 - q))
 
 
-def fit_fusion(v, around, y, m):
-    """Per class, logistic regression of the window's target on [logit(verifier), logit(grid around), 1] over the
-    given windows (Newton's method, a little ridge): the card's `verifies.fusion`."""
+def neighbour_scores(v, info, radius):
+    """Per window and class, the highest verifier score of that class among the other windows of its rendering
+    whose centres lie within `radius` grid-input pixels (Chebyshev) of its own; the window's own score when none
+    does. A threat seen by the windows around it scores high in several; a speck of noise that fools one window
+    often does not fool its neighbours, which see it off-centre."""
+    out = v.copy()
+    n = info[:, 0].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, n[1:] != n[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(n)]):
+        c = info[a:b, 3:5]
+        near = (np.abs(c[:, None, :] - c[None, :, :]) <= radius + 1e-6).all(2)
+        np.fill_diagonal(near, False)
+        has = near.any(1)
+        # a masked max, class by class (a rendering has a few hundred windows)
+        best = np.where(near[:, :, None], v[None, a:b], -np.inf).max(1)
+        out[a:b][has] = best[has]
+    return out
+
+
+def fit_fusion(v, around, y, m, neighbour=None):
+    """Per class, logistic regression of the window's target on [logit(verifier), logit(grid around), 1] (with
+    `neighbour`, [logit(verifier), logit(grid around), logit(neighbours' best), 1]) over the given windows (Newton's
+    method, a little ridge): the card's `verifies.fusion`."""
     out = {}
     for j, l in enumerate(LABELS):
         keep = m[:, j] > 0
-        X = np.stack([logit(v[keep, j]), logit(around[keep, j]), np.ones(keep.sum())], 1)
+        cols = [logit(v[keep, j]), logit(around[keep, j])] + ([] if neighbour is None else [logit(neighbour[keep, j])])
+        X = np.stack(cols + [np.ones(keep.sum())], 1)
         t = y[keep, j].astype(np.float64)
-        w = np.array([1.0, 0.0, 0.0])
+        w = np.array([1.0] + [0.0] * (X.shape[1] - 1))
         ridge = 1e-2
 
         def loss(w):
@@ -299,7 +328,7 @@ def fit_fusion(v, around, y, m):
         for _ in range(50):
             q = 1 / (1 + np.exp(-X @ w))
             g = X.T @ (q - t) + ridge * w
-            H = (X * (q * (1 - q))[:, None]).T @ X + ridge * np.eye(3)
+            H = (X * (q * (1 - q))[:, None]).T @ X + ridge * np.eye(X.shape[1])
             step = np.linalg.solve(H, g)
             f0, k = loss(w), 1.0
             while k > 1e-4 and not loss(w - k * step) <= f0:
@@ -311,18 +340,23 @@ def fit_fusion(v, around, y, m):
     return out
 
 
-def fused(v, around, fusion):
+def fused(v, around, fusion, neighbour=None):
     f = np.array([fusion[l] for l in LABELS])
-    return 1 / (1 + np.exp(-(f[:, 0] * logit(v) + f[:, 1] * logit(around) + f[:, 2])))
+    z = f[:, 0] * logit(v) + f[:, 1] * logit(around) + f[:, -1]
+    if neighbour is not None:
+        z = z + f[:, 2] * logit(neighbour)
+    return 1 / (1 + np.exp(-z))
 
 
-def fused_image_scores(v, info, y, m, n_images):
-    """The fusion with the grid fitted on the calibration half's windows (the first n_images // 2 renderings), and
-    each rendering's fused scores with it: (scores [n_images, classes], fusion)."""
-    around = info[:, 3:]
+def fused_image_scores(v, info, y, m, n_images, neighbour_radius=0):
+    """The fusion with the grid (and, with neighbour_radius, the neighbouring windows) fitted on the calibration
+    half's windows (the first n_images // 2 renderings), and each rendering's fused scores with it: (scores
+    [n_images, classes], fusion)."""
+    around = info[:, AROUND:]
+    nb = neighbour_scores(v, info, neighbour_radius) if neighbour_radius > 0 else None
     cal = info[:, 0] < n_images // 2
-    fusion = fit_fusion(v[cal], around[cal], y[cal], m[cal])
-    return image_scores(fused(v, around, fusion), info, n_images), fusion
+    fusion = fit_fusion(v[cal], around[cal], y[cal], m[cal], None if nb is None else nb[cal])
+    return image_scores(fused(v, around, fusion, nb), info, n_images), fusion
 
 
 def grid_image_scores(p):
@@ -390,6 +424,10 @@ def main():
     ap.add_argument('--material', action='store_true', help='two input channels, grey and the material channel (sets written with '
                     '`synth --material`): writes container-threat-verify-de; --init from the grey model starts with the material '
                     'weights at zero, i.e. exactly the grey model')
+    ap.add_argument('--neighbour-radius', type=float, default=0, help='fuse each window\'s score with the best score of '
+                    'the windows whose centres lie within this many grid-input pixels (card: verifies.neighbourRadius)')
+    ap.add_argument('--window-scores', help='with --epochs 0: take the held-out window scores from the .val.npz an earlier '
+                    'run of the same weights wrote (e.g. to refit the fusion with --neighbour-radius) instead of scoring again')
     ap.add_argument('--dense-stride', type=float, default=0, help='also score a window every this many grid-input pixels over '
                     'the whole scan (the card\'s verifies.denseStride), so no threat depends on the grid proposing it; 0: off')
     a = ap.parse_args()
@@ -489,9 +527,16 @@ def main():
     trained = model
     if a.flip_average:
         model = FlipAveraged(model)
-    v, _ = evaluate()
+    if a.window_scores:
+        # the same weights' held-out window scores from an earlier run: only the fusion and thresholds are refitted
+        z = np.load(a.window_scores)
+        assert a.epochs == 0 and z['info'].shape == vinfo.shape and np.array_equal(z['info'], vinfo), \
+            f'{a.window_scores} holds the windows of another held-out set (or layout); run without --window-scores'
+        v = z['v']
+    else:
+        v, _ = evaluate()
     # fusion with the grid's own belief around each window, fitted on the calibration half's windows only
-    s, fusion = fused_image_scores(v, vinfo, vy, vm, n_img)
+    s, fusion = fused_image_scores(v, vinfo, vy, vm, n_img, a.neighbour_radius)
     s_plain = image_scores(v, vinfo, n_img)
     thr = choose_thresholds(s[:half], vtruth[:half])
     res = figures(s[half:], vtruth[half:], thr)
@@ -523,7 +568,8 @@ def main():
         'labels': LABELS, 'thresholds': thr,
         'verifies': {'model': gj['model'], 'proposalThreshold': PROPOSAL_THRESHOLD, 'maxProposals': MAX_PROPOSALS, 'window': WINDOW,
                      # the smallest windows training saw: a 20 ft box at 6 mm/px gives 84 px, jittered by 0.85
-                     'minWindowPixels': 72, **({'denseStride': DENSE_STRIDE} if DENSE_STRIDE > 0 else {}), 'fusion': fusion},
+                     'minWindowPixels': 72, **({'denseStride': whole(DENSE_STRIDE)} if DENSE_STRIDE > 0 else {}),
+                     **({'neighbourRadius': whole(a.neighbour_radius)} if a.neighbour_radius > 0 else {}), 'fusion': fusion},
         'metrics': {'split': 'held-out synthetic, second half of verify-val (the first half chose the thresholds)', 'heldOutSeed': vds['seed'],
                     'renderingMmPerPixel': vds.get('mmpp'), **res,
                     'gridAloneSameRenderings': {k: base[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')},
