@@ -179,6 +179,9 @@ const PRECISION = 2 ** 22;
  * one tap, floor((j + 0.5)·n / size): nearest, never a blend.
  */
 function boxTaps(n: number, size: number): { start: Int32Array; idx: Int32Array; kk: Float64Array } {
+  const key = n * 65536 + size;
+  const known = tapCache.get(key);
+  if (known) return known;
   const scale = n / size, support = 0.5 * Math.max(scale, 1);
   const start = new Int32Array(size + 1), idx: number[] = [], kk: number[] = [];
   for (let j = 0; j < size; j++) {
@@ -193,8 +196,13 @@ function boxTaps(n: number, size: number): { start: Int32Array; idx: Int32Array;
     for (const x of taps) { idx.push(x); kk.push(Math.trunc(0.5 + PRECISION / taps.length)); }
   }
   start[size] = idx.length;
-  return { start, idx: Int32Array.from(idx), kk: Float64Array.from(kk) };
+  const taps = { start, idx: Int32Array.from(idx), kk: Float64Array.from(kk) };
+  // a scan's windows share one or two sides (126 or 127 px, say): their taps are worked out once
+  if (tapCache.size > 64) tapCache.clear();
+  tapCache.set(key, taps);
+  return taps;
 }
+const tapCache = new Map<number, { start: Int32Array; idx: Int32Array; kk: Float64Array }>();
 
 /** A fixed-point sum as Pillow writes it: (sum + 2^21) >> 22, clipped to a byte. */
 const fixedByte = (sum: number): number => Math.max(0, Math.min(255, Math.floor((sum + PRECISION / 2) / PRECISION)));
@@ -227,12 +235,36 @@ export function sampleWindow(r: Rendering, x0: number, y0: number, x1: number, y
     return material ? ((planes[c] as Uint8Array)[Y * W + X] as number) : (r.data[(Y * W + X) * pc + c] as number);
   };
   if (w <= size && h <= size) {
-    // up-sampling both ways: one tap each, a gather
+    // up-sampling both ways: one tap each, a gather (the common case: a window is ~127 px, the input 128)
+    const xs = new Int32Array(size);
+    for (let j = 0; j < size; j++) {
+      const X = x0 + (tx.idx[j] as number);
+      xs[j] = X < 0 || X >= W ? -1 : X;
+    }
+    const g = r.data, mm = material?.data;
     for (let i = 0; i < size; i++) {
-      const sy = ty.idx[i] as number;
-      for (let j = 0; j < size; j++) {
-        const sx = tx.idx[j] as number, o = (i * size + j) * ch;
-        for (let c = 0; c < ch; c++) out[o + c] = at(c, sx, sy);
+      const Y = y0 + (ty.idx[i] as number), o = i * size * ch;
+      if (Y < 0 || Y >= H) {
+        for (let j = 0; j < size * ch; j++) out[o + j] = pad[j % ch] as number;
+        continue;
+      }
+      const row = Y * W;
+      if (mm) {
+        for (let j = 0; j < size; j++) {
+          const X = xs[j] as number;
+          out[o + 2 * j] = X < 0 ? air : (g[row + X] as number);
+          out[o + 2 * j + 1] = X < 0 ? 0 : (mm[row + X] as number);
+        }
+      } else if (ch === 1) {
+        for (let j = 0; j < size; j++) {
+          const X = xs[j] as number;
+          out[o + j] = X < 0 ? air : (g[row + X] as number);
+        }
+      } else {
+        for (let j = 0; j < size; j++) {
+          const X = xs[j] as number;
+          for (let c = 0; c < ch; c++) out[o + j * ch + c] = X < 0 ? air : (g[(row + X) * ch + c] as number);
+        }
       }
     }
     return { width: size, height: size, channels: ch, data: out };

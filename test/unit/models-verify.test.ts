@@ -111,6 +111,12 @@ describe('windows and crops', () => {
     expect(Array.from(sampleWindow(r, 0, 0, 3, 3, 6).data.subarray(0, 6))).toEqual([200, 200, 10, 10, 200, 200]);
   });
 
+  it('samples colour renderings pixel by pixel, air in every channel outside', () => {
+    const rgb = { width: 2, height: 1, channels: 3 as const, data: Uint8Array.from([1, 2, 3, 4, 5, 6]) };
+    // window x -1..2, y 0..1 up-sampled to 3 × 3: air, pixel 0, pixel 1 in every row (all from source row 0)
+    expect(Array.from(sampleWindow(rgb, -1, 0, 2, 1, 3).data.subarray(0, 9))).toEqual([255, 255, 255, 1, 2, 3, 4, 5, 6]);
+  });
+
   it('with a material channel, interleaves grey and material, the material 0 outside the rendering', () => {
     const r = { width: 4, height: 3, channels: 1 as const, data: Uint8Array.from({ length: 12 }, (_, i) => i) };
     const m = { width: 4, height: 3, channels: 1 as const, data: Uint8Array.from({ length: 12 }, (_, i) => 100 + i) };
