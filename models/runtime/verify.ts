@@ -203,9 +203,12 @@ function boxTaps(n: number, size: number): { start: Int32Array; idx: Int32Array;
   return taps;
 }
 const tapCache = new Map<number, { start: Int32Array; idx: Int32Array; kk: Float64Array }>();
+/** sampleWindow's intermediate rows and source line, kept between calls (it is synchronous). */
+let midRows = new Uint8Array(0);
+let line = new Uint8Array(0);
 
 /** A fixed-point sum as Pillow writes it: (sum + 2^21) >> 22, clipped to a byte. */
-const fixedByte = (sum: number): number => Math.max(0, Math.min(255, Math.floor((sum + PRECISION / 2) / PRECISION)));
+const fixedByte = (sum: number): number => Math.min(255, ((sum + PRECISION / 2) / PRECISION) | 0); // sum ≥ 0, < 2^31
 
 /**
  * The verifier's input from window [x0, x1) × [y0, y1) of the rendering: cropped (air, 255, outside the image)
@@ -224,18 +227,11 @@ export function sampleWindow(r: Rendering, x0: number, y0: number, x1: number, y
   const out = into ? into.subarray(0, n) : new Uint8Array(n);
   const w = x1 - x0, h = y1 - y0;
   if (w < 1 || h < 1) throw new Error(`sampleWindow: empty window ${w}×${h}`);
-  const planes = material ? [r.data, material.data] : [r.data];
   const pad = material ? [air, 0] : Array.from({ length: ch }, () => air);
-  const pc = material ? 1 : ch; // samples per pixel of each plane
   const W = r.width, H = r.height;
   const tx = boxTaps(w, size), ty = boxTaps(h, size);
-  const at = (c: number, sx: number, sy: number): number => {
-    const X = x0 + sx, Y = y0 + sy;
-    if (X < 0 || Y < 0 || X >= W || Y >= H) return pad[c] as number;
-    return material ? ((planes[c] as Uint8Array)[Y * W + X] as number) : (r.data[(Y * W + X) * pc + c] as number);
-  };
   if (w <= size && h <= size) {
-    // up-sampling both ways: one tap each, a gather (the common case: a window is ~127 px, the input 128)
+    // up-sampling both ways: one tap each, a gather (a 20 ft container's windows, or a coarser rendering)
     const xs = new Int32Array(size);
     for (let j = 0; j < size; j++) {
       const X = x0 + (tx.idx[j] as number);
@@ -269,22 +265,63 @@ export function sampleWindow(r: Rendering, x0: number, y0: number, x1: number, y
     }
     return { width: size, height: size, channels: ch, data: out };
   }
-  // rows first, into 8-bit (Pillow's intermediate image), then columns
-  const mid = new Uint8Array(h * size * ch);
+  // rows first, into 8-bit (Pillow's intermediate image), then columns. Each source row of the window is first
+  // copied, air outside, into one interleaved line, so the taps read plain indices (a 40 ft container's ~133 px
+  // windows take this path, down to 128).
+  const n2 = h * size * ch;
+  if (midRows.length < n2) midRows = new Uint8Array(n2);
+  if (line.length < w * ch) line = new Uint8Array(w * ch);
+  const mid = midRows, ln = line, g = r.data, mm = material?.data;
+  const txs = tx.start, txi = tx.idx, txk = tx.kk;
   for (let sy = 0; sy < h; sy++) {
-    for (let j = 0; j < size; j++) {
-      for (let c = 0; c < ch; c++) {
-        let sum = 0;
-        for (let k = tx.start[j] as number; k < (tx.start[j + 1] as number); k++) sum += at(c, tx.idx[k] as number, sy) * (tx.kk[k] as number);
-        mid[(sy * size + j) * ch + c] = fixedByte(sum);
+    const Y = y0 + sy, inside = Y >= 0 && Y < H, row = Y * W;
+    for (let sx = 0; sx < w; sx++) {
+      const X = x0 + sx, o = sx * ch;
+      if (!inside || X < 0 || X >= W) {
+        for (let c = 0; c < ch; c++) ln[o + c] = pad[c] as number;
+      } else if (mm) {
+        ln[o] = g[row + X] as number;
+        ln[o + 1] = mm[row + X] as number;
+      } else {
+        for (let c = 0; c < ch; c++) ln[o + c] = g[(row + X) * ch + c] as number;
+      }
+    }
+    const base = sy * size * ch;
+    if (ch === 2) {
+      for (let j = 0; j < size; j++) {
+        let s0 = 0, s1 = 0;
+        for (let k = txs[j] as number, k1 = txs[j + 1] as number; k < k1; k++) {
+          const at = (txi[k] as number) * 2, wk = txk[k] as number;
+          s0 += (ln[at] as number) * wk;
+          s1 += (ln[at + 1] as number) * wk;
+        }
+        mid[base + 2 * j] = fixedByte(s0);
+        mid[base + 2 * j + 1] = fixedByte(s1);
+      }
+    } else {
+      for (let j = 0; j < size; j++) {
+        const k0 = txs[j] as number, k1 = txs[j + 1] as number;
+        for (let c = 0; c < ch; c++) {
+          let sum = 0;
+          for (let k = k0; k < k1; k++) sum += (ln[(txi[k] as number) * ch + c] as number) * (txk[k] as number);
+          mid[base + j * ch + c] = fixedByte(sum);
+        }
       }
     }
   }
+  const rowLen = size * ch;
   for (let i = 0; i < size; i++) {
-    for (let j = 0; j < size * ch; j++) {
+    const k0 = ty.start[i] as number, k1 = ty.start[i + 1] as number, o = i * rowLen;
+    if (k1 - k0 === 1) {
+      // one source row at full weight: Pillow's fixed point gives it back unchanged
+      const from = (ty.idx[k0] as number) * rowLen;
+      out.set(mid.subarray(from, from + rowLen), o);
+      continue;
+    }
+    for (let j = 0; j < rowLen; j++) {
       let sum = 0;
-      for (let k = ty.start[i] as number; k < (ty.start[i + 1] as number); k++) sum += (mid[(ty.idx[k] as number) * size * ch + j] as number) * (ty.kk[k] as number);
-      out[i * size * ch + j] = fixedByte(sum);
+      for (let k = k0; k < k1; k++) sum += (mid[(ty.idx[k] as number) * rowLen + j] as number) * (ty.kk[k] as number);
+      out[o + j] = fixedByte(sum);
     }
   }
   return { width: size, height: size, channels: ch, data: out };
