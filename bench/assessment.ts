@@ -4,7 +4,7 @@
 import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { calibrate, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../domain/policy/calibrate.js';
+import { calibrate, metricsReport as summary, percent, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../domain/policy/calibrate.js';
 import { makeSample, writeSample, type SynthKind } from '../models/synth/index.js';
 import { studyThreatClasses } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
@@ -54,8 +54,6 @@ async function withoutVerifiers(dir: string, modality: string): Promise<string |
   return out;
 }
 
-const pct = (v: number) => round(v * 100, 2);
-
 /** `kinds`: the streams to measure (both by default); the threat-rich study runs with containers. */
 export async function assessmentBench(registryDir: string, kinds: readonly SynthKind[] = ['container', 'parcel']) {
   if (!kinds.includes('container')) throw new Error('the assessment benchmark always measures containers (the parcels may be left out)');
@@ -72,11 +70,11 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
       if (material) recallSet = stream;
       threatClassStudy[material ? 'rawPairs' : 'renderingsOnly'] = {
         prohibitedScans: stream.filter((x) => x.truth.prohibited).length,
-        scanRecallAtDefaultPolicyPct: pct(streamMetrics(stream, base).prohibitedRecall),
+        scanRecallAtDefaultPolicyPct: percent(streamMetrics(stream, base).prohibitedRecall),
         classes: studyThreatClasses(stream, base).map((c) => ({
           model: c.model, label: c.label, plantedItems: c.positives, cleanScans: c.cleanScans, threshold: c.current, atThreshold: c.atCurrent,
           lowestLocatedScore: c.lowestLocated === null ? null : round(c.lowestLocated, 4), proposed: c.proposed === null ? null : round(c.proposed, 4), atProposed: c.atProposed,
-          table: c.table.map((t) => ({ threshold: t.threshold, locatedRecallPct: pct(t.locatedRecall), cleanFlaggedPct: pct(t.cleanFlagRate) })),
+          table: c.table.map((t) => ({ threshold: t.threshold, locatedRecallPct: percent(t.locatedRecall), cleanFlaggedPct: percent(t.cleanFlagRate) })),
         })),
       };
     }
@@ -95,12 +93,6 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
       const held = await loadStream(holdDir, { ...opts, seed: 6 });
       // containers: no candidate may let through threats the default policy catches on the threat-rich stream
       const cal = calibrate(fit, base, { targetFalseClear: TARGET_FALSE_CLEAR, ...RECALL_FLOORS, ...(kind === 'container' && { recallSet: { stream: recallSet } }) });
-      const summary = (m: ReturnType<typeof streamMetrics>) => ({
-        scans: m.scans, clean: m.clean, prohibited: m.prohibited, misdeclared: m.misdeclared,
-        autoClearOfCleanPct: pct(m.autoClearOfClean), autoClearOfEligibleCleanPct: pct(m.autoClearOfEligibleClean), autoClearOfAllPct: pct(m.autoClearOfAll),
-        prohibitedRecallPct: pct(m.prohibitedRecall), prohibitedHeldPct: pct(m.prohibitedHeld), misdeclaredRecallPct: pct(m.misdeclaredRecall), falseClearPct: pct(m.falseClearRate),
-        cleanNotClearedBy: m.cleanNotClearedBy,
-      });
       // the same hold-out stream without the second-stage verifiers, beside the full registry
       const plain = plainRegistry && (await loadStream(holdDir, { ...opts, registryDir: plainRegistry, seed: 6 }));
       // containers: the same hold-out stream as renderings only (no raw pair, so no material channel)
@@ -115,12 +107,12 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
           const p = withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`);
           const m = summary(streamMetrics(held, p));
           const pm = plain && summary(streamMetrics(plain, p));
-          const rich = kind === 'container' ? { threatRichStreamRecallPct: pct(streamMetrics(recallSet, p).prohibitedRecall) } : {};
+          const rich = kind === 'container' ? { threatRichStreamRecallPct: percent(streamMetrics(recallSet, p).prohibitedRecall) } : {};
           return { threatScale: k, autoClearOfCleanPct: m.autoClearOfCleanPct, prohibitedRecallPct: m.prohibitedRecallPct, falseClearPct: m.falseClearPct, ...rich, ...(pm && { withoutVerifier: { autoClearOfCleanPct: pm.autoClearOfCleanPct, prohibitedRecallPct: pm.prohibitedRecallPct, falseClearPct: pm.falseClearPct } }) };
         }),
         calibratedThresholds: cal.chosen?.thresholds ?? null,
         calibratedOnFit: cal.chosen ? summary(cal.chosen.metrics) : null,
-        ...(cal.recallSet && { calibrationRecallSet: { floorPct: pct(cal.recallSet.floor), defaultPolicyPct: pct(cal.recallSet.baseline), chosenPct: cal.chosen?.recallSetRecall === undefined ? null : pct(cal.chosen.recallSetRecall) } }),
+        ...(cal.recallSet && { calibrationRecallSet: { floorPct: percent(cal.recallSet.floor), defaultPolicyPct: percent(cal.recallSet.baseline), chosenPct: cal.chosen?.recallSetRecall === undefined ? null : percent(cal.chosen.recallSetRecall) } }),
         calibratedOnHoldout: cal.policy ? summary(streamMetrics(held, cal.policy)) : null,
         ...(cal.bestWithoutFloors && {
           floorsNotMetOnFit: { thresholds: cal.bestWithoutFloors.thresholds, onFit: summary(cal.bestWithoutFloors.metrics) },

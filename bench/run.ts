@@ -158,8 +158,9 @@ async function main() {
     const result = await assessmentBench(values.registry, kinds);
     if (!kinds.includes('parcel')) {
       // parcels left out: the last run's parcel results stay in the file, marked with when they were measured
-      const prev = await readFile(join(RESULTS_DIR, 'assessment.json'), 'utf8').then((t) => JSON.parse(t) as { at?: string; results?: Record<string, unknown> }, () => null);
-      if (prev?.results?.parcel) result.results.parcel = { ...(prev.results.parcel as object), measuredAt: prev.at };
+      // (a run that itself carried them over keeps their own time, not its own)
+      const prev = await readFile(join(RESULTS_DIR, 'assessment.json'), 'utf8').then((t) => JSON.parse(t) as { at?: string; results?: { parcel?: { measuredAt?: string } } }, () => null);
+      if (prev?.results?.parcel) result.results.parcel = { ...prev.results.parcel, measuredAt: prev.results.parcel.measuredAt ?? prev.at };
     }
     console.log(`→ ${await writeResult('assessment', result)}`);
   }

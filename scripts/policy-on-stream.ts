@@ -7,7 +7,7 @@
 // or from an earlier checkout's cached outputs (--old-outputs-*), so a policy or a runtime can be compared in minutes.
 // Seeds as the benchmark: 5 for the fit stream, 6 for the hold-out, 7 for the threat-rich study stream.
 import { parseArgs } from 'node:util';
-import { streamMetrics, thresholdsOf, withThresholds } from '../domain/policy/calibrate.js';
+import { metricsReport, streamMetrics, thresholdsOf, withThresholds } from '../domain/policy/calibrate.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream } from './calibrate.js';
 
@@ -25,18 +25,12 @@ async function main(): Promise<void> {
   const scales = values.scale!.split(',').map(Number);
   if (scales.some((k) => !(k > 0))) throw new Error('--scale: positive numbers');
   const base = await loadPolicy(values.policy);
-  const pct = (v: number) => Math.round(v * 10_000) / 100;
   for (const material of [true, false].filter((m) => reads.includes(m ? 'raw' : 'renderings'))) {
     const outputsFile = values[material ? 'old-outputs-raw' : 'old-outputs-renderings'];
     const stream = await loadStream(values.data, { registryDir: values.registry!, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: Number(values.seed), material, ...(outputsFile && { outputsFile }) });
     for (const k of scales) {
-      const m = streamMetrics(stream, k === 1 ? base : withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`));
-      console.log(JSON.stringify({
-        read: material ? 'raw' : 'renderings', policy: base.version, threatScale: k, scans: m.scans, clean: m.clean, prohibited: m.prohibited,
-        autoClearOfCleanPct: pct(m.autoClearOfClean), autoClearOfEligibleCleanPct: pct(m.autoClearOfEligibleClean), prohibitedRecallPct: pct(m.prohibitedRecall),
-        prohibitedHeldPct: pct(m.prohibitedHeld), misdeclaredRecallPct: pct(m.misdeclaredRecall), falseClearPct: pct(m.falseClearRate),
-        ...(k === 1 && { cleanNotClearedBy: m.cleanNotClearedBy }),
-      }));
+      const { cleanNotClearedBy, ...figures } = metricsReport(streamMetrics(stream, k === 1 ? base : withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`)));
+      console.log(JSON.stringify({ read: material ? 'raw' : 'renderings', policy: base.version, threatScale: k, ...figures, ...(k === 1 && { cleanNotClearedBy }) }));
     }
   }
 }

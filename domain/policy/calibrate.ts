@@ -44,6 +44,19 @@ export interface StreamMetrics {
 
 const ratio = (a: number, b: number) => (b === 0 ? NaN : a / b);
 
+/** A share as the benchmark reports it: a percentage to two decimals. */
+export const percent = (v: number): number => Math.round(v * 100 * 100) / 100;
+
+/** A stream's figures as the assessment benchmark and scripts/policy-on-stream.ts report them (shares in percent). */
+export function metricsReport(m: StreamMetrics) {
+  return {
+    scans: m.scans, clean: m.clean, prohibited: m.prohibited, misdeclared: m.misdeclared,
+    autoClearOfCleanPct: percent(m.autoClearOfClean), autoClearOfEligibleCleanPct: percent(m.autoClearOfEligibleClean), autoClearOfAllPct: percent(m.autoClearOfAll),
+    prohibitedRecallPct: percent(m.prohibitedRecall), prohibitedHeldPct: percent(m.prohibitedHeld), misdeclaredRecallPct: percent(m.misdeclaredRecall), falseClearPct: percent(m.falseClearRate),
+    cleanNotClearedBy: m.cleanNotClearedBy,
+  };
+}
+
 /** A reason's code, with the detection's label for security reasons that carry one. */
 function reasonKey(r: Reason): string {
   const label = r.layer === 'security' ? r.evidence?.boxes?.[0]?.label : undefined;

@@ -196,11 +196,11 @@ function boxTaps(n: number, size: number): { start: Int32Array; idx: Int32Array;
     for (const x of taps) { idx.push(x); kk.push(Math.trunc(0.5 + PRECISION / taps.length)); }
   }
   start[size] = idx.length;
-  const taps = { start, idx: Int32Array.from(idx), kk: Float64Array.from(kk) };
-  // a scan's windows share one or two sides (126 or 127 px, say): their taps are worked out once
+  const axis = { start, idx: Int32Array.from(idx), kk: Float64Array.from(kk) };
+  // a scan's windows share one or two sides (132 or 133 px, say): their taps are worked out once
   if (tapCache.size > 64) tapCache.clear();
-  tapCache.set(key, taps);
-  return taps;
+  tapCache.set(key, axis);
+  return axis;
 }
 const tapCache = new Map<number, { start: Int32Array; idx: Int32Array; kk: Float64Array }>();
 /** sampleWindow's intermediate rows and source line, kept between calls (it is synchronous). */

@@ -55,6 +55,7 @@ TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % 
 DENSE_STRIDE = 0      # > 0: also a window every DENSE_STRIDE grid-input pixels over the whole scan (--dense-stride)
 # per-window info: (rendering, proposed class, grid score, centre x, centre y, the grid's probability of every class
 # around the centre...)
+CENTRE = slice(3, 5)
 AROUND = 5
 
 
@@ -297,7 +298,7 @@ def neighbour_scores(v, info, radius):
     n = info[:, 0].astype(np.int64)
     starts = np.flatnonzero(np.r_[True, n[1:] != n[:-1]])
     for a, b in zip(starts, np.r_[starts[1:], len(n)]):
-        c = info[a:b, 3:5]
+        c = info[a:b, CENTRE]
         near = (np.abs(c[:, None, :] - c[None, :, :]) <= radius + 1e-6).all(2)
         np.fill_diagonal(near, False)
         has = near.any(1)
