@@ -4,7 +4,7 @@
 // model on a long container rendering also embeds overlapping tiles along its length, in the same run.
 import { isContainerModality, type Modality } from '../../domain/scan.js';
 import { MicroBatcher } from './batcher.js';
-import { letterbox, toChannels, toTensor, unplaceBox, type Placement } from './letterbox.js';
+import { letterbox, placement, toChannels, toTensor, unplaceBox, type Placement } from './letterbox.js';
 import { cardModalities, loadRegistry, ModelCardError, type LoadedModel } from './registry.js';
 import { SessionPool } from './session.js';
 import type { InferExtras, ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
@@ -75,8 +75,11 @@ export function prepare(card: ModelCard, r: Rendering, out?: Float32Array, offse
   const img = r.channels === 2 ? r : toChannels(r, c === 1 ? 1 : 3);
   // 'tile' is served as letterbox of the whole rendering (tiling is a training-side choice so far)
   const mode = card.input.resize === 'stretch' ? 'stretch' : 'letterbox';
+  const { mean, std } = card.input.normalisation;
+  // already the input's size (a verifier's window, sampled to it): straight into the tensor, no copy first
+  if (img.width === w && img.height === h) return { tensor: toTensor(img, mean, std, out, offset), place: placement(w, h, w, h, mode), srcW: w, srcH: h };
   const lb = letterbox(img, w, h, mode, card.input.padValue ?? 114, (inputBuffer = growTo(inputBuffer, w * h * img.channels)));
-  return { tensor: toTensor(lb.image, card.input.normalisation.mean, card.input.normalisation.std, out, offset), place: lb.place, srcW: r.width, srcH: r.height };
+  return { tensor: toTensor(lb.image, mean, std, out, offset), place: lb.place, srcW: r.width, srcH: r.height };
 }
 
 /**

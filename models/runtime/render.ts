@@ -52,19 +52,41 @@ export function renderContainerGrey(
   const aMax = window.aMax ?? DEFAULT_GREY_WINDOW.aMax;
   const aMin = window.aMin ?? DEFAULT_GREY_WINDOW.aMin;
   const gamma = window.gamma ?? DEFAULT_GREY_WINDOW.gamma;
-  const span = Math.max(1e-6, aMax - aMin);
-  // 8-bit input has only 256 levels: a lookup table over values is exact and fast
-  const levels = fullScale(bitDepth) + 1;
-  const lut = new Uint8Array(levels);
-  for (let v = 0; v < levels; v++) {
-    const a = Math.log(air / Math.max(v, 0.5));
-    const t = Math.min(1, Math.max(0, (a - aMin) / span));
-    lut[v] = Math.round(255 * (1 - Math.pow(t, gamma)));
-  }
+  const lut = greyTable(fullScale(bitDepth), air, aMax, aMin, gamma);
   const data = new Uint8Array(width * height);
-  const top = levels - 1;
-  for (let i = 0; i < data.length; i++) data[i] = lut[Math.min(top, high[i] ?? 0)] ?? 0;
+  const top = lut.length - 1;
+  if (top >= maxValueOf(high)) for (let i = 0; i < data.length; i++) data[i] = lut[high[i]!]!;
+  else for (let i = 0; i < data.length; i++) data[i] = lut[Math.min(top, high[i]!)]!;
   return { width, height, channels: 1, data };
+}
+
+const greyTables = new Map<string, Uint8Array>();
+
+/**
+ * The grey level of every count in [0, top]: a lookup table over values is exact and fast. For 16-bit data it
+ * has 65,536 entries (a Math.log and a Math.pow each, ~6 ms), so tables are kept for the windows that recur
+ * (the default window of one bit depth is every container's).
+ */
+function greyTable(top: number, air: number, aMax: number, aMin: number, gamma: number): Uint8Array {
+  const key = `${top}:${air}:${aMax}:${aMin}:${gamma}`;
+  let lut = greyTables.get(key);
+  if (!lut) {
+    const span = Math.max(1e-6, aMax - aMin);
+    lut = new Uint8Array(top + 1);
+    for (let v = 0; v <= top; v++) {
+      const a = Math.log(air / Math.max(v, 0.5));
+      const t = Math.min(1, Math.max(0, (a - aMin) / span));
+      lut[v] = Math.round(255 * (1 - Math.pow(t, gamma)));
+    }
+    if (greyTables.size >= 8) greyTables.delete(greyTables.keys().next().value!);
+    greyTables.set(key, lut);
+  }
+  return lut;
+}
+
+/** The largest value an array of this type can hold (so a lookup needs no clamp when its table reaches it). */
+function maxValueOf(a: Uint16Array | Uint8Array): number {
+  return a instanceof Uint8Array ? 255 : 65535;
 }
 
 export interface PseudoColourOptions {
@@ -147,7 +169,8 @@ export function percentile(a: Uint16Array | Uint8Array, top: number, q: number):
   // One histogram reused (zeroed) rather than 256 KiB allocated twice per 16-bit parcel.
   if (histogram.length < top + 1) histogram = new Uint32Array(top + 1);
   const hist = histogram.subarray(0, top + 1).fill(0);
-  for (let i = 0; i < a.length; i++) { const v = Math.min(top, a[i] ?? 0); hist[v] = (hist[v] ?? 0) + 1; }
+  if (top >= maxValueOf(a)) for (let i = 0; i < a.length; i++) hist[a[i]!]!++;
+  else for (let i = 0; i < a.length; i++) hist[Math.min(top, a[i]!)]!++;
   const target = q * a.length;
   let acc = 0;
   for (let v = 0; v <= top; v++) {
@@ -242,10 +265,11 @@ export function renderContainerMaterial(
   const { ratioMin, ratioMax, minAttenuation } = CONTAINER_MATERIAL_SCALE;
   const k = 255 / (ratioMax - ratioMin);
   const data = new Uint8Array(width * height);
+  const exact = fs >= maxValueOf(high) && fs >= maxValueOf(low); // every value is a table index: no clamp
   for (let i = 0; i < data.length; i++) {
-    const ah = logH[Math.min(fs, high[i] ?? 0)]!;
+    const ah = logH[exact ? high[i]! : Math.min(fs, high[i]!)]!;
     if (ah < minAttenuation) continue;
-    const v = (logL[Math.min(fs, low[i] ?? 0)]! / ah - ratioMin) * k;
+    const v = (logL[exact ? low[i]! : Math.min(fs, low[i]!)]! / ah - ratioMin) * k;
     data[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
   }
   return { width, height, channels: 1, data };

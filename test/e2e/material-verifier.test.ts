@@ -3,6 +3,7 @@
 // a rendering only is verified by the grey model. Through HTTP, the pipeline and the committed models.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderContainerGrey } from '../../models/runtime/render.js';
 import type { ModelOutput } from '../../models/runtime/types.js';
 import { containerSample } from '../../models/synth/container.js';
 import { png16Of, pngOf } from '../../models/synth/index.js';
@@ -54,6 +55,11 @@ describe('dual-energy threat verification', () => {
     const meta = await sharp(await stack.objects.get(materialKey('de-raw-1'))).metadata();
     const scan = await scansRepo(stack.db.db).get('de-raw-1');
     expect([meta.channels, meta.width, meta.height]).toEqual([1, scan!.rendering!.width, scan!.rendering!.height]);
+    // the grey rendering is stored as one channel too, and reads back as rendered (default window)
+    const stored = await stack.objects.get(scan!.renderingKey!);
+    expect((await sharp(stored).metadata()).channels).toBe(1);
+    const pixels = await sharp(stored).extractChannel(0).raw().toBuffer();
+    expect(Buffer.compare(pixels, Buffer.from(renderContainerGrey(s.high, s.width, s.height, 16).data))).toBe(0);
   });
 
   it('reads the stored material channel back when infer runs in another process (no shared rendering cache)', async () => {
