@@ -7,7 +7,7 @@ import type { Rendering } from '../runtime/types.js';
 import { PAINTERS, REEFER, type Slot } from './cargo.js';
 import { Canvas, detect, randomDetector } from './physics.js';
 import type { Rng } from './prng.js';
-import { falseWall, plant, type Planted } from './threats.js';
+import { falseWall, plant, type Planted, type Visibility } from './threats.js';
 
 export interface ContainerOptions {
   /** Millimetres per pixel (H986 exports are ~4–6; training sets use 12–20). */
@@ -36,6 +36,38 @@ export interface ContainerSample {
 
 const LOADED = CARGO_CATEGORIES.filter((c): c is Exclude<CargoCategory, 'empty'> => c !== 'empty');
 const MIN_SEGMENT_CM: Partial<Record<CargoCategory, number>> = { vehicles: 420, 'iron-steel': 250, sugar: 240, 'stone-ceramics-glass': 260 };
+
+interface MassRegion { x0: number; y0: number; w: number; h: number; data: Float32Array; }
+
+/** A copy of the canvas's total mass (every material) over a rectangle, clipped to the canvas. */
+function massRegion(cv: Canvas, x0: number, y0: number, x1: number, y1: number): MassRegion {
+  const xa = Math.max(0, Math.floor(x0)), ya = Math.max(0, Math.floor(y0));
+  const w = Math.max(0, Math.min(cv.width, Math.ceil(x1)) - xa), h = Math.max(0, Math.min(cv.height, Math.ceil(y1)) - ya);
+  const data = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const row = (ya + y) * cv.width + xa;
+    for (let x = 0; x < w; x++) data[y * w + x] = cv.maps.organic[row + x]! + cv.maps.mixed[row + x]! + cv.maps.metal[row + x]!;
+  }
+  return { x0: xa, y0: ya, w, h, data };
+}
+
+/** The item's visibility over its box: the most it added to one pixel, and the mean of what was there before. */
+function visibility(cv: Canvas, before: MassRegion, box: readonly [number, number, number, number]): Visibility {
+  const after = massRegion(cv, before.x0, before.y0, before.x0 + before.w, before.y0 + before.h);
+  const xa = Math.max(0, Math.floor(box[0]) - before.x0), xb = Math.min(before.w, Math.ceil(box[2]) - before.x0);
+  const ya = Math.max(0, Math.floor(box[1]) - before.y0), yb = Math.min(before.h, Math.ceil(box[3]) - before.y0);
+  let peak = 0, sum = 0, n = 0;
+  for (let y = ya; y < yb; y++) {
+    for (let x = xa; x < xb; x++) {
+      const k = y * before.w + x;
+      peak = Math.max(peak, after.data[k]! - before.data[k]!);
+      sum += before.data[k]!;
+      n++;
+    }
+  }
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  return { itemGcm2: r2(peak), clutterGcm2: r2(n ? sum / n : 0) };
+}
 
 function structure(cv: Canvas, r: Rng, xL: number, xR: number, yTop: number, yBot: number, reefer: boolean): Slot {
   const c = (cm: number): number => cv.px(cm);
@@ -153,7 +185,10 @@ export function containerSample(r: Rng, o: ContainerOptions): ContainerSample {
         const cy = r.uniform(slot.yCeil + 40 / cmPerPx, slot.yFloor - 25 / cmPerPx);
         const clash = threats.some((p) => Math.abs((p.box[0] + p.box[2]) / 2 - cx) < 120 / cmPerPx && Math.abs((p.box[1] + p.box[3]) / 2 - cy) < 60 / cmPerPx);
         if (clash) continue;
-        threats.push(...plant(cv, r, label, cx, cy));
+        // the mass already there around the spot, to tell afterwards how much the item stands out (labels only:
+        // no draw of the generator's, so the scans are the same with or without it)
+        const before = massRegion(cv, cx - 130 / cmPerPx, cy - 80 / cmPerPx, cx + 130 / cmPerPx, cy + 80 / cmPerPx);
+        threats.push(...plant(cv, r, label, cx, cy).map((p) => ({ ...p, visibility: visibility(cv, before, p.box) })));
         break;
       }
     }
@@ -167,7 +202,7 @@ export function containerSample(r: Rng, o: ContainerOptions): ContainerSample {
     gamma: r.uniform(0.4, 1.1),
   });
   const clipped = threats.map((t) => ({
-    label: t.label,
+    ...t,
     box: [Math.max(0, t.box[0]), Math.max(0, t.box[1]), Math.min(width, t.box[2]), Math.min(height, t.box[3])] as [number, number, number, number],
   }));
   return { width, height, high, low, rendering, categories, threats: clipped, meta: { lengthFt, reefer, chassis: hasChassis, mmpp: o.mmpp } };

@@ -10,6 +10,7 @@ import type { Rendering } from '../runtime/types.js';
 import { containerSample } from './container.js';
 import { parcelSample } from './parcel.js';
 import { Rng } from './prng.js';
+import type { Visibility } from './threats.js';
 
 export const GENERATOR_VERSION = 'tidewatch-synth/1.0.0';
 export type SynthKind = 'container' | 'parcel';
@@ -34,7 +35,8 @@ export interface Sample {
   high: Uint16Array;
   low: Uint16Array;
   rendering: Rendering;
-  boxes: Array<{ label: string; box: [number, number, number, number] }>;
+  /** Containers: each planted threat's visibility too (models/synth/threats.ts), for evaluation by it. */
+  boxes: Array<{ label: string; box: [number, number, number, number]; visibility?: Visibility }>;
   categories?: string[];
   counts?: Record<string, number>;
 }
@@ -107,7 +109,7 @@ export async function writeSample(dir: string, s: Sample, o: WriteOptions): Prom
     const lb = letterbox(img, o.input.width, o.input.height, 'letterbox', pad);
     img = lb.image;
     const p = lb.place;
-    boxes = boxes.map(({ label, box }) => ({ label, box: [box[0] * p.sx + p.padX, box[1] * p.sy + p.padY, box[2] * p.sx + p.padX, box[3] * p.sy + p.padY] }));
+    boxes = boxes.map((b) => ({ ...b, box: [b.box[0] * p.sx + p.padX, b.box[1] * p.sy + p.padY, b.box[2] * p.sx + p.padX, b.box[3] * p.sy + p.padY] }));
   }
   const material = o.material === true && s.kind === 'container';
   if (material && o.input) throw new Error('material channels are written at the rendering\'s size: not with --input');

@@ -5,7 +5,15 @@ import { place, type Canvas } from './physics.js';
 import type { Rng } from './prng.js';
 import type { Slot } from './cargo.js';
 
-export interface Planted { label: ContainerThreat; box: [number, number, number, number]; }
+/**
+ * How visible a planted item is, measured on the canvas where it was planted (g/cm², all materials together):
+ * `itemGcm2`, the most the item adds along one ray (a knife edge-on: its blade's width in steel × 7.85);
+ * `clutterGcm2`, the mean of what the container and its cargo already put over the item's box. A 1 cm blade
+ * (7.9 g/cm²) over 100 g/cm² of machinery changes the transmission by a few per cent, within the noise.
+ */
+export interface Visibility { itemGcm2: number; clutterGcm2: number; }
+
+export interface Planted { label: ContainerThreat; box: [number, number, number, number]; visibility?: Visibility; }
 
 type Pts = Array<[number, number]>;
 

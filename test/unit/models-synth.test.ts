@@ -158,9 +158,27 @@ describe('samples', () => {
     ];
     for (const [seed, index, hash] of pinned) {
       const s = makeSample('container', seed, index, { mmpp: 12, threatRate: 1 });
-      const h = createHash('sha256').update(Buffer.from(s.high.buffer)).update(Buffer.from(s.low.buffer)).update(JSON.stringify(s.boxes));
+      // the pixels and the boxes as pinned (each threat's visibility, measured since, is not part of the pin)
+      const boxes = s.boxes.map(({ label, box }) => ({ label, box }));
+      const h = createHash('sha256').update(Buffer.from(s.high.buffer)).update(Buffer.from(s.low.buffer)).update(JSON.stringify(boxes));
       expect(h.digest('hex'), `container ${seed}/${index}`).toBe(hash);
     }
+  });
+
+  it("records each planted threat's visibility: its own steel as drawn, and the cargo already over its box", () => {
+    let knives = 0, firearms = 0;
+    for (let i = 0; i < 30; i++) {
+      const s = makeSample('container', 9100, i, { mmpp: 6, threatRate: 1, threatClasses: ['knife', 'firearm'] });
+      for (const b of s.boxes) {
+        const v = b.visibility!;
+        expect(v.clutterGcm2).toBeGreaterThanOrEqual(0);
+        // a knife: 0.6–3 cm of steel edge-on, or a pack of 10–40 blades of 0.3 cm; a gun: 2–4 cm (× 7.85 g/cm³)
+        if (b.label === 'knife') { knives++; expect(v.itemGcm2).toBeGreaterThan(0); expect(v.itemGcm2).toBeLessThanOrEqual(40 * 0.3 * 7.85 + 0.01); }
+        if (b.label === 'firearm') { firearms++; expect(v.itemGcm2).toBeGreaterThanOrEqual(2 * 7.85 - 0.01); expect(v.itemGcm2).toBeLessThanOrEqual(4 * 7.85 + 0.01); }
+      }
+    }
+    expect(knives).toBeGreaterThan(5);
+    expect(firearms).toBeGreaterThan(5);
   });
 
   it('a loaded container transmits less than an empty one', () => {
