@@ -55,6 +55,28 @@ describe('checkPngComplete', () => {
     await expect(checkPngComplete(patched)).rejects.toThrow(/truncated/);
   });
 
+  it('accepts image data longer than its rows need (a decoder ignores the rest)', async () => {
+    const png = (await variants())['grey 16']!;
+    const patched = Buffer.from(png);
+    patched.writeUInt32BE(H - 5, 20); // IHDR height says fewer rows than the data holds
+    const { crc32 } = await import('node:zlib');
+    patched.writeUInt32BE(crc32(patched.subarray(12, 29)), 29);
+    await expect(checkPngComplete(patched)).resolves.toBeUndefined();
+  });
+
+  it('checks an image whose rows inflate past one 16 MiB output chunk: whole, and rows missing', async () => {
+    // 3000 × 3000 × 16 bit: 18 MB of rows, inflated in two chunks
+    const big = await sharp(new Uint16Array(3000 * 3000).map((_, i) => (i * 2654435761) % 65536), { raw: { width: 3000, height: 3000, channels: 1 } })
+      .toColourspace('grey16').png({ compressionLevel: 1 }).toBuffer();
+    await expect(checkPngComplete(big)).resolves.toBeUndefined();
+    // every chunk intact, but the header promises 100 rows more than the data inflates to
+    const patched = Buffer.from(big);
+    patched.writeUInt32BE(3100, 20);
+    const { crc32 } = await import('node:zlib');
+    patched.writeUInt32BE(crc32(patched.subarray(12, 29)), 29);
+    await expect(checkPngComplete(patched)).rejects.toThrow(/image data truncated/);
+  });
+
   it('inspectImage answers IMAGE_CORRUPT for a truncated PNG and accepts the whole one', async () => {
     const png = (await variants())['grey 16']!;
     await expect(inspectImage(png, png.subarray(0, 132), 1e6)).resolves.toMatchObject({ format: 'png', width: W, height: H, bitDepth: 16, channels: 1 });
