@@ -1,10 +1,11 @@
 // `npm run synth -- --seed N --count K --out dir [--kind container|parcel] [--full-size] [--mmpp X]
-// [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--material]`:
+// [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b]
+// [--categories a,b] [--material]`:
 // writes a deterministic synthetic dataset.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONTAINER_THREATS, type ContainerThreat } from '../../domain/categories.js';
+import { CARGO_CATEGORIES, CONTAINER_THREATS, type CargoCategory, type ContainerThreat } from '../../domain/categories.js';
 import { CLASSIFY_LABELS, DETECT_LABELS, GENERATOR_VERSION, makeSample, writeSample, type SynthKind } from './index.js';
 
 async function main(): Promise<void> {
@@ -13,12 +14,12 @@ async function main(): Promise<void> {
       seed: { type: 'string' }, count: { type: 'string' }, out: { type: 'string' }, kind: { type: 'string', default: 'container' },
       'full-size': { type: 'boolean', default: false }, mmpp: { type: 'string' }, input: { type: 'string' }, 'no-raw': { type: 'boolean', default: false },
       'threat-rate': { type: 'string' }, material: { type: 'boolean', default: false }, start: { type: 'string', default: '0' },
-      'threats-per-scan': { type: 'string' }, 'threat-classes': { type: 'string' },
+      'threats-per-scan': { type: 'string' }, 'threat-classes': { type: 'string' }, categories: { type: 'string' },
     },
   });
   const seed = Number(values.seed), count = Number(values.count), start = Number(values.start);
   if (!Number.isInteger(seed) || !Number.isInteger(count) || count < 1 || !values.out) {
-    throw new Error('usage: synth --seed N --count K --out DIR [--kind container|parcel] [--full-size] [--mmpp X] [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--material]');
+    throw new Error('usage: synth --seed N --count K --out DIR [--kind container|parcel] [--full-size] [--mmpp X] [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--categories a,b] [--material]');
   }
   const kind = values.kind as SynthKind;
   if (kind !== 'container' && kind !== 'parcel') throw new Error(`--kind must be container or parcel, got ${values.kind}`);
@@ -40,12 +41,19 @@ async function main(): Promise<void> {
     const bad = threatClasses.filter((c) => !(CONTAINER_THREATS as readonly string[]).includes(c));
     if (bad.length) throw new Error(`--threat-classes: unknown ${bad.join(', ')} (known: ${CONTAINER_THREATS.join(', ')})`);
   }
-  if ((threatsPerScan || threatClasses) && kind !== 'container') throw new Error('--threats-per-scan and --threat-classes are for containers');
+  let categories: CargoCategory[] | undefined;
+  if (values.categories) {
+    // the cargo of every scan drawn from these (training sets aimed at the loads a model confuses most)
+    categories = values.categories.split(',') as CargoCategory[];
+    const bad = categories.filter((c) => !(CARGO_CATEGORIES as readonly string[]).includes(c));
+    if (bad.length) throw new Error(`--categories: unknown ${bad.join(', ')} (known: ${CARGO_CATEGORIES.join(', ')})`);
+  }
+  if ((threatsPerScan || threatClasses || categories) && kind !== 'container') throw new Error('--threats-per-scan, --threat-classes and --categories are for containers');
   const out = values.out;
   await mkdir(out, { recursive: true });
   const names = { detect: DETECT_LABELS[kind], classify: kind === 'container' ? CLASSIFY_LABELS : [] };
   await writeFile(join(out, 'names.json'), JSON.stringify(names, null, 2) + '\n');
-  await writeFile(join(out, 'dataset.json'), JSON.stringify({ generator: GENERATOR_VERSION, kind, seed, start, count, fullSize: values['full-size'], mmpp: values.mmpp ?? null, input: values.input ?? null, threatRate: values['threat-rate'] ?? null, threatsPerScan: values['threats-per-scan'] ?? null, threatClasses: values['threat-classes'] ?? null, material: values.material }, null, 2) + '\n');
+  await writeFile(join(out, 'dataset.json'), JSON.stringify({ generator: GENERATOR_VERSION, kind, seed, start, count, fullSize: values['full-size'], mmpp: values.mmpp ?? null, input: values.input ?? null, threatRate: values['threat-rate'] ?? null, threatsPerScan: values['threats-per-scan'] ?? null, threatClasses: values['threat-classes'] ?? null, categories: values.categories ?? null, material: values.material }, null, 2) + '\n');
   const t0 = Date.now();
   let pending: Array<Promise<void>> = [];
   for (let i = start; i < start + count; i++) {
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
       ...(values['threat-rate'] ? { threatRate: Number(values['threat-rate']) } : {}),
       ...(threatsPerScan ? { threatsPerScan } : {}),
       ...(threatClasses ? { threatClasses } : {}),
+      ...(categories ? { categories } : {}),
     });
     pending.push(writeSample(out, s, { raw: !values['no-raw'], material: values.material, ...(input ? { input } : {}) }));
     if (pending.length >= 8) { await Promise.all(pending); pending = []; }

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS, type ContainerThreat } from '../../domain/categories.js';
+import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS, type CargoCategory, type ContainerThreat } from '../../domain/categories.js';
 import { letterbox } from '../runtime/letterbox.js';
 import { renderContainerMaterial } from '../runtime/render.js';
 import type { Rendering } from '../runtime/types.js';
@@ -25,6 +25,8 @@ export interface SampleOptions {
   /** Containers only: threats per scan that carries any, and which classes (see ContainerOptions). */
   threatsPerScan?: readonly [number, number];
   threatClasses?: readonly ContainerThreat[];
+  /** Containers only: cargo drawn from these categories (default all; see ContainerOptions). */
+  categories?: readonly CargoCategory[];
 }
 
 export interface Sample {
@@ -60,6 +62,7 @@ export function makeSample(kind: SynthKind, seed: number, index: number, o: Samp
       threatRate: o.threatRate ?? 0.5,
       ...(o.threatsPerScan ? { threatsPerScan: o.threatsPerScan } : {}),
       ...(o.threatClasses ? { threatClasses: o.threatClasses } : {}),
+      ...(o.categories ? { categories: o.categories } : {}),
     });
     return { id, kind, width: s.width, height: s.height, high: s.high, low: s.low, rendering: s.rendering, boxes: s.threats, categories: s.categories };
   }

@@ -165,6 +165,14 @@ describe('samples', () => {
     }
   });
 
+  it('draws cargo only from the categories asked for (never an empty box unless asked)', () => {
+    const asked = ['tyres', 'textiles-cartons'] as const;
+    for (let i = 0; i < 12; i++) {
+      const s = makeSample('container', 31, i, { mmpp: 12, categories: asked });
+      for (const c of s.categories!) expect(asked).toContain(c);
+    }
+  });
+
   it("records each planted threat's visibility: its own steel as drawn, and the cargo already over its box", () => {
     let knives = 0, firearms = 0;
     for (let i = 0; i < 30; i++) {
@@ -198,6 +206,7 @@ describe('samples', () => {
       ['--threats-per-scan', '5-2', '--threats-per-scan must be MIN-MAX'],
       ['--threats-per-scan', 'many', '--threats-per-scan must be MIN-MAX'],
       ['--threat-classes', 'knife,gun', '--threat-classes: unknown gun'],
+      ['--categories', 'tyres,spaceships', '--categories: unknown spaceships'],
     ] as const) {
       const out = join(base, value.replace(/[^a-z0-9]/g, '_'));
       const err = await run('npx', ['tsx', 'models/synth/cli.ts', '--seed', '1', '--count', '1', '--out', out, flag, value]).then(() => null, (e: { code: number; stderr: string }) => e);
