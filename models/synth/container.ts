@@ -51,9 +51,13 @@ function massRegion(cv: Canvas, x0: number, y0: number, x1: number, y1: number):
   return { x0: xa, y0: ya, w, h, data };
 }
 
-/** The item's visibility over its box: the most it added to one pixel, and the mean of what was there before. */
-function visibility(cv: Canvas, before: MassRegion, box: readonly [number, number, number, number]): Visibility {
-  const after = massRegion(cv, before.x0, before.y0, before.x0 + before.w, before.y0 + before.h);
+/** The same region of the canvas again, after something was drawn into it. */
+function massAfter(cv: Canvas, before: MassRegion): MassRegion {
+  return massRegion(cv, before.x0, before.y0, before.x0 + before.w, before.y0 + before.h);
+}
+
+/** An item's visibility over its box: the most it added to one pixel, and the mean of what was there before. */
+function visibility(before: MassRegion, after: MassRegion, box: readonly [number, number, number, number]): Visibility {
   const xa = Math.max(0, Math.floor(box[0]) - before.x0), xb = Math.min(before.w, Math.ceil(box[2]) - before.x0);
   const ya = Math.max(0, Math.floor(box[1]) - before.y0), yb = Math.min(before.h, Math.ceil(box[3]) - before.y0);
   let peak = 0, sum = 0, n = 0;
@@ -188,7 +192,9 @@ export function containerSample(r: Rng, o: ContainerOptions): ContainerSample {
         // the mass already there around the spot, to tell afterwards how much the item stands out (labels only:
         // no draw of the generator's, so the scans are the same with or without it)
         const before = massRegion(cv, cx - 130 / cmPerPx, cy - 80 / cmPerPx, cx + 130 / cmPerPx, cy + 80 / cmPerPx);
-        threats.push(...plant(cv, r, label, cx, cy).map((p) => ({ ...p, visibility: visibility(cv, before, p.box) })));
+        const items = plant(cv, r, label, cx, cy);
+        const after = massAfter(cv, before);
+        threats.push(...items.map((p) => ({ ...p, visibility: visibility(before, after, p.box) })));
         break;
       }
     }

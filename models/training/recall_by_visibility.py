@@ -21,7 +21,7 @@ Sets must be written by a generator that records visibility (their meta boxes ca
 import argparse, json, os, sys
 import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
-from train_verifier import AROUND, LABELS, WINDOW, fused, image_scores, load_grid, neighbour_scores, window_box
+from train_verifier import AROUND, CENTRE, LABELS, WINDOW, fused, image_scores, load_grid, neighbour_scores, targets, window_box
 
 STEEL = 7.85  # g/cm3: a blade's steel thickness along the beam is itemGcm2 / STEEL cm
 
@@ -60,14 +60,11 @@ def card_scores(card, npz):
     return w, image_scores(w, info, len(z['truth'])), info, z['truth']
 
 
-def located(w, info, im, n, k, box, t):
-    """Whether a window of rendering n whose central half overlaps `box` scores class k over t (train_verifier.py's
-    positive rule: what the runtime would confirm on that item)."""
-    rows = np.flatnonzero(info[:, 0] == n)
+def located(w, rows, info, im, k, label, box, t):
+    """Whether one of a rendering's windows (`rows` of info) scores class k over t and counts `box` as its positive,
+    by train_verifier.py's own rule (targets: the box overlaps the window's central half)."""
     for r in rows[w[rows, k] > t]:
-        x0, y0, x1, y1 = window_box(im, info[r, 3], info[r, 4], WINDOW)
-        q = (x1 - x0) / 4
-        if box[0] < x1 - q and box[2] > x0 + q and box[1] < y1 - q and box[3] > y0 + q:
+        if targets([(label, box)], window_box(im, *info[r, CENTRE], WINDOW))[0][k]:
             return True
     return False
 
@@ -83,13 +80,16 @@ def main():
     ap.add_argument('--json', help='also write the tables here')
     a = ap.parse_args()
     card = json.load(open(a.card))
-    _, s_clean, _, truth_clean = card_scores(card, a.clean_scores)
+    w, s_clean, info, truth_clean = card_scores(card, a.clean_scores)
     n_clean = len(truth_clean)
     assert n_clean == len(load_grid(a.clean_val)[0]['images']), f'{a.clean_scores} does not hold {a.clean_val}\'s renderings'
     clean = ~truth_clean.any(1) & (np.arange(n_clean) >= n_clean // 2)
     same = a.val is None
     val, scores = (a.clean_val, a.clean_scores) if same else (a.val, a.scores)
-    w, _, info, truth = card_scores(card, scores)
+    if same:
+        truth = truth_clean
+    else:
+        w, _, info, truth = card_scores(card, scores)
     images = load_grid(val)[0]['images']
     assert len(images) == len(truth), f'{scores} does not hold {val}\'s renderings'
     first = len(images) // 2 if same else 0
@@ -100,12 +100,14 @@ def main():
     cm = lambda lo, hi: f'{lo:g}-{hi:g} cm' if hi < 1e9 else f'>= {lo:g} cm'
     pct = lambda lo, hi: f'{100 * lo:g}-{100 * hi:g} %'
     gcm = lambda lo, hi: f'{lo:g}-{hi:g} g/cm2' if hi < 1e9 else f'>= {lo:g} g/cm2'
+    n_of = info[:, 0].astype(np.int64)
+    rows_of = {n: np.flatnonzero(n_of == n) for n in np.unique(n_of)}
     for label in ('firearm', 'knife'):
         k = LABELS.index(label)
         neg = np.sort(s_clean[clean, k])[::-1]
         t = float(neg[int(np.floor(a.rate * len(neg)))])
         items = [(n, box, vis) for n in range(first, len(images)) for box, vis in planted(val, images[n], label)]
-        caught = [located(w, info, images[n], n, k, box, t) for n, box, vis in items]
+        caught = [located(w, rows_of.get(n, np.zeros(0, np.int64)), info, images[n], k, label, box, t) for n, box, vis in items]
         steel = [vis[0] / STEEL for _, _, vis in items]
         contrast = [vis[0] / (vis[0] + vis[1]) for _, _, vis in items]
         clutter = [vis[1] for _, _, vis in items]

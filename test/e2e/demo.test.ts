@@ -31,6 +31,6 @@ it('starts, prints api: and gateway key:, and shows a verdict for every demo sca
     expect(existsSync(join(dir, 'redis', 'appendonlydir'))).toBe(true);
     expect(existsSync(join(dir, 'db'))).toBe(true);
   } finally {
-    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // a redis-server's AOF rewrite child may still be finishing a file
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // its redis-server's folder can still gain a file as the server stops (seen once in CI)
   }
 }, 120_000);

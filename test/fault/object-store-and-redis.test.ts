@@ -81,7 +81,7 @@ describe('Redis killed and restarted mid-stream', () => {
   afterAll(async () => {
     await stack?.close();
     await redis?.stop();
-    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // a redis-server's AOF rewrite child may still be finishing a file
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // its redis-server's folder can still gain a file as the server stops (seen once in CI)
   });
 
   it('every accepted scan gets exactly one verdict', async () => {

@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
   await redis?.stop();
-  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // a redis-server's AOF rewrite child may still be finishing a file
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // its redis-server's folder can still gain a file as the server stops (seen once in CI)
 });
 
 it('accepts scans while Redis is down and gives each exactly one verdict after it returns', { timeout: 150_000 }, async () => {

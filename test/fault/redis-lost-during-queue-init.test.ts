@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await queues?.close();
   await redis?.stop();
-  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // a redis-server's AOF rewrite child may still be finishing a file
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // its redis-server's folder can still gain a file as the server stops (seen once in CI)
 });
 
 it('enqueues again after Redis was lost during the queues\' first version check', { timeout: 60_000 }, async () => {

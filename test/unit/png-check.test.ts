@@ -1,5 +1,6 @@
 // The ingest's PNG completeness check (instead of a full decode): every valid layout passes, and every
 // truncation or damaged byte in the image data that a decoder would trip on is caught.
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { checkPngComplete, inspectImage } from '../../pipeline/imaging.js';
@@ -21,6 +22,14 @@ async function variants(): Promise<Record<string, Buffer>> {
     'palette 2 colours': await c().png({ palette: true, colours: 2 }).toBuffer(),
     'palette interlaced': await c().png({ palette: true, progressive: true }).toBuffer(),
   };
+}
+
+/** The PNG with its IHDR height set to `height` (CRC recomputed): every chunk intact, the rows count changed. */
+function withHeight(png: Buffer, height: number): Buffer {
+  const patched = Buffer.from(png);
+  patched.writeUInt32BE(height, 20);
+  patched.writeUInt32BE(crc32(patched.subarray(12, 29)), 29);
+  return patched;
 }
 
 describe('checkPngComplete', () => {
@@ -48,20 +57,14 @@ describe('checkPngComplete', () => {
     await expect(checkPngComplete(flipped)).rejects.toThrow(/CRC/);
     // A deflate stream cut short inside a chunk with a valid CRC (a buggy writer): rows are missing.
     const short = await sharp(grey16, { raw: { width: W, height: H - 5, channels: 1 } }).toColourspace('grey16').png().toBuffer();
-    const patched = Buffer.from(short);
-    patched.writeUInt32BE(H, 20); // IHDR height says more rows than the data holds
-    const { crc32 } = await import('node:zlib');
-    patched.writeUInt32BE(crc32(patched.subarray(12, 29)), 29);
-    await expect(checkPngComplete(patched)).rejects.toThrow(/truncated/);
+    // IHDR height says more rows than the data holds
+    await expect(checkPngComplete(withHeight(short, H))).rejects.toThrow(/truncated/);
   });
 
   it('accepts image data longer than its rows need (a decoder ignores the rest)', async () => {
     const png = (await variants())['grey 16']!;
-    const patched = Buffer.from(png);
-    patched.writeUInt32BE(H - 5, 20); // IHDR height says fewer rows than the data holds
-    const { crc32 } = await import('node:zlib');
-    patched.writeUInt32BE(crc32(patched.subarray(12, 29)), 29);
-    await expect(checkPngComplete(patched)).resolves.toBeUndefined();
+    // IHDR height says fewer rows than the data holds
+    await expect(checkPngComplete(withHeight(png, H - 5))).resolves.toBeUndefined();
   });
 
   it('checks an image whose rows inflate past one 16 MiB output chunk: whole, and rows missing', async () => {
@@ -70,11 +73,7 @@ describe('checkPngComplete', () => {
       .toColourspace('grey16').png({ compressionLevel: 1 }).toBuffer();
     await expect(checkPngComplete(big)).resolves.toBeUndefined();
     // every chunk intact, but the header promises 100 rows more than the data inflates to
-    const patched = Buffer.from(big);
-    patched.writeUInt32BE(3100, 20);
-    const { crc32 } = await import('node:zlib');
-    patched.writeUInt32BE(crc32(patched.subarray(12, 29)), 29);
-    await expect(checkPngComplete(patched)).rejects.toThrow(/image data truncated/);
+    await expect(checkPngComplete(withHeight(big, 3100))).rejects.toThrow(/image data truncated/);
   });
 
   it('inspectImage answers IMAGE_CORRUPT for a truncated PNG and accepts the whole one', async () => {
