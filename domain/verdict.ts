@@ -43,6 +43,11 @@ export interface Verdict {
   declaredVsSeen?: unknown;
   policyVersion: string;
   models: Array<{ name: string; version: string }>;
+  /**
+   * The model runtime's revision (how it prepared the models' inputs) when models ran: the same model versions
+   * under another revision may score differently, so an audit needs both.
+   */
+  runtime?: string;
   source: VerdictSource;
   at: string;
   /** What the verdict orders: a lock for a held container, a divert for a held parcel, direct release. */

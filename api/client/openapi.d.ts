@@ -3157,6 +3157,8 @@ export interface paths {
                   name: string;
                   version: string;
                 })[];
+                /** The model runtime revision that prepared the models' inputs (present when models ran) */
+                runtime?: string;
                 source: string;
                 at: string;
                 declarationId?: string;
@@ -3192,6 +3194,8 @@ export interface paths {
                   name: string;
                   version: string;
                 })[];
+                /** The model runtime revision that prepared the models' inputs (present when models ran) */
+                runtime?: string;
                 source: string;
                 at: string;
                 declarationId?: string;
@@ -4429,6 +4433,8 @@ export interface paths {
                   name: string;
                   version: string;
                 })[];
+                /** The model runtime revision that prepared the models' inputs (present when models ran) */
+                runtime?: string;
                 source: string;
                 at: string;
                 declarationId?: string;
@@ -4463,6 +4469,8 @@ export interface paths {
                   name: string;
                   version: string;
                 })[];
+                /** The model runtime revision that prepared the models' inputs (present when models ran) */
+                runtime?: string;
                 source: string;
                 at: string;
                 declarationId?: string;
@@ -5561,6 +5569,8 @@ export interface paths {
                   name: string;
                   version: string;
                 })[];
+                /** The model runtime revision that prepared the models' inputs (present when models ran) */
+                runtime?: string;
                 source: string;
                 at: string;
                 declarationId?: string;

@@ -159,6 +159,10 @@ export function assess(input: AssessmentInput, policy: RiskPolicy): Assessment {
 
 function dedupeModels(input: AssessmentInput): Array<{ name: string; version: string }> {
   const seen = new Map<string, { name: string; version: string }>();
-  for (const o of input.modelOutputs) seen.set(`${o.model}@${o.version}`, { name: o.model, version: o.version });
+  for (const o of input.modelOutputs) {
+    seen.set(`${o.model}@${o.version}`, { name: o.model, version: o.version });
+    // a second-stage verifier that re-scored this model's proposals is named as a model of its own
+    if (o.verifiedBy) seen.set(`${o.verifiedBy.model}@${o.verifiedBy.version}`, { name: o.verifiedBy.model, version: o.verifiedBy.version });
+  }
   return [...seen.values()];
 }

@@ -141,6 +141,8 @@ class Runtime implements ModelRuntime {
   private readonly models: Built[];
   /** The verifiers' window buffer (see InferJob): one for every scan, as windows are cropped one at a time. */
   private windowBuffer: Uint8Array = new Uint8Array(0);
+  /** How this runtime prepares inputs (RUNTIME_REVISION): recorded with every scan's inference. */
+  readonly revision = RUNTIME_REVISION;
 
   /** `all`: every model built; a verifier carries its parsed spec. */
   constructor(private readonly all: Array<Built & { spec?: VerifySpec }>, private readonly shareDownscale: boolean) {

@@ -105,5 +105,10 @@ export interface ModelRuntime {
    * raw dual-energy pair; a verifier that reads it is then used in place of the grey one.
    */
   infer(modality: Modality, rendering: Rendering, extra?: InferExtras): Promise<ModelOutput[]>;
+  /**
+   * How the runtime prepares the models' inputs (RUNTIME_REVISION): the same model versions give other outputs
+   * under another revision, so a verdict names it beside them.
+   */
+  readonly revision?: string;
   close(): Promise<void>;
 }

@@ -46,7 +46,8 @@ export function assessHandler(deps: PipelineDeps) {
         deps.logger.debug({ scanId, waited }, 'waiting for a declaration');
         return; // stays `inferred`; a declaration's arrival or the sweeper brings it back
       }
-      const outputs = ((scan.inference as StoredInference | null)?.outputs ?? []) as ModelEvidence[];
+      const inference = scan.inference as StoredInference | null;
+      const outputs = (inference?.outputs ?? []) as ModelEvidence[];
       const subject = scan.containerNo ? { containerNo: scan.containerNo } : { waybill: scan.waybill! };
       const referenceMatch = await matchAgainstLibrary(references, scan, declared?.declaration.lines.map((l) => l.hsCode) ?? []);
       const input = {
@@ -69,6 +70,7 @@ export function assessHandler(deps: PipelineDeps) {
         declaredVsSeen: a.declaredVsSeen,
         policyVersion: a.policyVersion,
         models: a.models,
+        ...(inference?.runtime && { runtime: inference.runtime }),
         actions: {
           ...(a.lockInstruction && { lock: a.lockInstruction }),
           ...(a.divert && { divert: true }),

@@ -14,6 +14,8 @@ import { hasMaterial, materialCacheId, materialKey } from './preprocess.js';
 export interface StoredInference {
   outputs: ModelOutput[];
   at: string;
+  /** The runtime revision that prepared the models' inputs (absent for scans inferred before it was recorded). */
+  runtime?: string;
 }
 
 /** With a cache, a rendering that preprocess left in this process is used instead of reading the PNG back. */
@@ -34,7 +36,11 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
         const m = material ?? (withMaterial ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
         outputs = await deps.runtime.infer(scan.modality, rendering, m ? { material: m } : {});
       }
-      const inference: StoredInference = { outputs, at: deps.now().toISOString() };
+      const inference: StoredInference = {
+        outputs,
+        at: deps.now().toISOString(),
+        ...(outputs.length > 0 && deps.runtime.revision && { runtime: deps.runtime.revision }),
+      };
       await scans.markInferred(scanId, inference);
     }
     return 'assess';

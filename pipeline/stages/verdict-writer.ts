@@ -10,7 +10,7 @@ import { pushToVerdictSeconds, verdictsTotal } from '../metrics.js';
 export async function storeMachineVerdict(
   deps: Pick<PipelineDeps, 'db' | 'now'>,
   scan: Scan,
-  body: Pick<Verdict, 'reasons' | 'policyVersion' | 'models' | 'declaredVsSeen' | 'actions' | 'declarationId'> & { decision?: Verdict['decision'] },
+  body: Pick<Verdict, 'reasons' | 'policyVersion' | 'models' | 'runtime' | 'declaredVsSeen' | 'actions' | 'declarationId'> & { decision?: Verdict['decision'] },
 ): Promise<void> {
   const verdict: Verdict = {
     scanId: scan.scanId,
@@ -22,6 +22,7 @@ export async function storeMachineVerdict(
     ...(body.declarationId && { declarationId: body.declarationId }),
     policyVersion: body.policyVersion,
     models: body.models,
+    ...(body.runtime && { runtime: body.runtime }),
     source: 'machine',
     at: deps.now().toISOString(),
   };

@@ -41,8 +41,9 @@ describe('POST /v1/scans → verdict', () => {
     expect(done.body.status).toBe('assessed');
     const images = done.body.images as Array<{ role: string; bitDepth: number; width: number }>;
     expect(images.map((i) => [i.role, i.bitDepth, i.width])).toEqual([['high', 16, 320], ['low', 16, 320]]);
-    const verdict = done.body.verdict as { decision: string; reasons: Array<{ code: string }>; subject: unknown };
+    const verdict = done.body.verdict as { decision: string; reasons: Array<{ code: string }>; subject: unknown; runtime?: string };
     expect(verdict.decision).toBe('review');
+    expect(verdict.runtime).toBeUndefined(); // no model ran, so no runtime prepared anything
     expect(verdict.reasons.map((r) => r.code)).toEqual(['MODEL_UNAVAILABLE', 'DECLARATION_MISSING']);
     expect(verdict.subject).toEqual({ containerNo: 'CSQU3054383' });
 

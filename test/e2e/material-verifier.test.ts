@@ -3,6 +3,7 @@
 // a rendering only is verified by the grey model. Through HTTP, the pipeline and the committed models.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_REVISION } from '../../models/runtime/index.js';
 import { renderContainerGrey } from '../../models/runtime/render.js';
 import type { ModelOutput } from '../../models/runtime/types.js';
 import { containerSample } from '../../models/synth/container.js';
@@ -13,7 +14,7 @@ import { inferHandler } from '../../pipeline/stages/infer.js';
 import { materialKey, preprocessHandler } from '../../pipeline/stages/preprocess.js';
 import { scansRepo } from '../../storage/repos/scans.js';
 import { committedModels, type TestRuntime } from '../helpers/models.js';
-import { pollUntil, pushScan } from '../helpers/push.js';
+import { getJson, pollUntil, pushScan } from '../helpers/push.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
 let models: TestRuntime;
@@ -60,6 +61,11 @@ describe('dual-energy threat verification', () => {
     expect((await sharp(stored).metadata()).channels).toBe(1);
     const pixels = await sharp(stored).extractChannel(0).raw().toBuffer();
     expect(Buffer.compare(pixels, Buffer.from(renderContainerGrey(s.high, s.width, s.height, 16).data))).toBe(0);
+    // the verdict names every model that gave evidence and the runtime revision that prepared their inputs
+    const done = await pollUntil(() => getJson(stack.url, '/v1/scans/de-raw-1', stack.key), (r) => r.body.verdict != null, 30_000);
+    const verdict = done.body.verdict as { models: Array<{ name: string }>; runtime?: string };
+    expect(verdict.models.map((m) => m.name)).toContain('container-threat-verify-de');
+    expect(verdict.runtime).toBe(RUNTIME_REVISION);
   });
 
   it('reads the stored material channel back when infer runs in another process (no shared rendering cache)', async () => {

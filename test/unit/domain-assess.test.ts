@@ -94,6 +94,7 @@ describe('assess: security admission', () => {
     const verified = (score: number): ModelEvidence => ({ ...detector([['knife', score]], 'threat-grid'), verifiedBy: { model: 'threat-verify', version: '1.1.0' } });
     const weakButVerified = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), verified(0.15)] }), p);
     expect(weakButVerified.reasons).toContainEqual(expect.objectContaining({ code: 'THREAT_SUSPECTED', decision: 'review' }));
+    expect(weakButVerified.models).toContainEqual({ name: 'threat-verify', version: '1.1.0' }); // the verdict names the verifier too
     // the same score straight from a detector is under the label's threshold (0.4): nothing to see
     const unverified = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.15]], 'threat-grid')] }), p);
     expect(unverified.reasons.map((r) => r.code)).not.toContain('THREAT_SUSPECTED');

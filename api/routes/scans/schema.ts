@@ -40,6 +40,7 @@ export const VerdictSchema = Type.Object({
   declaredVsSeen: Type.Optional(Type.Unknown()),
   policyVersion: Type.String(),
   models: Type.Array(Type.Object({ name: Type.String(), version: Type.String() })),
+  runtime: Type.Optional(Type.String({ description: 'The model runtime revision that prepared the models\' inputs (present when models ran)' })),
   source: Type.String(),
   at: Type.String(),
   declarationId: Type.Optional(Type.String()),
