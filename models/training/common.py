@@ -94,10 +94,24 @@ def export_onnx(model, example, path, output_name):
                       dynamic_axes={'images': {0: 'batch'}, output_name: {0: 'batch'}}, do_constant_folding=True)
 
 
-def load_folded_onnx(model, path):
+def layers_in_call_order(model, example, kind):
+    """`model`'s layers of `kind` in the order a forward pass calls them (the order an ONNX export lists them;
+    a module's registration order can differ, e.g. a detector whose box and class heads alternate per level)."""
+    order, hooks = [], [m.register_forward_hook(lambda m, i, o: order.append(m)) for m in model.modules() if isinstance(m, kind)]
+    try:
+        with torch.no_grad():
+            model.eval()(example)
+    finally:
+        for h in hooks:
+            h.remove()
+    return order
+
+
+def load_folded_onnx(model, path, example=None):
     """Loads an exported .onnx's weights into `model`, built without batch norm (its convolutions with a bias):
     the export folded each batch norm into the convolution before it, so the weights are taken in graph order,
-    convolutions first, then fully connected layers (Gemm). For continuing training from a committed model
+    convolutions first, then fully connected layers (Gemm), matched to the layers in registration order, or with
+    `example` (an input) in the order a forward pass calls them. For continuing training from a committed model
     whose .pt checkpoint is not at hand."""
     import onnx
     from onnx import numpy_helper
@@ -105,13 +119,14 @@ def load_folded_onnx(model, path):
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     for op, kind in (('Conv', torch.nn.Conv2d), ('Gemm', torch.nn.Linear)):
         nodes = [n for n in g.node if n.op_type == op]
-        layers = [c for c in model.modules() if isinstance(c, kind)]
+        layers = layers_in_call_order(model, example, kind) if example is not None else [c for c in model.modules() if isinstance(c, kind)]
         assert len(layers) == len(nodes), f'{path} is not this architecture ({len(nodes)} {op} nodes, {len(layers)} layers)'
         with torch.no_grad():
             for layer, n in zip(layers, nodes):
                 w = inits[n.input[1]]
                 if op == 'Gemm' and not any(a.name == 'transB' and a.i == 1 for a in n.attribute):
                     w = w.T
+                assert tuple(w.shape) == tuple(layer.weight.shape), f'{path}: {n.name} has weights {w.shape}, the layer {tuple(layer.weight.shape)}'
                 layer.weight.copy_(torch.from_numpy(w.copy()))
                 layer.bias.copy_(torch.from_numpy(inits[n.input[2]].copy()))
 

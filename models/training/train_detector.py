@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torchvision
 sys.path.insert(0, os.path.dirname(__file__))
-from common import PARCEL_ITEMS, Timer, export_onnx, load_images, load_meta, sha256, write_card
+from common import PARCEL_ITEMS, Timer, export_onnx, load_folded_onnx, load_images, load_meta, sha256, write_card
 from yolo_lite import Export, YoloLite, anchors_for, assign, decode, loss_fn
 
 CONTAINER_THREATS = ['firearm', 'knife', 'ammunition', 'cigarettes', 'drugs', 'currency', 'ivory', 'hidden-compartment']
@@ -82,6 +82,9 @@ def main():
     ap.add_argument('--max-minutes', type=float, default=15)
     ap.add_argument('--train'); ap.add_argument('--val')
     ap.add_argument('--version', default='1.0.0', help="the card's model version")
+    ap.add_argument('--init', help='continue from an exported .onnx of this architecture (batch norm folded into the '
+                    'convolutions, so the continued model trains without batch norm)')
+    ap.add_argument('--lr', type=float, default=3e-3, help='peak learning rate (warm-up 5 %, then cosine)')
     a = ap.parse_args()
     torch.manual_seed(a.seed); np.random.seed(a.seed)
     container = a.kind == 'container'
@@ -91,12 +94,19 @@ def main():
     tr = a.train or ('models/training/out/threat-train' if container else 'models/training/out/parcel-train')
     va = a.val or ('models/training/out/threat-val' if container else 'models/training/out/parcel-val')
     t = Timer()
-    ids, x = load_images(tr, ch); gts = gts_of(load_meta(tr, ids), labels)
+    # --train may list several sets, comma-separated (the first one's dataset.json goes on the card)
+    parts = [load_images(d, ch) for d in tr.split(',')]
+    x = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+    gts = [g for d, (ids, _) in zip(tr.split(','), parts) for g in gts_of(load_meta(d, ids), labels)]
     vids, vx = load_images(va, ch); vmeta = load_meta(va, vids); vgts = gts_of(vmeta, labels)
     H, W = x.shape[2], x.shape[3]
     anchors, strides = anchors_for(H, W)
     print('loaded', x.shape, vx.shape, t.s(), 's', flush=True)
-    model = YoloLite(ch, len(labels))
+    model = YoloLite(ch, len(labels), bn=not a.init)
+    if a.init:
+        load_folded_onnx(model, a.init, torch.zeros(1, ch, H, W))
+        check = predict(model, vx[:8], anchors, strides)
+        print('continuing from', a.init, '(first held-out image:', len(check[0][0]), 'boxes over 0.02)', flush=True)
     opt = torch.optim.AdamW(model.parameters(), 2e-3, weight_decay=5e-4)
     steps = a.epochs * (len(x) // a.bs)
     # the schedule runs on progress = max(step share, time share), so a time limit still ends at a low LR
@@ -105,7 +115,7 @@ def main():
     def progress():
         return max(step / steps, t_train.s() / (a.max_minutes * 60))
     def lr_at(p):
-        return 3e-3 * (p / 0.05 if p < 0.05 else 0.5 * (1 + math.cos(math.pi * min(1.0, (p - 0.05) / 0.95)))) + 1e-5
+        return a.lr * (p / 0.05 if p < 0.05 else 0.5 * (1 + math.cos(math.pi * min(1.0, (p - 0.05) / 0.95)))) + 1e-5
     step = 0
     for ep in range(a.epochs):
         model.train(); perm = np.random.permutation(len(x)); tot = 0.0
@@ -175,14 +185,15 @@ def main():
     # the weights, to evaluate or continue from; kept out of the registry (only what the runtime loads is there)
     os.makedirs('models/training/out', exist_ok=True)
     torch.save(model.state_dict(), os.path.join('models/training/out', name + '.pt'))
-    ds = json.load(open(os.path.join(tr, 'dataset.json')))
+    sets = [json.load(open(os.path.join(d, 'dataset.json'))) for d in tr.split(',')]
+    ds = sets[0]
     card = {
         'name': name, 'version': a.version, 'sha256': sha256(onnx_path), 'file': name + '.onnx', 'task': 'detect',
         'modality': 'container-xray' if container else 'parcel-xray', **({} if container else {'modalities': ['parcel-ct']}),
         'input': {'shape': ['batch', ch, H, W], 'channels': 'grey' if container else 'rgb', 'normalisation': {'mean': [MEAN] * ch, 'std': [STD] * ch}, 'resize': 'letterbox', 'padValue': 255},
         'output': {'name': 'output0', 'layout': 'yolov8'}, 'labels': labels, 'thresholds': thresholds, 'nms': {'iou': 0.5, 'maxDetections': 300},
         'metrics': metrics,
-        'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': len(x), 'epochs': a.epochs, 'stepsRun': step, 'stepsPlanned': steps, 'maxMinutes': a.max_minutes, 'torchSeed': a.seed,
+        'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], **({'trainSeeds': [d['seed'] for d in sets]} if len(sets) > 1 else {}), 'trainCount': len(x), 'epochs': a.epochs, **({'init': a.init, 'peakLr': a.lr} if a.init else {}), 'stepsRun': step, 'stepsPlanned': steps, 'maxMinutes': a.max_minutes, 'torchSeed': a.seed,
                      'command': 'models/training/gen_all.sh && /usr/bin/python3 models/training/train_detector.py ' + ' '.join(sys.argv[1:]),
                      'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(p.numel() for p in model.parameters())},
     }
@@ -201,10 +212,17 @@ def ap_with_misses(scores, tps, n_gt):
     return float(np.sum((mrec[idx + 1] - mrec[idx]) * mpre[idx + 1]))
 
 
-def count_thresholds(preds, gts, labels, grid=np.arange(0.1, 0.951, 0.025)):
+# Parcel items that are prohibited or restricted (domain/categories.ts PARCEL_PROHIBITED, PARCEL_RESTRICTED): the
+# runtime drops every detection under its card threshold, so raising one of these for a better count would hide
+# the item from security admission. Their thresholds may go below the shared one, never above it.
+PARCEL_SECURITY = ('knife', 'gun', 'ammunition', 'battery', 'lighter', 'aerosol', 'liquid', 'scissors')
+
+
+def count_thresholds(preds, gts, labels, grid=np.arange(0.1, 0.951, 0.025), capped=PARCEL_SECURITY):
     """Per-class score thresholds that maximise the share of parcels whose every item count is exact: the best
     single threshold first, then coordinate ascent per class (two passes). A parcel is exact when, for every
-    class, the detections at or over that class's threshold number what the label says."""
+    class, the detections at or over that class's threshold number what the label says. The `capped` classes'
+    thresholds never rise above the shared one (security classes: recall before count)."""
     n, C = len(preds), len(labels)
     want = np.zeros((n, C), int)
     for i, g in enumerate(gts):
@@ -224,7 +242,8 @@ def count_thresholds(preds, gts, labels, grid=np.arange(0.1, 0.951, 0.025)):
             others = np.delete(ok, c, axis=1).all(1)
             scores = (ok_at[:, :, c] & others[None]).mean(1)
             # ties go to the threshold nearest the shared one (fewer arbitrary jumps on a small calibration set)
-            best = max(range(len(grid)), key=lambda t: (round(float(scores[t]), 6), -abs(t - t_best)))
+            allowed = range(t_best + 1) if labels[c] in capped else range(len(grid))
+            best = max(allowed, key=lambda t: (round(float(scores[t]), 6), -abs(t - t_best)))
             choice[c] = best
     return {l: round(float(grid[choice[c]]), 4) for c, l in enumerate(labels)}
 

@@ -5,34 +5,38 @@ import torch, torch.nn as nn, torch.nn.functional as F
 STRIDES = (8, 16, 32)
 
 
-def cbr(i, o, k=3, s=1):
+def cbr(i, o, k=3, s=1, bn=True):
+    """Convolution, batch norm, SiLU; without batch norm (`bn=False`, a model continued from an export whose batch
+    norms are folded into its convolutions) the convolution carries a bias instead."""
+    if not bn:
+        return nn.Sequential(nn.Conv2d(i, o, k, s, k // 2, bias=True), nn.Identity(), nn.SiLU(inplace=True))
     return nn.Sequential(nn.Conv2d(i, o, k, s, k // 2, bias=False), nn.BatchNorm2d(o, momentum=0.1), nn.SiLU(inplace=True))
 
 
 class Res(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, bn=True):
         super().__init__()
-        self.a, self.b = cbr(c, c), cbr(c, c)
+        self.a, self.b = cbr(c, c, bn=bn), cbr(c, c, bn=bn)
 
     def forward(self, x):
         return x + self.b(self.a(x))
 
 
 class YoloLite(nn.Module):
-    def __init__(self, in_ch, n_cls, w=(16, 32, 64, 128, 192)):
+    def __init__(self, in_ch, n_cls, w=(16, 32, 64, 128, 192), bn=True):
         super().__init__()
         self.n_cls = n_cls
-        self.stem = nn.Sequential(cbr(in_ch, w[0], 3, 2), cbr(w[0], w[1], 3, 2), Res(w[1]))
-        self.s3 = nn.Sequential(cbr(w[1], w[2], 3, 2), Res(w[2]))
-        self.s4 = nn.Sequential(cbr(w[2], w[3], 3, 2), Res(w[3]))
-        self.s5 = nn.Sequential(cbr(w[3], w[4], 3, 2), Res(w[4]))
-        self.l5 = cbr(w[4], w[3], 1)
-        self.f4 = cbr(w[3] * 2, w[3])
-        self.l4 = cbr(w[3], w[2], 1)
-        self.f3 = cbr(w[2] * 2, w[2])
+        self.stem = nn.Sequential(cbr(in_ch, w[0], 3, 2, bn), cbr(w[0], w[1], 3, 2, bn), Res(w[1], bn))
+        self.s3 = nn.Sequential(cbr(w[1], w[2], 3, 2, bn), Res(w[2], bn))
+        self.s4 = nn.Sequential(cbr(w[2], w[3], 3, 2, bn), Res(w[3], bn))
+        self.s5 = nn.Sequential(cbr(w[3], w[4], 3, 2, bn), Res(w[4], bn))
+        self.l5 = cbr(w[4], w[3], 1, bn=bn)
+        self.f4 = cbr(w[3] * 2, w[3], bn=bn)
+        self.l4 = cbr(w[3], w[2], 1, bn=bn)
+        self.f3 = cbr(w[2] * 2, w[2], bn=bn)
         hc = (w[2], w[3], w[4])
-        self.box = nn.ModuleList([nn.Sequential(cbr(c, 64), nn.Conv2d(64, 4, 1)) for c in hc])
-        self.cls = nn.ModuleList([nn.Sequential(cbr(c, 64), nn.Conv2d(64, n_cls, 1)) for c in hc])
+        self.box = nn.ModuleList([nn.Sequential(cbr(c, 64, bn=bn), nn.Conv2d(64, 4, 1)) for c in hc])
+        self.cls = nn.ModuleList([nn.Sequential(cbr(c, 64, bn=bn), nn.Conv2d(64, n_cls, 1)) for c in hc])
         for m in self.cls:
             nn.init.constant_(m[-1].bias, -4.6)
 
