@@ -134,17 +134,26 @@ export function containerMaterialHue(ratio: number): [number, number, number] {
 
 const attenuationTables = new Map<string, Float64Array>();
 
-/** max(0, ln(air / max(v, 0.5))) for every count v in [0, top]; air levels repeat, so tables are cached. */
+/**
+ * max(0, ln(air / max(v, 0.5))) per count v in [0, top], filled lazily (−1: not computed yet; read through
+ * `attenuation`): a scan's air level is its own, so a table rarely serves two scans, and a parcel of ~40,000
+ * pixels uses a fraction of 65,536 levels. Kept per air level all the same (a repeated level reuses what it holds).
+ */
 function attenuationTable(air: number, top: number): Float64Array {
   const key = `${air}:${top}`;
   let t = attenuationTables.get(key);
   if (!t) {
-    t = new Float64Array(top + 1);
-    for (let v = 0; v <= top; v++) t[v] = Math.max(0, Math.log(air / Math.max(v, 0.5)));
+    t = new Float64Array(top + 1).fill(-1);
     if (attenuationTables.size >= 32) attenuationTables.delete(attenuationTables.keys().next().value!);
     attenuationTables.set(key, t);
   }
   return t;
+}
+
+/** The table's value for count v (v in [0, top]), computed on first use. */
+function attenuation(t: Float64Array, air: number, v: number): number {
+  const a = t[v]!;
+  return a >= 0 ? a : (t[v] = Math.max(0, Math.log(air / Math.max(v, 0.5))));
 }
 
 interface ShadeTable { light: Float64Array; sat: Float64Array; }
@@ -210,7 +219,7 @@ export function renderPseudoColour(
   const [o0, o1, o2] = ORGANIC, [x0, x1, x2] = MIXED, [m0, m1, m2] = METAL;
   for (let i = 0; i < n; i++) {
     const vh = Math.min(fs, high[i] ?? 0);
-    const ah = logH[vh]!;
+    const ah = attenuation(logH, airH, vh);
     let light = shade.light[vh]!;
     if (light < 0) {
       const d = Math.min(1, ah / aMax);
@@ -222,7 +231,7 @@ export function renderPseudoColour(
     // inlined (the same arithmetic: a + (b − a)·t per channel).
     let h0 = 255, h1 = 255, h2 = 255;
     if (ah > 0.05) {
-      const ratio = logL[Math.min(fs, low[i] ?? 0)]! / ah;
+      const ratio = attenuation(logL, airL, Math.min(fs, low[i] ?? 0)) / ah;
       if (ratio <= 1.6) { h0 = o0; h1 = o1; h2 = o2; }
       else if (ratio <= 2.2) { const t = (ratio - 1.6) / 0.6; h0 = o0 + (x0 - o0) * t; h1 = o1 + (x1 - o1) * t; h2 = o2 + (x2 - o2) * t; }
       else if (ratio <= 2.8) { h0 = x0; h1 = x1; h2 = x2; }
@@ -260,16 +269,17 @@ export function renderContainerMaterial(
   checkSize(high, width, height, 'renderContainerMaterial(high)');
   checkSize(low, width, height, 'renderContainerMaterial(low)');
   const fs = fullScale(bitDepth);
-  const logH = attenuationTable(Math.max(1, percentile(high, fs, 0.995)), fs);
-  const logL = attenuationTable(Math.max(1, percentile(low, fs, 0.995)), fs);
+  const airH = Math.max(1, percentile(high, fs, 0.995)), airL = Math.max(1, percentile(low, fs, 0.995));
+  const logH = attenuationTable(airH, fs);
+  const logL = attenuationTable(airL, fs);
   const { ratioMin, ratioMax, minAttenuation } = CONTAINER_MATERIAL_SCALE;
   const k = 255 / (ratioMax - ratioMin);
   const data = new Uint8Array(width * height);
   const exact = fs >= maxValueOf(high) && fs >= maxValueOf(low); // every value is a table index: no clamp
   for (let i = 0; i < data.length; i++) {
-    const ah = logH[exact ? high[i]! : Math.min(fs, high[i]!)]!;
+    const ah = attenuation(logH, airH, exact ? high[i]! : Math.min(fs, high[i]!));
     if (ah < minAttenuation) continue;
-    const v = (logL[exact ? low[i]! : Math.min(fs, low[i]!)]! / ah - ratioMin) * k;
+    const v = (attenuation(logL, airL, exact ? low[i]! : Math.min(fs, low[i]!)) / ah - ratioMin) * k;
     data[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
   }
   return { width, height, channels: 1, data };
