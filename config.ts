@@ -33,6 +33,11 @@ const Env = Type.Object({
   POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** A candidate risk policy run in shadow mode beside the active one; its differences are recorded. */
   SHADOW_POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * Candidate models (cards + .onnx) run in shadow mode: laid over MODELS_DIR by card name, run on every scan of
+   * a modality they change, assessed beside the active models; only the active verdict acts.
+   */
+  SHADOW_MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   /** How long a scan waits for its declaration before review with DECLARATION_MISSING. */
   DECLARATION_WAIT_MS: Type.Integer({ minimum: 0, default: 300_000 }),
   /** A job's lock lifetime; a job of a killed worker is picked up again after about this long. */
@@ -106,6 +111,7 @@ export interface Config {
   sweepIntervalMs: number;
   policyFile: string | null;
   shadowPolicyFile: string | null;
+  shadowModelsDir: string | null;
   declarationWaitMs: number;
   jobLockMs: number;
   workerConcurrency: number;
@@ -187,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     policyFile: e.POLICY_FILE ?? null,
     shadowPolicyFile: e.SHADOW_POLICY_FILE ?? null,
+    shadowModelsDir: e.SHADOW_MODELS_DIR ?? null,
     declarationWaitMs: e.DECLARATION_WAIT_MS,
     jobLockMs: e.JOB_LOCK_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,

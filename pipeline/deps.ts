@@ -17,6 +17,8 @@ export interface PipelineDeps {
   policy: RiskPolicy;
   /** A candidate policy evaluated beside the active one in shadow mode (never acted on). */
   shadowPolicy?: RiskPolicy;
+  /** Shadow mode for candidate models: the registry with the candidates laid over it (SHADOW_MODELS_DIR). */
+  shadowRuntime?: ModelRuntime;
   /** How long a scan waits for its declaration before it is assessed without one. */
   declarationWaitMs: number;
   /** Review deadlines per queue tier (REVIEW_SLA_*); absent → the domain defaults. */

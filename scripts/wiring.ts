@@ -51,21 +51,24 @@ export async function startApi(s: Shared) {
   };
 }
 
-export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime } = {}) {
+export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime; shadowRuntime?: ModelRuntime } = {}) {
   const logger = s.logger.child({ part: 'worker' });
   const queues: Queues = createQueues(s.redisUrl, s.config.queuePrefix);
   // Loaded only where workers run: the API process never loads onnxruntime.
-  const runtime =
-    opts.runtime ??
-    (await (await import('../models/runtime/index.js')).createModelRuntime({
+  const runtimeOf = async (overlayDir?: string) =>
+    (await import('../models/runtime/index.js')).createModelRuntime({
       registryDir: s.config.modelsDir,
+      ...(overlayDir && { overlayDir }),
       intraOpNumThreads: s.config.inferThreads,
       offThread: s.config.inferOffThread,
       onBatch: (model, size, seconds) => {
         modelBatchSize.observe({ model }, size);
         modelSeconds.observe({ model }, seconds);
       },
-    }));
+    });
+  const runtime = opts.runtime ?? (await runtimeOf());
+  // shadow mode for candidate models: a second runtime, the registry with the candidates laid over it
+  const shadowRuntime = opts.shadowRuntime ?? (s.config.shadowModelsDir ? await runtimeOf(s.config.shadowModelsDir) : undefined);
   const policy = await loadPolicy(s.config.policyFile ?? undefined);
   const shadowPolicy = s.config.shadowPolicyFile ? await loadPolicy(s.config.shadowPolicyFile) : undefined;
   const deps = {
@@ -76,6 +79,7 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime } 
     logger,
     policy,
     ...(shadowPolicy && { shadowPolicy }),
+    ...(shadowRuntime && { shadowRuntime }),
     maxImagePixels: s.config.maxImagePixels,
     declarationWaitMs: s.config.declarationWaitMs,
     reviewSla: s.config.review.sla,
@@ -94,6 +98,7 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime } 
       await workers.close();
       await queues.close();
       await runtime.close();
+      await shadowRuntime?.close();
     },
   };
 }

@@ -4903,7 +4903,7 @@ export interface paths {
     options?: never;
   };
   "/v1/shadow": {
-    /** Shadow-mode summary: candidate policy decisions vs the active policy */
+    /** Shadow-mode summary: a candidate policy or candidate models (SHADOW_MODELS_DIR) vs the active ones, per candidate */
     get: {
       parameters: {
         query?: never;

@@ -34,6 +34,11 @@ export const RUNTIME_REVISION = 'windows-box.1';
 
 export interface RuntimeOptions {
   registryDir: string;
+  /**
+   * Candidate models (cards and .onnx files) laid over the registry: a card here replaces the registry's model
+   * of the same name, one with a new name is added (shadow mode runs such a runtime beside the active one).
+   */
+  overlayDir?: string;
   /** onnxruntime intra-op threads per session (default 2). */
   intraOpNumThreads?: number;
   /**
@@ -280,8 +285,16 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, o
 }
 
 /** Loads and verifies every model in `registryDir`; throws on a bad card or a sha256 mismatch. */
+/** The registry's models with the overlay's laid over them by card name (the overlay's win). */
+export async function overlaidRegistry(registryDir: string, overlayDir: string): Promise<LoadedModel[]> {
+  const overlay = await loadRegistry(overlayDir);
+  if (overlay.length === 0) throw new ModelCardError(`${overlayDir} holds no model card (*.card.json)`);
+  const names = new Set(overlay.map((m) => m.card.name));
+  return [...(await loadRegistry(registryDir)).filter((m) => !names.has(m.card.name)), ...overlay];
+}
+
 export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntime> {
-  const loaded = await loadRegistry(o.registryDir);
+  const loaded = o.overlayDir ? await overlaidRegistry(o.registryDir, o.overlayDir) : await loadRegistry(o.registryDir);
   const specs = new Map(loaded.map((m) => [m, verifySpec(m.card)] as const));
   const byDetector = new Map<string, VerifySpec>();
   for (const s of specs.values()) {

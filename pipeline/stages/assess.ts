@@ -60,9 +60,12 @@ export function assessHandler(deps: PipelineDeps) {
         ...(referenceMatch && { referenceMatch }),
       };
       const a = assess(input, deps.policy);
-      if (deps.shadowPolicy) {
-        // Shadow mode: the candidate decides nothing; its differences are recorded for review.
-        await shadowRepo(deps.db).record(scanId, assessShadow(deps.policy, deps.shadowPolicy, input));
+      if (deps.shadowPolicy || inference?.shadow) {
+        // Shadow mode: the candidate (a policy, models, or both) decides nothing; its differences are recorded.
+        const candidate = deps.shadowPolicy ?? deps.policy;
+        const candidateOutputs = inference?.shadow?.outputs as ModelEvidence[] | undefined;
+        const label = [candidate.version, ...(inference?.shadow?.models ?? [])].join('+');
+        await shadowRepo(deps.db).record(scanId, assessShadow(deps.policy, candidate, input, candidateOutputs), label);
       }
       await storeMachineVerdict(deps, scan, {
         decision: a.decision,

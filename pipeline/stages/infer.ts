@@ -2,7 +2,8 @@
 // as evidence. No registered model → no outputs, and the assessment says MODEL_UNAVAILABLE.
 import sharp from 'sharp';
 import { isContainerModality } from '../../domain/scan.js';
-import type { ModelOutput, Rendering } from '../../models/runtime/types.js';
+import type { Modality } from '../../domain/scan.js';
+import type { ModelOutput, ModelRuntime, Rendering } from '../../models/runtime/types.js';
 import { ObjectNotFoundError } from '../../storage/objects/object-store.js';
 import { scansRepo } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
@@ -16,11 +17,34 @@ export interface StoredInference {
   at: string;
   /** The runtime revision that prepared the models' inputs (absent for scans inferred before it was recorded). */
   runtime?: string;
+  /**
+   * Shadow mode: the outputs of the registry with the candidate models laid over it, and the candidates that
+   * changed this scan's models (name@version). Absent when no candidate serves the scan's modality.
+   */
+  shadow?: { outputs: ModelOutput[]; models: string[] };
+}
+
+/**
+ * The candidate models (name@version) that change what a modality's scans are scored with: the shadow runtime's
+ * cards that differ from the active runtime's in anything (weights, version, thresholds). Cached per modality.
+ */
+function candidatesOf(active: ModelRuntime, shadow: ModelRuntime): (modality: Modality) => string[] {
+  const byModality = new Map<Modality, string[]>();
+  return (modality) => {
+    let c = byModality.get(modality);
+    if (!c) {
+      const activeCards = new Set(active.modelsFor(modality).map((card) => JSON.stringify(card)));
+      c = shadow.modelsFor(modality).filter((card) => !activeCards.has(JSON.stringify(card))).map((card) => `${card.name}@${card.version}`);
+      byModality.set(modality, c);
+    }
+    return c;
+  };
 }
 
 /** With a cache, a rendering that preprocess left in this process is used instead of reading the PNG back. */
 export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
   const scans = scansRepo(deps.db);
+  const candidates = deps.shadowRuntime ? candidatesOf(deps.runtime, deps.shadowRuntime) : () => [];
   return async ({ scanId }: ScanJobPayload): Promise<Stage> => {
     const scan = await scans.get(scanId);
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
@@ -28,18 +52,30 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
     if (scan.status === 'preprocessed') {
       const cached = cache?.take(scanId, scan.renderingKey!);
       let outputs: ModelOutput[] = [];
+      let shadow: StoredInference['shadow'];
       const withMaterial = hasMaterial(scan);
       const material = withMaterial ? cache?.take(materialCacheId(scanId), materialKey(scanId)) : undefined;
-      if (deps.runtime.modelsFor(scan.modality).length > 0) {
+      const shadowModels = candidates(scan.modality);
+      if (deps.runtime.modelsFor(scan.modality).length > 0 || shadowModels.length > 0) {
         // a container's rendering is grey (its PNG may come back as sRGB): one channel, as the material beside it
         const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!, isContainerModality(scan.modality)));
         const m = material ?? (withMaterial ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
-        outputs = await deps.runtime.infer(scan.modality, rendering, m ? { material: m } : {});
+        const extra = m ? { material: m } : {};
+        if (deps.runtime.modelsFor(scan.modality).length > 0) outputs = await deps.runtime.infer(scan.modality, rendering, extra);
+        if (shadowModels.length > 0) {
+          // the candidates never hold up or fail the active path: a failure is logged and the scan goes on
+          try {
+            shadow = { outputs: await deps.shadowRuntime!.infer(scan.modality, rendering, extra), models: shadowModels };
+          } catch (err) {
+            deps.logger.warn({ scanId, err, models: shadowModels }, 'shadow inference failed; the active verdict is not affected');
+          }
+        }
       }
       const inference: StoredInference = {
         outputs,
         at: deps.now().toISOString(),
         ...(outputs.length > 0 && deps.runtime.revision && { runtime: deps.runtime.revision }),
+        ...(shadow && { shadow }),
       };
       await scans.markInferred(scanId, inference);
     }

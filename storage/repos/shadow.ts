@@ -1,4 +1,5 @@
-// Shadow assessments: what a candidate policy would have decided, recorded beside what the active one did.
+// Shadow assessments: what a candidate policy or candidate models would have decided, recorded beside what the
+// active ones did.
 import type { ShadowAssessment } from '../../domain/assessment/shadow.js';
 import type { Queryable } from '../db/sql.js';
 
@@ -12,11 +13,12 @@ export interface ShadowSummary {
 
 export function shadowRepo(db: Queryable) {
   return {
-    async record(scanId: string, s: ShadowAssessment, q: Queryable = db): Promise<void> {
+    /** `candidateVersion`: what the candidate is, when more than its policy (e.g. `<policy>+<model>@<version>`). */
+    async record(scanId: string, s: ShadowAssessment, candidateVersion = s.candidate.policyVersion, q: Queryable = db): Promise<void> {
       await q.query(
         `INSERT INTO shadow_assessments (scan_id, active_version, candidate_version, active_decision, candidate_decision, differs, differences)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scan_id) DO NOTHING`,
-        [scanId, s.active.policyVersion, s.candidate.policyVersion, s.active.decision, s.candidate.decision, s.differences.differs, JSON.stringify(s.differences)],
+        [scanId, s.active.policyVersion, candidateVersion, s.active.decision, s.candidate.decision, s.differences.differs, JSON.stringify(s.differences)],
       );
     },
     async summary(): Promise<ShadowSummary[]> {

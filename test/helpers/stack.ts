@@ -40,6 +40,8 @@ export const noModels: ModelRuntime = { modelsFor: () => [], infer: async () => 
 export async function startStack(opts: {
   database?: keyof typeof DATABASES;
   runtime?: ModelRuntime;
+  /** Shadow mode's candidate models (the registry with candidates laid over it). */
+  shadowRuntime?: ModelRuntime;
   redisUrl?: string;
   /** A database of the test's own (e.g. a private cluster it will stop); migrated here. */
   databaseUrl?: string;
@@ -73,7 +75,7 @@ export async function startStack(opts: {
   const api = await startApi(shared);
   let pipeline: Awaited<ReturnType<typeof startPipeline>> | null = null;
   const startWorkers = async () => {
-    pipeline ??= await startPipeline(shared, { runtime: opts.runtime ?? noModels });
+    pipeline ??= await startPipeline(shared, { runtime: opts.runtime ?? noModels, ...(opts.shadowRuntime && { shadowRuntime: opts.shadowRuntime }) });
   };
   if (opts.workers !== false) await startWorkers();
   return {

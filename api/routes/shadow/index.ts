@@ -1,4 +1,4 @@
-// Shadow mode results: how a candidate policy's decisions differ from the active policy on live scans.
+// Shadow mode results: how a candidate policy's (or candidate models') decisions differ from the active ones on live scans.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Sql } from '../../../storage/db/sql.js';
@@ -19,7 +19,7 @@ const shadowRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts) =
     {
       onRequest: app.requireRole('risk-control', 'supervisor', 'admin'),
       schema: {
-        summary: 'Shadow-mode summary: candidate policy decisions vs the active policy',
+        summary: 'Shadow-mode summary: a candidate policy or candidate models (SHADOW_MODELS_DIR) vs the active ones, per candidate',
         tags: ['risk control'],
         security: [{ bearer: [] }],
         response: { 200: Type.Object({ candidates: Type.Array(Summary) }), ...errorResponses },
