@@ -16,13 +16,14 @@ import subscriptionRoutes from './routes/subscriptions/index.js';
 import inspectionRoutes from './routes/inspections/index.js';
 import statsRoutes from './routes/stats/index.js';
 import enterpriseRoutes from './routes/enterprises/index.js';
+import containerRoutes from './routes/containers/index.js';
 
 export default async function reviewWorkflow(app: FastifyInstance, opts: { db: Sql; review: ReviewConfig; imageUrls?: { secret: string; ttlSeconds: number } }) {
   await app.register(userSessions, { db: opts.db });
   await app.register(reviewEvents, { db: opts.db, pollMs: opts.review.eventsPollMs });
   await app.register(authRoutes, opts);
   await app.register(reviewRoutes, opts);
-  for (const routes of [holdRoutes, gateRoutes, outboxRoutes, verdictRoutes, subscriptionRoutes, inspectionRoutes, statsRoutes, enterpriseRoutes]) {
+  for (const routes of [holdRoutes, gateRoutes, outboxRoutes, verdictRoutes, subscriptionRoutes, inspectionRoutes, statsRoutes, enterpriseRoutes, containerRoutes]) {
     await app.register(routes, { db: opts.db });
   }
 }

@@ -95,7 +95,7 @@ export function assess(input: AssessmentInput, policy: RiskPolicy): Assessment {
   // A box seen empty, or declared empty, has no goods to compare; the manifest layer has spoken.
   let goodsToCompare = Boolean(declaration) && !declaredVsSeen.declaredEmpty;
   if (declaration && isContainer) {
-    const m = manifestCheck(containerNo, declaration, emptyScore, input.weightKg, policy);
+    const m = manifestCheck(containerNo, declaration, emptyScore, input.weightKg, policy, input.registeredTareKg);
     manifest.push(...m.reasons);
     if (m.weight) declaredVsSeen.weight = m.weight;
     goodsToCompare &&= m.seenEmpty !== true;

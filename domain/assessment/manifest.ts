@@ -1,5 +1,5 @@
 // Layer 2, manifest check (舱单智审), containers only: empty when declared empty and loaded when declared
-// loaded; measured weight against tare plus declared gross.
+// loaded; measured weight against tare (the declaration's, else the container register's) plus declared gross.
 import type { Reason } from '../verdict.js';
 import { declaredGrossKg, isDeclaredEmpty, type Declaration } from '../declaration/declaration.js';
 import type { RiskPolicy } from '../policy/policy.js';
@@ -19,6 +19,7 @@ export function manifestCheck(
   emptyScore: LabelScore | undefined,
   weightKg: number | undefined,
   policy: RiskPolicy,
+  registeredTareKg?: number,
 ): ManifestFindings {
   const reasons: Reason[] = [];
   const declaredEmpty = isDeclaredEmpty(declaration);
@@ -44,29 +45,36 @@ export function manifestCheck(
     (declaration.containers.length === 1 ? declaration.containers[0] : undefined);
   const grossKg = declaredGrossKg(declaration);
   const weight: NonNullable<DeclaredVsSeen['weight']> = { measuredKg: weightKg, declaredGrossKg: round(grossKg) };
-  if (container?.tareKg === undefined) {
-    weight.notChecked = 'no tare weight for this container';
+  // the declaration's own tare first; the register's completes a declaration that gives none for this box
+  const tare =
+    container?.tareKg !== undefined
+      ? { tareKg: container.tareKg, tareSource: 'declaration' as const }
+      : container && registeredTareKg !== undefined
+        ? { tareKg: registeredTareKg, tareSource: 'register' as const }
+        : undefined;
+  if (!tare) {
+    weight.notChecked = 'no tare weight for this container (neither in the declaration nor in the container register)';
   } else if (!declaredEmpty && declaration.containers.length > 1) {
-    weight.tareKg = container.tareKg;
+    Object.assign(weight, tare);
     weight.notChecked = 'the declared gross weight is shared by several containers';
   } else {
-    const tareKg = container.tareKg;
+    const { tareKg, tareSource } = tare;
     const expectedKg = tareKg + grossKg;
     const deviationPct = ((weightKg - expectedKg) / expectedKg) * 100;
-    Object.assign(weight, { tareKg, expectedKg: round(expectedKg), deviationPct: round(deviationPct, 1) });
+    Object.assign(weight, { tareKg, tareSource, expectedKg: round(expectedKg), deviationPct: round(deviationPct, 1) });
     if (declaredEmpty && weightKg > tareKg + policy.manifest.emptyContainerToleranceKg) {
       reasons.push({
         code: 'EMPTY_CONTAINER_OVERWEIGHT',
         layer: 'manifest',
         decision: 'hold',
-        detail: `Declared empty but weighs ${weightKg} kg against a tare of ${tareKg} kg (${round(weightKg - tareKg)} kg too heavy).`,
+        detail: `Declared empty but weighs ${weightKg} kg against a tare of ${tareKg} kg${tareSource === 'register' ? ' (container register)' : ''} (${round(weightKg - tareKg)} kg too heavy).`,
       });
     } else if (!declaredEmpty && Math.abs(deviationPct) > policy.manifest.weightTolerancePct) {
       reasons.push({
         code: 'WEIGHT_MISMATCH',
         layer: 'manifest',
         decision: 'review',
-        detail: `Weighs ${weightKg} kg; tare ${tareKg} kg plus declared gross ${round(grossKg)} kg is ${round(expectedKg)} kg (${deviationPct > 0 ? '+' : ''}${round(deviationPct, 1)}%, tolerance ${policy.manifest.weightTolerancePct}%).`,
+        detail: `Weighs ${weightKg} kg; tare ${tareKg} kg${tareSource === 'register' ? ' (container register)' : ''} plus declared gross ${round(grossKg)} kg is ${round(expectedKg)} kg (${deviationPct > 0 ? '+' : ''}${round(deviationPct, 1)}%, tolerance ${policy.manifest.weightTolerancePct}%).`,
       });
     }
   }

@@ -24,6 +24,8 @@ export interface AssessmentInput {
   subject: ScanSubject;
   /** Weighbridge reading of the container as scanned (tare + cargo), if the gateway sent one. */
   weightKg?: number;
+  /** The container's tare from the container register, used when the declaration gives none. */
+  registeredTareKg?: number;
   declaration?: Declaration;
   modelOutputs: readonly ModelEvidence[];
   /** The scan's nearest verified references (computed outside the domain); absent: no embedding model ran. */
@@ -64,6 +66,8 @@ export interface DeclaredVsSeen {
   weight?: {
     measuredKg: number;
     tareKg?: number;
+    /** Where the tare came from: the declaration, or the container register when the declaration gave none. */
+    tareSource?: 'declaration' | 'register';
     declaredGrossKg: number;
     expectedKg?: number;
     deviationPct?: number;

@@ -42,7 +42,7 @@ const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const SEAL_PATTERN = /^[A-Z0-9-]{1,32}$/;
 const WAYBILL_PATTERN = /^[A-Z0-9-]{4,40}$/;
 /** Heaviest plausible tare (a 45' high-cube reefer is about 5 t); anything above is a typo. */
-const MAX_TARE_KG = 10_000;
+export const MAX_TARE_KG = 10_000;
 const MAX_LINES = 999;
 
 type Rec = Record<string, unknown>;

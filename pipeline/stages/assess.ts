@@ -5,6 +5,8 @@ import { assessShadow } from '../../domain/assessment/shadow.js';
 import { shadowRepo } from '../../storage/repos/shadow.js';
 import type { ModelEvidence } from '../../domain/assessment/types.js';
 import { declarationsRepo } from '../../storage/repos/declarations.js';
+import { containersRepo } from '../../storage/repos/containers.js';
+import type { Declaration } from '../../domain/declaration/declaration.js';
 import { scansRepo } from '../../storage/repos/scans.js';
 import { verdictsRepo } from '../../storage/repos/verdicts.js';
 import type { PipelineDeps } from '../deps.js';
@@ -30,8 +32,20 @@ async function matchAgainstLibrary(refs: ReferenceLibrary, scan: Scan, declaredC
   return matchReferences(e.embedding, library, declaredCodes, { name: e.model, version: e.version }, { ...(e.tiles && { tiles: e.tiles }) });
 }
 
+/**
+ * The container register's tare for a weighed container whose declaration gives none (the only case the
+ * manifest check needs it; no query otherwise).
+ */
+async function registeredTare(containers: ReturnType<typeof containersRepo>, scan: Scan, declaration: Declaration | undefined): Promise<number | undefined> {
+  if (!scan.containerNo || scan.weightKg === null || !declaration) return undefined;
+  const declared = declaration.containers.find((c) => c.containerNo === scan.containerNo) ?? (declaration.containers.length === 1 ? declaration.containers[0] : undefined);
+  if (!declared || declared.tareKg !== undefined) return undefined;
+  return (await containers.get(scan.containerNo))?.tareKg;
+}
+
 export function assessHandler(deps: PipelineDeps) {
   const scans = scansRepo(deps.db);
+  const containers = containersRepo(deps.db);
   const verdicts = verdictsRepo(deps.db);
   const declarations = declarationsRepo(deps.db);
   const references = cachedReferenceLibrary(referencesRepo(deps.db));
@@ -50,11 +64,13 @@ export function assessHandler(deps: PipelineDeps) {
       const outputs = (inference?.outputs ?? []) as ModelEvidence[];
       const subject = scan.containerNo ? { containerNo: scan.containerNo } : { waybill: scan.waybill! };
       const referenceMatch = await matchAgainstLibrary(references, scan, declared?.declaration.lines.map((l) => l.hsCode) ?? []);
+      const registeredTareKg = await registeredTare(containers, scan, declared?.declaration);
       const input = {
         scanId,
         modality: scan.modality,
         subject,
         ...(scan.weightKg !== null && { weightKg: scan.weightKg }),
+        ...(registeredTareKg !== undefined && { registeredTareKg }),
         ...(declared && { declaration: declared.declaration }),
         modelOutputs: outputs,
         ...(referenceMatch && { referenceMatch }),

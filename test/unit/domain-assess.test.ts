@@ -156,6 +156,23 @@ describe('assess: manifest check', () => {
     expect(a.directRelease).toBe(false);
   });
 
+  it("completes a declaration without tare from the container register; the declaration's own tare wins", () => {
+    const noTare = containerDeclaration({ containers: [{ containerNo: containerNo() }] });
+    const scores = { empty: 0.01, tyres: 0.9 };
+    const fromRegister = assess(containerScan({ declaration: noTare, weightKg: 19_750, registeredTareKg: 3_800, modelOutputs: [classifier(scores), detector([])] }), policy);
+    expect(fromRegister.declaredVsSeen.weight).toMatchObject({ tareKg: 3_800, tareSource: 'register', expectedKg: 15_800 });
+    const reason = fromRegister.reasons.find((r) => r.code === 'WEIGHT_MISMATCH');
+    expect(reason?.detail).toContain('container register');
+    // a declared tare is the shipper's statement about this box: it is used, the register's is not
+    const declared = assess(containerScan({ declaration: containerDeclaration(), weightKg: 15_900, registeredTareKg: 8_000, modelOutputs: [classifier(scores), detector([])] }), policy);
+    expect(declared.declaredVsSeen.weight).toMatchObject({ tareKg: 3_800, tareSource: 'declaration' });
+    expect(codes(declared)).not.toContain('WEIGHT_MISMATCH');
+    // an empty box declared empty, weighed against the register's tare
+    const empty = containerDeclaration({ lines: [], containers: [{ containerNo: containerNo() }] });
+    const heavy = assess(containerScan({ declaration: empty, weightKg: 4_900, registeredTareKg: 3_800, modelOutputs: [classifier({ empty: 0.9 }), detector([])] }), policy);
+    expect(heavy.reasons).toContainEqual(expect.objectContaining({ code: 'EMPTY_CONTAINER_OVERWEIGHT', decision: 'hold' }));
+  });
+
   it('says why weight was not compared', () => {
     const noTare = containerDeclaration({ containers: [{ containerNo: containerNo() }] });
     expect(assess(containerScan({ declaration: noTare }), policy).declaredVsSeen.weight?.notChecked).toMatch(/tare/);
