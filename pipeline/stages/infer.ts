@@ -1,8 +1,8 @@
 // Stage 2: run every model registered for the scan's modality on its rendering; the outputs are stored
-// as evidence. No registered model → no outputs, and the assessment says MODEL_UNAVAILABLE.
+// as evidence. No registered model → no outputs, and the assessment says MODEL_UNAVAILABLE. In shadow mode
+// the candidate models' outputs are stored beside them (never instead of them).
 import sharp from 'sharp';
-import { isContainerModality } from '../../domain/scan.js';
-import type { Modality } from '../../domain/scan.js';
+import { isContainerModality, type Modality } from '../../domain/scan.js';
 import type { ModelOutput, ModelRuntime, Rendering } from '../../models/runtime/types.js';
 import { ObjectNotFoundError } from '../../storage/objects/object-store.js';
 import { scansRepo } from '../../storage/repos/scans.js';
@@ -61,15 +61,17 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
         const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!, isContainerModality(scan.modality)));
         const m = material ?? (withMaterial ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
         const extra = m ? { material: m } : {};
-        if (deps.runtime.modelsFor(scan.modality).length > 0) outputs = await deps.runtime.infer(scan.modality, rendering, extra);
-        if (shadowModels.length > 0) {
-          // the candidates never hold up or fail the active path: a failure is logged and the scan goes on
-          try {
-            shadow = { outputs: await deps.shadowRuntime!.infer(scan.modality, rendering, extra), models: shadowModels };
-          } catch (err) {
-            deps.logger.warn({ scanId, err, models: shadowModels }, 'shadow inference failed; the active verdict is not affected');
-          }
-        }
+        // both at once (each runtime batches on its own); the candidates never fail the active path: a failure
+        // is logged and the scan goes on without them
+        [outputs, shadow] = await Promise.all([
+          deps.runtime.modelsFor(scan.modality).length > 0 ? deps.runtime.infer(scan.modality, rendering, extra) : [],
+          shadowModels.length > 0
+            ? deps.shadowRuntime!.infer(scan.modality, rendering, extra).then(
+                (o) => ({ outputs: o, models: shadowModels }),
+                (err: unknown) => void deps.logger.warn({ scanId, err, models: shadowModels }, 'shadow inference failed; the active verdict is not affected'),
+              )
+            : undefined,
+        ]);
       }
       const inference: StoredInference = {
         outputs,
