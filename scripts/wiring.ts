@@ -61,7 +61,9 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime; s
       ...(overlayDir && { overlayDir }),
       intraOpNumThreads: s.config.inferThreads,
       offThread: s.config.inferOffThread,
-      onBatch: (model, size, seconds) => {
+      onBatch: (name, size, seconds) => {
+        // a shadow candidate's calls are counted apart from the active model of the same name
+        const model = overlayDir ? `${name}@shadow` : name;
         modelBatchSize.observe({ model }, size);
         modelSeconds.observe({ model }, seconds);
       },
