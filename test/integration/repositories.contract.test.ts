@@ -1,6 +1,7 @@
 // One contract, both databases: every repository behaves the same on PostgreSQL and on embedded PGlite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../storage/db/migrate.js';
+import { containersRepo } from '../../storage/repos/containers.js';
 import { gatewaysRepo } from '../../storage/repos/gateways.js';
 import { outboxRepo } from '../../storage/repos/outbox.js';
 import { scansRepo, type NewScan } from '../../storage/repos/scans.js';
@@ -53,6 +54,17 @@ describe.each(Object.keys(DATABASES) as Array<keyof typeof DATABASES>)('reposito
     expect(raw.rows[0]!.key_hash).not.toContain(key.slice(4, 20));
     expect(await gatewaysRepo(t.db).revoke('gw-b')).toBe(true);
     expect(await gatewaysRepo(t.db).authenticate(key)).toBeNull();
+  });
+
+  it('the container register creates, replaces and reads a tare', async () => {
+    const boxes = containersRepo(t.db);
+    expect(await boxes.get('CSQU3054383')).toBeNull();
+    const first = await t.db.transaction((tx) => containersRepo(tx).set(tx, { containerNo: 'CSQU3054383', tareKg: 3_750.5, source: 'CSC plate', actor: 'tos' }));
+    expect(first.before).toBeNull();
+    expect(first.after).toMatchObject({ containerNo: 'CSQU3054383', tareKg: 3_750.5, source: 'CSC plate', updatedBy: 'tos' });
+    const second = await t.db.transaction((tx) => containersRepo(tx).set(tx, { containerNo: 'CSQU3054383', tareKg: 3_800, actor: 'decl' }));
+    expect(second.before?.tareKg).toBe(3_750.5);
+    expect(await boxes.get('CSQU3054383')).toMatchObject({ tareKg: 3_800, source: null, updatedBy: 'decl', createdAt: first.after.createdAt });
   });
 
   it('inserting a scan is idempotent on content and refuses other content under the same id', async () => {
