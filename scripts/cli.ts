@@ -9,6 +9,7 @@ import { usersRepo, UsernameTakenError, USER_ROLES, TIERS, type Tier, type UserR
 import { auditRepo } from '../storage/repos/audit.js';
 import { exportLabels } from './export-labels.js';
 import { runDeclarationsImport } from './declarations-import.js';
+import { runContainersImport } from './containers-import.js';
 import { runReferencesCommand } from './references.js';
 import type { Modality } from '../domain/scan.js';
 
@@ -31,6 +32,9 @@ const USAGE = `usage:
                                                     snapshot reviewer and inspection labels for retraining
   npm run cli -- declarations import <file|folder> [--dry-run]
                                                     CSV / JSON / JSON Lines declarations; per-line error report
+  npm run cli -- containers import <file.csv> [--dry-run]
+                                                    tare weights into the container register (containerNo,
+                                                    tareKg[, source]); per-line error report
   npm run cli -- references import <folder> [--modality container-xray] [--dry-run]
                                                     a labelled archive filed by HS code (<folder>/<code>/<image>):
                                                     embeds each image; per-file report, unknown codes rejected
@@ -189,6 +193,9 @@ const commands: Record<string, Record<string, Command>> = {
   },
   declarations: {
     import: (db, args) => runDeclarationsImport(db, args),
+  },
+  containers: {
+    import: (db, args) => runContainersImport(db, args),
   },
   references: Object.fromEntries(
     ['import', 'list', 'remove'].map((c) => [c, (db: Sql, args: string[]) => runReferencesCommand(db, c, args, { objects: () => openObjectStore(loadConfig()), embed: openEmbedder })]),

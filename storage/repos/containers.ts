@@ -1,6 +1,7 @@
 // The container register: tare weights by container number, for the manifest check's weight comparison when
 // a declaration gives none (storage/migrations/009_container_register.sql).
-import type { Queryable } from '../db/sql.js';
+import type { Queryable, Sql } from '../db/sql.js';
+import { auditRepo } from './audit.js';
 
 export interface ContainerRecord {
   containerNo: string;
@@ -51,4 +52,21 @@ export function containersRepo(db: Queryable) {
       return { before: before ? toRecord(before) : null, after: toRecord(after) };
     },
   };
+}
+
+/**
+ * Sets a box's tare and appends `container.tare-set` to the audit chain in one transaction (the API's PUT and
+ * the CLI's import both record through here).
+ */
+export async function recordTare(db: Sql, input: { containerNo: string; tareKg: number; source?: string; actor: string }): Promise<{ before: ContainerRecord | null; after: ContainerRecord }> {
+  return db.transaction(async (tx) => {
+    const changed = await containersRepo(tx).set(tx, input);
+    await auditRepo(db).append(tx, {
+      actor: input.actor,
+      action: 'container.tare-set',
+      subject: `container:${input.containerNo}`,
+      detail: { from: changed.before?.tareKg ?? null, to: input.tareKg, source: input.source ?? null },
+    });
+    return changed;
+  });
 }

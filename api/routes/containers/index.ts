@@ -5,8 +5,7 @@ import { Type } from 'typebox';
 import { MAX_TARE_KG } from '../../../domain/declaration/validate-declaration.js';
 import { checkContainerNo } from '../../../domain/iso6346.js';
 import type { Sql } from '../../../storage/db/sql.js';
-import { auditRepo } from '../../../storage/repos/audit.js';
-import { containersRepo } from '../../../storage/repos/containers.js';
+import { containersRepo, recordTare } from '../../../storage/repos/containers.js';
 import { ApiError, notFound } from '../../errors.js';
 import { errorResponses } from '../../schemas.js';
 
@@ -34,7 +33,6 @@ function containerNoOf(raw: string): string {
 
 const containerRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts) => {
   const containers = containersRepo(opts.db);
-  const audit = auditRepo(opts.db);
   app.get(
     '/v1/containers/:containerNo',
     {
@@ -80,16 +78,7 @@ const containerRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts
       const containerNo = containerNoOf(req.params.containerNo);
       const actor = req.principal!.name;
       const { tareKg, source } = req.body;
-      const { before, after } = await opts.db.transaction(async (tx) => {
-        const changed = await containersRepo(tx).set(tx, { containerNo, tareKg, ...(source && { source }), actor });
-        await audit.append(tx, {
-          actor,
-          action: 'container.tare-set',
-          subject: `container:${containerNo}`,
-          detail: { from: changed.before?.tareKg ?? null, to: tareKg, source: source ?? null },
-        });
-        return changed;
-      });
+      const { before, after } = await recordTare(opts.db, { containerNo, tareKg, ...(source && { source }), actor });
       return reply.status(before ? 200 : 201).send(after);
     },
   );
