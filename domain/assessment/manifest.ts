@@ -1,7 +1,7 @@
 // Layer 2, manifest check (舱单智审), containers only: empty when declared empty and loaded when declared
 // loaded; measured weight against tare (the declaration's, else the container register's) plus declared gross.
 import type { Reason } from '../verdict.js';
-import { declaredGrossKg, isDeclaredEmpty, type Declaration } from '../declaration/declaration.js';
+import { declaredContainer, declaredGrossKg, isDeclaredEmpty, type Declaration } from '../declaration/declaration.js';
 import type { RiskPolicy } from '../policy/policy.js';
 import { round, scoreEvidence, type LabelScore } from './evidence.js';
 import type { DeclaredVsSeen } from './types.js';
@@ -40,9 +40,7 @@ export function manifestCheck(
 
   if (weightKg === undefined) return { reasons, ...(seenEmpty !== undefined && { seenEmpty }) };
 
-  const container =
-    declaration.containers.find((c) => c.containerNo === containerNo) ??
-    (declaration.containers.length === 1 ? declaration.containers[0] : undefined);
+  const container = declaredContainer(declaration, containerNo);
   const grossKg = declaredGrossKg(declaration);
   const weight: NonNullable<DeclaredVsSeen['weight']> = { measuredKg: weightKg, declaredGrossKg: round(grossKg) };
   // the declaration's own tare first; the register's completes a declaration that gives none for this box

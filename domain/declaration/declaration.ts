@@ -59,6 +59,11 @@ export function isDeclaredEmpty(declaration: Declaration): boolean {
   return declaration.containers.length > 0 && declaration.lines.length === 0;
 }
 
+/** The declaration's entry for a scanned container: by number, or the only one a one-box declaration lists. */
+export function declaredContainer(declaration: Declaration, containerNo: string | undefined): Declaration['containers'][number] | undefined {
+  return declaration.containers.find((c) => c.containerNo === containerNo) ?? (declaration.containers.length === 1 ? declaration.containers[0] : undefined);
+}
+
 export function declaredGrossKg(declaration: Declaration): number {
   return declaration.lines.reduce((sum, line) => sum + line.grossKg, 0);
 }

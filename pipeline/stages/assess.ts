@@ -6,7 +6,7 @@ import { shadowRepo } from '../../storage/repos/shadow.js';
 import type { ModelEvidence } from '../../domain/assessment/types.js';
 import { declarationsRepo } from '../../storage/repos/declarations.js';
 import { containersRepo } from '../../storage/repos/containers.js';
-import type { Declaration } from '../../domain/declaration/declaration.js';
+import { declaredContainer, type Declaration } from '../../domain/declaration/declaration.js';
 import { scansRepo } from '../../storage/repos/scans.js';
 import { verdictsRepo } from '../../storage/repos/verdicts.js';
 import type { PipelineDeps } from '../deps.js';
@@ -38,7 +38,7 @@ async function matchAgainstLibrary(refs: ReferenceLibrary, scan: Scan, declaredC
  */
 async function registeredTare(containers: ReturnType<typeof containersRepo>, scan: Scan, declaration: Declaration | undefined): Promise<number | undefined> {
   if (!scan.containerNo || scan.weightKg === null || !declaration) return undefined;
-  const declared = declaration.containers.find((c) => c.containerNo === scan.containerNo) ?? (declaration.containers.length === 1 ? declaration.containers[0] : undefined);
+  const declared = declaredContainer(declaration, scan.containerNo);
   if (!declared || declared.tareKg !== undefined) return undefined;
   return (await containers.get(scan.containerNo))?.tareKg;
 }
