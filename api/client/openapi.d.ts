@@ -5297,6 +5297,140 @@ export interface paths {
     head?: never;
     options?: never;
   };
+  "/v1/shadow/scans": {
+    /** One candidate's scans, newest first: what it decided beside the active decision, and the differences */
+    get: {
+      parameters: {
+        query: {
+          candidate: string;
+          differing: boolean;
+          limit: number;
+          before?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        200: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              items: ({
+                scanId: string;
+                activeVersion: string;
+                activeDecision: string;
+                candidateDecision: string;
+                differs: boolean;
+                /** decision, addedReasons, removedReasons, directRelease, blindSample */
+                differences: unknown;
+                at: string;
+              })[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        400: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        401: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        403: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        404: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        409: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        413: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+        503: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              /** stable machine-readable error code */
+              code: string;
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    patch?: never;
+    head?: never;
+    options?: never;
+  };
   "/v1/stats": {
     /** Auto-clear rate (machine, last 24 h), queue depth, overdue, decisions today, verdicts by hour */
     get: {

@@ -11,8 +11,47 @@ export interface ShadowSummary {
   decisionChanges: Record<string, Record<string, number>>;
 }
 
+export interface ShadowScan {
+  scanId: string;
+  activeVersion: string;
+  activeDecision: string;
+  candidateDecision: string;
+  differs: boolean;
+  differences: ShadowAssessment['differences'];
+  at: string;
+}
+
 export function shadowRepo(db: Queryable) {
   return {
+    /**
+     * One candidate's scans, newest first; `before` ([at, scanId] of the last item of the previous page) pages on.
+     * `differing`: only the scans where the candidate differs.
+     */
+    async scans(candidateVersion: string, o: { differing: boolean; limit: number; before?: [string, string] }): Promise<ShadowScan[]> {
+      const params: unknown[] = [candidateVersion, o.limit];
+      const where = ['candidate_version = $1'];
+      if (o.differing) where.push('differs');
+      if (o.before) {
+        params.push(o.before[0], o.before[1]);
+        where.push('(created_at, scan_id) < ($3::timestamptz, $4)');
+      }
+      const rows = (
+        await db.query<{ scan_id: string; active_version: string; active_decision: string; candidate_decision: string; differs: boolean; differences: ShadowScan['differences']; created_at: Date | string }>(
+          `SELECT scan_id, active_version, active_decision, candidate_decision, differs, differences, created_at FROM shadow_assessments
+           WHERE ${where.join(' AND ')} ORDER BY created_at DESC, scan_id DESC LIMIT $2`,
+          params,
+        )
+      ).rows;
+      return rows.map((r) => ({
+        scanId: r.scan_id,
+        activeVersion: r.active_version,
+        activeDecision: r.active_decision,
+        candidateDecision: r.candidate_decision,
+        differs: r.differs,
+        differences: r.differences,
+        at: new Date(r.created_at).toISOString(),
+      }));
+    },
     /** `candidateVersion`: what the candidate is, when more than its policy (e.g. `<policy>+<model>@<version>`). */
     async record(scanId: string, s: ShadowAssessment, candidateVersion = s.candidate.policyVersion, q: Queryable = db): Promise<void> {
       await q.query(

@@ -56,6 +56,8 @@ const MATRIX: Record<string, Who[] | 'public' | 'signed'> = {
   'GET /v1/stats': ['supervisor', 'admin'],
   'GET /v1/enterprises/:id': [...RISK, 'supervisor', 'admin'],
   'PUT /v1/enterprises/:id': [...RISK, 'admin'],
+  'GET /v1/shadow': [...RISK, 'supervisor', 'admin'],
+  'GET /v1/shadow/scans': [...RISK, 'supervisor', 'admin'],
   'GET /v1/containers/:containerNo': ['terminal', 'declaration-source', ...RISK, 'supervisor', 'admin'],
   'PUT /v1/containers/:containerNo': ['terminal', 'declaration-source', ...RISK, 'admin'],
   'GET /v1/references/candidates': ['supervisor'],

@@ -80,6 +80,21 @@ it('records what the candidate model would have decided beside the active verdic
   const summary = await getJson(stack.url, '/v1/shadow', rcKey);
   expect(summary.status).toBe(200);
   expect(summary.body.candidates).toEqual([expect.objectContaining({ candidateVersion, scans: 1, differing: 1 })]);
+
+  // the candidate's scans, one by one, for risk control to look at
+  const q = (extra: string) => getJson(stack.url, `/v1/shadow/scans?candidate=${encodeURIComponent(candidateVersion)}${extra}`, rcKey);
+  const page = await q('&limit=1');
+  expect(page.status).toBe(200);
+  expect(page.body.items).toEqual([
+    expect.objectContaining({ scanId: 'shm-parcel', activeVersion: policyVersion, candidateDecision: 'review', differs: true, differences: expect.objectContaining({ addedReasons: ['COUNT_MISMATCH'] }) }),
+  ]);
+  expect(page.body.nextCursor).toEqual(expect.any(String));
+  const next = await q(`&limit=1&before=${page.body.nextCursor as string}`);
+  expect([next.status, next.body.items, next.body.nextCursor]).toEqual([200, [], null]);
+  expect((await q('&before=not-a-cursor')).body.code).toBe('SHADOW_QUERY_INVALID');
+  expect((await getJson(stack.url, '/v1/shadow/scans', rcKey)).status).toBe(400);
+  expect((await q('&limit=0')).status).toBe(400);
+  expect((await getJson(stack.url, `/v1/shadow/scans?candidate=x`, stack.key)).status).toBe(403);
 });
 
 it('leaves scans of a modality no candidate serves alone: no second inference, no shadow record', async () => {
