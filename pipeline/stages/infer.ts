@@ -56,7 +56,8 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
       const withMaterial = hasMaterial(scan);
       const material = withMaterial ? cache?.take(materialCacheId(scanId), materialKey(scanId)) : undefined;
       const shadowModels = candidates(scan.modality);
-      if (deps.runtime.modelsFor(scan.modality).length > 0 || shadowModels.length > 0) {
+      const activeModels = deps.runtime.modelsFor(scan.modality).length > 0;
+      if (activeModels || shadowModels.length > 0) {
         // a container's rendering is grey (its PNG may come back as sRGB): one channel, as the material beside it
         const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!, isContainerModality(scan.modality)));
         const m = material ?? (withMaterial ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
@@ -64,7 +65,7 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
         // both at once (each runtime batches on its own); the candidates never fail the active path: a failure
         // is logged and the scan goes on without them
         [outputs, shadow] = await Promise.all([
-          deps.runtime.modelsFor(scan.modality).length > 0 ? deps.runtime.infer(scan.modality, rendering, extra) : [],
+          activeModels ? deps.runtime.infer(scan.modality, rendering, extra) : [],
           shadowModels.length > 0
             ? deps.shadowRuntime!.infer(scan.modality, rendering, extra).then(
                 (o) => ({ outputs: o, models: shadowModels }),

@@ -21,7 +21,7 @@ interface Row {
   updated_at: Date | string;
 }
 
-const iso = (t: Date | string) => (t instanceof Date ? t : new Date(t)).toISOString();
+const iso = (d: Date | string) => new Date(d).toISOString();
 const toRecord = (r: Row): ContainerRecord => ({
   containerNo: r.container_no,
   tareKg: Number(r.tare_kg),
@@ -33,15 +33,15 @@ const toRecord = (r: Row): ContainerRecord => ({
 
 export function containersRepo(db: Queryable) {
   return {
-    async get(containerNo: string, q: Queryable = db): Promise<ContainerRecord | null> {
-      const r = (await q.query<Row>('SELECT * FROM container_register WHERE container_no = $1', [containerNo])).rows[0];
+    async get(containerNo: string): Promise<ContainerRecord | null> {
+      const r = (await db.query<Row>('SELECT * FROM container_register WHERE container_no = $1', [containerNo])).rows[0];
       return r ? toRecord(r) : null;
     },
-    /** Creates or replaces a box's tare; `before` is the record it replaced (null when new). */
-    async set(q: Queryable, input: { containerNo: string; tareKg: number; source?: string; actor: string }): Promise<{ before: ContainerRecord | null; after: ContainerRecord }> {
-      const before = (await q.query<Row>('SELECT * FROM container_register WHERE container_no = $1 FOR UPDATE', [input.containerNo])).rows[0];
+    /** Creates or replaces a box's tare (run on a transaction: the old row is locked); `before` is what it replaced. */
+    async set(input: { containerNo: string; tareKg: number; source?: string; actor: string }): Promise<{ before: ContainerRecord | null; after: ContainerRecord }> {
+      const before = (await db.query<Row>('SELECT * FROM container_register WHERE container_no = $1 FOR UPDATE', [input.containerNo])).rows[0];
       const after = (
-        await q.query<Row>(
+        await db.query<Row>(
           `INSERT INTO container_register (container_no, tare_kg, source, updated_by) VALUES ($1, $2, $3, $4)
            ON CONFLICT (container_no) DO UPDATE SET tare_kg = EXCLUDED.tare_kg, source = EXCLUDED.source,
              updated_by = EXCLUDED.updated_by, updated_at = now()
@@ -60,7 +60,7 @@ export function containersRepo(db: Queryable) {
  */
 export async function recordTare(db: Sql, input: { containerNo: string; tareKg: number; source?: string; actor: string }): Promise<{ before: ContainerRecord | null; after: ContainerRecord }> {
   return db.transaction(async (tx) => {
-    const changed = await containersRepo(tx).set(tx, input);
+    const changed = await containersRepo(tx).set(input);
     await auditRepo(db).append(tx, {
       actor: input.actor,
       action: 'container.tare-set',

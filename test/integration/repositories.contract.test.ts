@@ -59,10 +59,10 @@ describe.each(Object.keys(DATABASES) as Array<keyof typeof DATABASES>)('reposito
   it('the container register creates, replaces and reads a tare', async () => {
     const boxes = containersRepo(t.db);
     expect(await boxes.get('CSQU3054383')).toBeNull();
-    const first = await t.db.transaction((tx) => containersRepo(tx).set(tx, { containerNo: 'CSQU3054383', tareKg: 3_750.5, source: 'CSC plate', actor: 'tos' }));
+    const first = await t.db.transaction((tx) => containersRepo(tx).set({ containerNo: 'CSQU3054383', tareKg: 3_750.5, source: 'CSC plate', actor: 'tos' }));
     expect(first.before).toBeNull();
     expect(first.after).toMatchObject({ containerNo: 'CSQU3054383', tareKg: 3_750.5, source: 'CSC plate', updatedBy: 'tos' });
-    const second = await t.db.transaction((tx) => containersRepo(tx).set(tx, { containerNo: 'CSQU3054383', tareKg: 3_800, actor: 'decl' }));
+    const second = await t.db.transaction((tx) => containersRepo(tx).set({ containerNo: 'CSQU3054383', tareKg: 3_800, actor: 'decl' }));
     expect(second.before?.tareKg).toBe(3_750.5);
     expect(await boxes.get('CSQU3054383')).toMatchObject({ tareKg: 3_800, source: null, updatedBy: 'decl', createdAt: first.after.createdAt });
   });
