@@ -11,6 +11,7 @@ import type { Queues } from '../pipeline/queues.js';
 import type { Sql } from '../storage/db/sql.js';
 import type { ObjectStore } from '../storage/objects/object-store.js';
 import errorsPlugin from './plugins/errors.js';
+import { validatorCompiler } from './plugins/validation.js';
 import auth from './plugins/auth.js';
 import healthRoutes from './routes/health/index.js';
 import metricsPlugin from './routes/health/metrics.js';
@@ -42,6 +43,7 @@ export async function buildApp(deps: AppDeps) {
     trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(validatorCompiler());
   await app.register(errorsPlugin);
   await app.register(routeCatalog);
   await app.register(swagger, {

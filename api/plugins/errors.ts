@@ -13,6 +13,19 @@ declare module 'fastify' {
   }
 }
 
+type SchemaError = NonNullable<FastifyError['validation']>[number];
+
+/** The failing field as the domain validators name theirs (`lines[0].grossKg`); a property the schema does not
+ * allow, or one it requires and did not get, is named itself. */
+export function fieldOf(e: SchemaError | undefined): string {
+  if (!e) return '';
+  const p = e.params as { additionalProperty?: string; missingProperty?: string };
+  const parts = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const extra = p.additionalProperty ?? p.missingProperty;
+  if (extra !== undefined) parts.push(extra);
+  return parts.reduce((f, s) => (/^\d+$/.test(s) ? `${f}[${s}]` : f ? `${f}.${s}` : s), '');
+}
+
 export default fp(async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     if (err instanceof ApiError) {
@@ -26,7 +39,8 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
     const fe = err as FastifyError;
     if (fe.validation) {
       const code = req.routeOptions.config?.validationCode ?? 'VALIDATION_FAILED';
-      return reply.status(400).send({ code, message: fe.message });
+      const field = fieldOf(fe.validation[0]);
+      return reply.status(400).send({ code, message: fe.message, ...(field ? { details: { field } } : {}) });
     }
     if (fe.code === 'FST_REQ_FILE_TOO_LARGE' || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fe.statusCode === 413) {
       return reply.status(413).send({ code: 'PAYLOAD_TOO_LARGE', message: 'the upload exceeds the size limit' });

@@ -55,7 +55,9 @@ describe('declarations and scans', () => {
       [tyreDeclaration('DEC-BAD-1', 'MSKU9070323', { lines: [{ hsCode: '0109000000', description: 'x', quantity: 1, unit: 'pcs', grossKg: 1 }] }), 'HS_CODE_UNKNOWN', 'lines[0].hsCode'],
       [tyreDeclaration('DEC-BAD-2', 'MSKU9070324'), 'CONTAINER_NO_INVALID', 'containers[0].containerNo'],
       [tyreDeclaration('DEC-BAD-3', 'MSKU9070323', { lines: [{ hsCode: '4011100000', description: 'tyres', quantity: 5, unit: 'pcs', grossKg: -3 }] }), 'WEIGHT_INVALID', 'lines[0].grossKg'],
-      [tyreDeclaration('DEC-BAD-4', 'MSKU9070323', { enterprise: { id: 'E', creditLevel: 'gold' } }), 'DECLARATION_INVALID', ''],
+      [tyreDeclaration('DEC-BAD-4', 'MSKU9070323', { enterprise: { id: 'E', creditLevel: 'gold' } }), 'DECLARATION_INVALID', 'enterprise.creditLevel'],
+      // a number sent as text is refused, not converted
+      [tyreDeclaration('DEC-BAD-5', 'MSKU9070323', { lines: [{ hsCode: '4011100000', description: 'tyres', quantity: 5, unit: 'pcs', grossKg: '3800' }] }), 'DECLARATION_INVALID', 'lines[0].grossKg'],
     ];
     for (const [body, code, field] of cases) {
       const res = await putDeclaration(stack.url, sourceKey, body);
