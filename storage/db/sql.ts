@@ -16,6 +16,15 @@ export interface Sql extends Queryable {
   readonly kind: 'postgres' | 'pglite';
 }
 
+/**
+ * Serialises writers of one key until the transaction ends (a transaction-scoped advisory lock). `SELECT … FOR
+ * UPDATE` locks only a row that exists: two first writes of the same key would both read "none" and both report
+ * a creation. Taken first, this makes the second wait and then read the first's row.
+ */
+export async function lockKey(tx: Queryable, key: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+}
+
 /** Thrown by adapters when the database cannot be reached; the API answers 503 with Retry-After. */
 export class DatabaseUnavailableError extends Error {
   constructor(cause: unknown) {

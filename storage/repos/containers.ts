@@ -1,6 +1,6 @@
 // The container register: tare weights by container number, for the manifest check's weight comparison when
 // a declaration gives none (storage/migrations/009_container_register.sql).
-import type { Queryable, Sql } from '../db/sql.js';
+import { lockKey, type Queryable, type Sql } from '../db/sql.js';
 import { auditRepo } from './audit.js';
 
 export interface ContainerRecord {
@@ -37,8 +37,9 @@ export function containersRepo(db: Queryable) {
       const r = (await db.query<Row>('SELECT * FROM container_register WHERE container_no = $1', [containerNo])).rows[0];
       return r ? toRecord(r) : null;
     },
-    /** Creates or replaces a box's tare (run on a transaction: the old row is locked); `before` is what it replaced. */
+    /** Creates or replaces a box's tare (run on a transaction: writers of one box take turns); `before` is what it replaced. */
     async set(input: { containerNo: string; tareKg: number; source?: string; actor: string }): Promise<{ before: ContainerRecord | null; after: ContainerRecord }> {
+      await lockKey(db, `container:${input.containerNo}`);
       const before = (await db.query<Row>('SELECT * FROM container_register WHERE container_no = $1 FOR UPDATE', [input.containerNo])).rows[0];
       const after = (
         await db.query<Row>(

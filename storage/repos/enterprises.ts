@@ -5,7 +5,7 @@
 import type { CreditLevel } from '../../domain/declaration/declaration.js';
 import type { Enterprise as DeclaredEnterprise } from '../../domain/declaration/declaration.js';
 import { INSPECTION_RESULTS, type InspectionResult } from './inspections.js';
-import type { Queryable } from '../db/sql.js';
+import { lockKey, type Queryable } from '../db/sql.js';
 
 export type CreditSource = 'declaration' | 'risk-control';
 
@@ -87,6 +87,7 @@ export function enterprisesRepo(db: Queryable) {
       q: Queryable,
       input: { id: string; creditLevel: CreditLevel; name?: string; reason: string; actor: string },
     ): Promise<{ before: EnterpriseRecord | null; after: EnterpriseRecord }> {
+      await lockKey(q, `enterprise:${input.id}`);
       const before = (await q.query<EnterpriseRow>('SELECT * FROM enterprises WHERE enterprise_id = $1 FOR UPDATE', [input.id])).rows[0];
       const r = (
         await q.query<EnterpriseRow>(

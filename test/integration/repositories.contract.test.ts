@@ -1,7 +1,9 @@
 // One contract, both databases: every repository behaves the same on PostgreSQL and on embedded PGlite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../storage/db/migrate.js';
-import { containersRepo } from '../../storage/repos/containers.js';
+import { auditRepo } from '../../storage/repos/audit.js';
+import { containersRepo, recordTare } from '../../storage/repos/containers.js';
+import { enterprisesRepo } from '../../storage/repos/enterprises.js';
 import { gatewaysRepo } from '../../storage/repos/gateways.js';
 import { outboxRepo } from '../../storage/repos/outbox.js';
 import { scansRepo, type NewScan } from '../../storage/repos/scans.js';
@@ -65,6 +67,27 @@ describe.each(Object.keys(DATABASES) as Array<keyof typeof DATABASES>)('reposito
     const second = await t.db.transaction((tx) => containersRepo(tx).set({ containerNo: 'CSQU3054383', tareKg: 3_800, actor: 'decl' }));
     expect(second.before?.tareKg).toBe(3_750.5);
     expect(await boxes.get('CSQU3054383')).toMatchObject({ tareKg: 3_800, source: null, updatedBy: 'decl', createdAt: first.after.createdAt });
+  });
+
+  it('first writes of one box at the same instant take turns: one creation, each later one audited against the tare it replaced', async () => {
+    const tares = [3_700, 3_710, 3_720, 3_730, 3_740];
+    const results = await Promise.all(tares.map((tareKg) => recordTare(t.db, { containerNo: 'TGHU8765436', tareKg, actor: `w${tareKg}` })));
+    expect(results.filter((r) => r.before === null)).toHaveLength(1);
+    // the writes form one chain: every replaced tare is another write's, and the last write's is what is stored
+    const replaced = results.map((r) => r.before?.tareKg ?? null).filter((x) => x !== null).sort();
+    const stored = (await containersRepo(t.db).get('TGHU8765436'))!.tareKg;
+    expect([...replaced, stored].sort()).toEqual(tares);
+    const trail = (await auditRepo(t.db).list('container:TGHU8765436')).map((e) => (e.payload.detail as { from: number | null }).from);
+    expect(trail.filter((f) => f === null)).toHaveLength(1);
+    expect(trail).toHaveLength(5);
+  });
+
+  it("risk control's first settings of one enterprise at the same instant take turns: one creation", async () => {
+    const levels = ['dishonest', 'ordinary', 'aeo-general'] as const;
+    const results = await Promise.all(
+      levels.map((creditLevel) => t.db.transaction((tx) => enterprisesRepo(tx).setByRiskControl(tx, { id: 'ENT-RACE', creditLevel, reason: 'audit', actor: 'rc' }))),
+    );
+    expect(results.filter((r) => r.before === null)).toHaveLength(1);
   });
 
   it('inserting a scan is idempotent on content and refuses other content under the same id', async () => {
