@@ -2,6 +2,7 @@
 // a declaration gives none (storage/migrations/009_container_register.sql).
 import { lockKey, type Queryable, type Sql } from '../db/sql.js';
 import { auditRepo } from './audit.js';
+import { iso } from '../db/rows.js';
 
 export interface ContainerRecord {
   containerNo: string;
@@ -21,7 +22,6 @@ interface Row {
   updated_at: Date | string;
 }
 
-const iso = (d: Date | string) => new Date(d).toISOString();
 const toRecord = (r: Row): ContainerRecord => ({
   containerNo: r.container_no,
   tareKg: Number(r.tare_kg),

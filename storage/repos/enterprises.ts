@@ -6,6 +6,7 @@ import type { CreditLevel } from '../../domain/declaration/declaration.js';
 import type { Enterprise as DeclaredEnterprise } from '../../domain/declaration/declaration.js';
 import { INSPECTION_RESULTS, type InspectionResult } from './inspections.js';
 import { lockKey, type Queryable } from '../db/sql.js';
+import { iso } from '../db/rows.js';
 
 export type CreditSource = 'declaration' | 'risk-control';
 
@@ -48,7 +49,6 @@ interface EnterpriseRow {
   updated_at: Date | string;
 }
 
-const iso = (d: Date | string) => new Date(d).toISOString();
 
 const toRecord = (r: EnterpriseRow): EnterpriseRecord => ({
   id: r.enterprise_id,

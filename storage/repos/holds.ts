@@ -6,6 +6,7 @@ import { mayLeaveGate, transitionLock, type LockEvent, type LockState, type Lock
 import type { Queryable, Sql } from '../db/sql.js';
 import { auditRepo } from './audit.js';
 import { outboxRepo } from './outbox.js';
+import { iso } from '../db/rows.js';
 
 export interface LockInstruction {
   id: string;
@@ -40,7 +41,6 @@ interface TransitionRow {
   at: Date | string;
 }
 
-const iso = (d: Date | string) => new Date(d).toISOString();
 
 export class LockTransitionError extends Error {
   constructor(readonly code: LockTransitionErrorCode | 'LOCK_NOT_FOUND', message: string) {

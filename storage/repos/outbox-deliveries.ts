@@ -1,6 +1,7 @@
 // What the outbox dispatcher and supervisors need beyond storage/repos/outbox.ts: pending rows per
 // destination in order, fan-out of verdict events to subscriptions, the dispatcher's lease, dead letters.
 import type { Queryable, Sql } from '../db/sql.js';
+import { iso } from '../db/rows.js';
 
 export interface PendingDelivery {
   id: string;
@@ -43,7 +44,6 @@ function destinationOf(r: Row): string {
   if (r.destination) return r.destination;
   return (TERMINAL_TOPICS as readonly string[]).includes(r.topic) ? 'terminal' : r.topic;
 }
-const iso = (d: Date | string) => new Date(d).toISOString();
 
 export function outboxDeliveriesRepo(db: Sql) {
   return {

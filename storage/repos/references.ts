@@ -2,6 +2,7 @@
 // import), soft removal with who and why, and the inspection candidates awaiting promotion.
 import type { Modality } from '../../domain/scan.js';
 import type { Queryable } from '../db/sql.js';
+import { iso } from '../db/rows.js';
 
 export const REFERENCE_SOURCES = ['inspection', 'approval', 'import'] as const;
 export type ReferenceSource = (typeof REFERENCE_SOURCES)[number];
@@ -67,7 +68,6 @@ interface Row {
   removed_reason: string | null;
 }
 
-const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 /** JSONB arrives parsed from pg and PGlite alike; a string is parsed (a driver configured otherwise). */
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 

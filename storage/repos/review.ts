@@ -5,6 +5,7 @@ import { isProhibitedAlarm, queuePriority, QUEUE_TIERS, type ReviewQueueItem, ty
 import type { CreditLevel } from '../../domain/declaration/declaration.js';
 import type { Box, Reason } from '../../domain/verdict.js';
 import type { Queryable } from '../db/sql.js';
+import { iso } from '../db/rows.js';
 
 export const REVIEW_STATES = ['open', 'awaiting-confirmation', 'awaiting-second', 'escalated', 'decided'] as const;
 export type ReviewState = (typeof REVIEW_STATES)[number];
@@ -89,7 +90,6 @@ interface DecisionRow {
   created_at: Date | string;
 }
 
-const iso = (d: Date | string) => new Date(d).toISOString();
 
 const ITEM_SELECT = `SELECT r.*, (r.claimed_by IS NOT NULL AND r.lease_expires_at > now()) AS lease_active,
     s.modality, s.container_no, s.waybill, s.received_at, u.username AS claimed_by_name

@@ -1,6 +1,7 @@
 // Scans, their images and pipeline state. Insertion is idempotent on scanId + content hash.
 import type { Modality, ScanStatus, ImageRole } from '../../domain/scan.js';
 import type { Queryable, Sql } from '../db/sql.js';
+import { iso } from '../db/rows.js';
 
 export interface ScanImage {
   role: ImageRole;
@@ -71,7 +72,6 @@ interface ImageRow {
   sha256: string;
 }
 
-const iso = (d: Date | string) => new Date(d).toISOString();
 
 function toScan(r: ScanRow, images: ImageRow[]): Scan {
   return {

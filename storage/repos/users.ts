@@ -3,6 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Queryable } from '../db/sql.js';
+import { iso } from '../db/rows.js';
 
 export const USER_ROLES = ['reviewer', 'supervisor', 'risk-control', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -34,7 +35,6 @@ interface UserRow {
   created_at: Date | string;
 }
 
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 const toUser = (r: UserRow): User => ({
   id: r.id,
