@@ -52,6 +52,7 @@ WINDOW = 48           # window side in grid-input pixels (the grid's 768 x 256 l
 PROPOSAL_THRESHOLD = 0.05
 MAX_PROPOSALS = 48
 TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % of the proposals)
+RANDOM_WINDOWS = 2    # training windows anywhere in each rendering, besides the proposals (--random-windows)
 DENSE_STRIDE = 0      # > 0: also a window every DENSE_STRIDE grid-input pixels over the whole scan (--dense-stride)
 # per-window info: (rendering, proposed class, grid score, centre x, centre y, the grid's probability of every class
 # around the centre...)
@@ -236,7 +237,7 @@ def build(d, train, rng, material=False):
                     gx = (bx0 + bx1) / 2 * im['sx'] + im['padX'] + rng.uniform(-WINDOW / 5, WINDOW / 5)
                     gy = (by0 + by1) / 2 * im['sy'] + im['padY'] + rng.uniform(-WINDOW / 5, WINDOW / 5)
                     wins.append((LABELS.index(lab), 0.0, gx, gy, 'truth'))
-            for _ in range(2):
+            for _ in range(RANDOM_WINDOWS):
                 wins.append((-1, 0.0, rng.uniform(0, 768), rng.uniform(0, 256), 'random'))
         for k, s, cx, cy in ((w[0], w[1], w[2], w[3]) for w in wins):
             side = WINDOW * (rng.uniform(0.85, 1.15) if train else 1.0)
@@ -400,7 +401,7 @@ def recall_at_clean_rate(s, truth, j, rate):
 
 
 def main():
-    global MAX_PROPOSALS, DENSE_STRIDE
+    global MAX_PROPOSALS, DENSE_STRIDE, RANDOM_WINDOWS
     ap = argparse.ArgumentParser()
     ap.add_argument('--train', default='models/training/out/verify-train', help='training set folders, comma-separated')
     ap.add_argument('--val', default='models/training/out/verify-val')
@@ -429,11 +430,15 @@ def main():
                     'the windows whose centres lie within this many grid-input pixels (card: verifies.neighbourRadius)')
     ap.add_argument('--window-scores', help='with --epochs 0: take the held-out window scores from the .val.npz an earlier '
                     'run of the same weights wrote (e.g. to refit the fusion with --neighbour-radius) instead of scoring again')
+    ap.add_argument('--random-windows', type=int, default=2, help='training windows placed anywhere in each rendering '
+                    'besides the proposals and the planted threats: the run-time sweep scores windows everywhere, so '
+                    'more of them teach the verifier more of the cargo it must not flag')
     ap.add_argument('--dense-stride', type=float, default=0, help='also score a window every this many grid-input pixels over '
                     'the whole scan (the card\'s verifies.denseStride), so no threat depends on the grid proposing it; 0: off')
     a = ap.parse_args()
     MAX_PROPOSALS = a.max_proposals
     DENSE_STRIDE = a.dense_stride
+    RANDOM_WINDOWS = a.random_windows
     name = NAME_DE if a.material else NAME
     ch = 2 if a.material else 1
     torch.manual_seed(a.seed)
@@ -599,7 +604,7 @@ def training_block(a, windows, step, stopped, model, t, gj):
             'windows': int(windows), 'epochs': a.epochs,
             'stoppedAtTimeLimit': stopped, 'steps': step, 'peakLearningRate': a.lr, 'torchSeed': a.seed,
             'proposalsFrom': f"{gj['model']} {gj['version']}",
-            **({'continuedFrom': a.init} if a.init else {}), **({'hardNegatives': a.hard_negatives, 'hardPool': a.hard_pool} if a.hard_negatives else {}),
+            **({'continuedFrom': a.init} if a.init else {}), **({'randomWindows': a.random_windows} if a.random_windows != 2 else {}), **({'hardNegatives': a.hard_negatives, 'hardPool': a.hard_pool} if a.hard_negatives else {}),
             **({'flipAverage': True} if a.flip_average else {}),
             'command': command, 'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__,
             'params': sum(q.numel() for q in model.parameters())}
