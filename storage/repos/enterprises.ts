@@ -49,7 +49,6 @@ interface EnterpriseRow {
   updated_at: Date | string;
 }
 
-
 const toRecord = (r: EnterpriseRow): EnterpriseRecord => ({
   id: r.enterprise_id,
   name: r.name,

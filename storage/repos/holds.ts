@@ -41,7 +41,6 @@ interface TransitionRow {
   at: Date | string;
 }
 
-
 export class LockTransitionError extends Error {
   constructor(readonly code: LockTransitionErrorCode | 'LOCK_NOT_FOUND', message: string) {
     super(message);

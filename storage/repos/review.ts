@@ -90,7 +90,6 @@ interface DecisionRow {
   created_at: Date | string;
 }
 
-
 const ITEM_SELECT = `SELECT r.*, (r.claimed_by IS NOT NULL AND r.lease_expires_at > now()) AS lease_active,
     s.modality, s.container_no, s.waybill, s.received_at, u.username AS claimed_by_name
   FROM review_items r JOIN scans s USING (scan_id) LEFT JOIN users u ON u.id = r.claimed_by`;

@@ -72,7 +72,6 @@ interface ImageRow {
   sha256: string;
 }
 
-
 function toScan(r: ScanRow, images: ImageRow[]): Scan {
   return {
     scanId: r.scan_id,

@@ -35,7 +35,6 @@ interface UserRow {
   created_at: Date | string;
 }
 
-
 const toUser = (r: UserRow): User => ({
   id: r.id,
   username: r.username,
