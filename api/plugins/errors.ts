@@ -13,15 +13,20 @@ declare module 'fastify' {
   }
 }
 
-type SchemaError = NonNullable<FastifyError['validation']>[number];
+/** An Ajv error (Fastify's validation) or a TypeBox `Value.Errors` entry: both carry these. */
+interface SchemaError {
+  instancePath: string;
+  params: unknown;
+}
 
 /** The failing field as the domain validators name theirs (`lines[0].grossKg`); a property the schema does not
- * allow, or one it requires and did not get, is named itself. */
+ * allow, or one it requires and did not get, is named itself (Ajv's `additionalProperty` / `missingProperty`,
+ * TypeBox's `requiredProperties`; TypeBox already puts a property it does not allow in the path). */
 export function fieldOf(e: SchemaError | undefined): string {
   if (!e) return '';
-  const p = e.params as { additionalProperty?: string; missingProperty?: string };
+  const p = (e.params ?? {}) as { additionalProperty?: string; missingProperty?: string; requiredProperties?: string[] };
   const parts = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const extra = p.additionalProperty ?? p.missingProperty;
+  const extra = p.additionalProperty ?? p.missingProperty ?? p.requiredProperties?.[0];
   if (extra !== undefined) parts.push(extra);
   return parts.reduce((f, s) => (/^\d+$/.test(s) ? `${f}[${s}]` : f ? `${f}.${s}` : s), '');
 }

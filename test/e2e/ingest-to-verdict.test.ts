@@ -111,7 +111,7 @@ describe('bad input', () => {
     expect((res.body.details as { expectedCheckDigit: number }).expectedCheckDigit).toBe(3);
   });
 
-  it('400 METADATA_INVALID for missing fields, bad JSON, negative weight, unknown modality', async () => {
+  it('400 METADATA_INVALID for missing fields, bad JSON, negative weight, unknown modality, naming the field', async () => {
     const image = await png8(32, 32);
     const bad = [
       '{not json',
@@ -124,6 +124,16 @@ describe('bad input', () => {
       const res = await pushScan(stack.url, { key: stack.key, metadata, images: { image } });
       expect(res.status, metadata).toBe(400);
       expect(res.body.code, metadata).toBe('METADATA_INVALID');
+    }
+    // details.field names the offending field: a missing one, a bad value, a misspelt (unknown) property
+    const named: Array<[string, string]> = [
+      [JSON.stringify({ ...containerMeta('e2e-nodate'), capturedAt: undefined }), 'capturedAt'],
+      [JSON.stringify(containerMeta('e2e-neg2', { weightKg: -5 })), 'weightKg'],
+      [JSON.stringify({ ...containerMeta('e2e-typo'), weightKgs: 1200 }), 'weightKgs'],
+    ];
+    for (const [metadata, field] of named) {
+      const res = await pushScan(stack.url, { key: stack.key, metadata, images: { image } });
+      expect([res.status, res.body.code, (res.body.details as { field?: string } | undefined)?.field], metadata).toEqual([400, 'METADATA_INVALID', field]);
     }
   });
 

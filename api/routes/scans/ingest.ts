@@ -17,6 +17,7 @@ import { ImageError, inspectImage, SNIFF_BYTES } from '../../../pipeline/imaging
 import type { ObjectStore } from '../../../storage/objects/object-store.js';
 import type { ScanImage } from '../../../storage/repos/scans.js';
 import { ApiError } from '../../errors.js';
+import { fieldOf } from '../../plugins/errors.js';
 import { ScanMetadata } from './schema.js';
 
 const MAX_METADATA_BYTES = 16 * 1024;
@@ -63,7 +64,7 @@ function parseMetadata(text: string): ParsedPush['metadata'] {
   }
   if (!Value.Check(ScanMetadata, raw)) {
     const first = [...Value.Errors(ScanMetadata, raw)][0];
-    const field = first?.instancePath.replace(/^\//, '') || 'metadata';
+    const field = fieldOf(first) || 'metadata';
     throw metadataInvalid(`metadata.${field}: ${first?.message ?? 'invalid'}`, { field });
   }
   const meta = { ...raw };
