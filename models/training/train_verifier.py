@@ -53,6 +53,7 @@ PROPOSAL_THRESHOLD = 0.05
 MAX_PROPOSALS = 48
 TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % of the proposals)
 RANDOM_WINDOWS = 2    # training windows anywhere in each rendering, besides the proposals (--random-windows)
+DEFAULT_RANDOM_WINDOWS = RANDOM_WINDOWS  # the default, recorded in a card only when a run chose otherwise
 DENSE_STRIDE = 0      # > 0: also a window every DENSE_STRIDE grid-input pixels over the whole scan (--dense-stride)
 # per-window info: (rendering, proposed class, grid score, centre x, centre y, the grid's probability of every class
 # around the centre...)
@@ -430,7 +431,7 @@ def main():
                     'the windows whose centres lie within this many grid-input pixels (card: verifies.neighbourRadius)')
     ap.add_argument('--window-scores', help='with --epochs 0: take the held-out window scores from the .val.npz an earlier '
                     'run of the same weights wrote (e.g. to refit the fusion with --neighbour-radius) instead of scoring again')
-    ap.add_argument('--random-windows', type=int, default=2, help='training windows placed anywhere in each rendering '
+    ap.add_argument('--random-windows', type=int, default=RANDOM_WINDOWS, help='training windows placed anywhere in each rendering '
                     'besides the proposals and the planted threats: the run-time sweep scores windows everywhere, so '
                     'more of them teach the verifier more of the cargo it must not flag')
     ap.add_argument('--dense-stride', type=float, default=0, help='also score a window every this many grid-input pixels over '
@@ -604,7 +605,7 @@ def training_block(a, windows, step, stopped, model, t, gj):
             'windows': int(windows), 'epochs': a.epochs,
             'stoppedAtTimeLimit': stopped, 'steps': step, 'peakLearningRate': a.lr, 'torchSeed': a.seed,
             'proposalsFrom': f"{gj['model']} {gj['version']}",
-            **({'continuedFrom': a.init} if a.init else {}), **({'randomWindows': a.random_windows} if a.random_windows != 2 else {}), **({'hardNegatives': a.hard_negatives, 'hardPool': a.hard_pool} if a.hard_negatives else {}),
+            **({'continuedFrom': a.init} if a.init else {}), **({'randomWindows': a.random_windows} if a.random_windows != DEFAULT_RANDOM_WINDOWS else {}), **({'hardNegatives': a.hard_negatives, 'hardPool': a.hard_pool} if a.hard_negatives else {}),
             **({'flipAverage': True} if a.flip_average else {}),
             'command': command, 'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__,
             'params': sum(q.numel() for q in model.parameters())}
