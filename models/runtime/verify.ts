@@ -178,7 +178,7 @@ const PRECISION = 2 ** 22;
  * centres fall in the output sample's footprint, each weighted round(2^22 / count). Up-sampling (n ≤ size) gives
  * one tap, floor((j + 0.5)·n / size): nearest, never a blend.
  */
-function boxTaps(n: number, size: number): { start: Int32Array; idx: Int32Array; kk: Float64Array } {
+function boxTaps(n: number, size: number): Taps {
   const key = n * 65536 + size;
   const known = tapCache.get(key);
   if (known) return known;
@@ -196,13 +196,28 @@ function boxTaps(n: number, size: number): { start: Int32Array; idx: Int32Array;
     for (const x of taps) { idx.push(x); kk.push(Math.trunc(0.5 + PRECISION / taps.length)); }
   }
   start[size] = idx.length;
-  const axis = { start, idx: Int32Array.from(idx), kk: Float64Array.from(kk) };
+  // one or two taps per output sample (down-sampling by less than 2, as a 40 ft container's 133 → 128): Pillow's
+  // fixed point then gives the tap itself, or (a + b + 1) >> 1 for two (weights 2^21 each), in integers
+  let pairs = true;
+  const first = new Int32Array(size), second = new Int32Array(size);
+  for (let j = 0; j < size; j++) {
+    const c = (start[j + 1] as number) - (start[j] as number);
+    if (c < 1 || c > 2) pairs = false;
+    first[j] = idx[start[j] as number] as number;
+    second[j] = c === 2 ? (idx[(start[j] as number) + 1] as number) : -1;
+  }
+  const axis: Taps = { start, idx: Int32Array.from(idx), kk: Float64Array.from(kk), ...(pairs && { first, second }) };
   // a scan's windows share one or two sides (132 or 133 px, say): their taps are worked out once
   if (tapCache.size > 64) tapCache.clear();
   tapCache.set(key, axis);
   return axis;
 }
-const tapCache = new Map<number, { start: Int32Array; idx: Int32Array; kk: Float64Array }>();
+/**
+ * One axis's taps: output sample j reads source samples idx[start[j] .. start[j + 1]) with weights kk; when every
+ * output reads one or two, `first` / `second` (-1: none) give them directly.
+ */
+interface Taps { start: Int32Array; idx: Int32Array; kk: Float64Array; first?: Int32Array; second?: Int32Array }
+const tapCache = new Map<number, Taps>();
 /** sampleWindow's intermediate rows and source line, kept between calls (it is synchronous). */
 let midRows = new Uint8Array(0);
 let line = new Uint8Array(0);
@@ -270,6 +285,10 @@ export function sampleWindow(r: Rendering, x0: number, y0: number, x1: number, y
   // windows take this path, down to 128).
   const n2 = h * size * ch;
   if (midRows.length < n2) midRows = new Uint8Array(n2);
+  if (material && tx.first && tx.second && ty.first && ty.second && x0 >= 0 && x1 <= W) {
+    pairsGreyMaterial(r.data, material.data, W, H, x0, y0, h, size, tx.first, tx.second, ty.first, ty.second, air, midRows, out);
+    return { width: size, height: size, channels: ch, data: out };
+  }
   if (line.length < w * ch) line = new Uint8Array(w * ch);
   const mid = midRows, ln = line, g = r.data, mm = material?.data;
   const txs = tx.start, txi = tx.idx, txk = tx.kk;
@@ -325,6 +344,49 @@ export function sampleWindow(r: Rendering, x0: number, y0: number, x1: number, y
     }
   }
   return { width: size, height: size, channels: ch, data: out };
+}
+
+/**
+ * sampleWindow's common case, byte for byte the same: grey + material, the window inside the image across (rows
+ * above or below it are air), one or two taps per output sample both ways. Source pixels are read in place (no
+ * interleaved line first) and each sample is its tap or the rounded mean of its two.
+ */
+function pairsGreyMaterial(
+  g: Uint8Array, mm: Uint8Array, W: number, H: number, x0: number, y0: number, h: number, size: number,
+  ax: Int32Array, bx: Int32Array, ay: Int32Array, by: Int32Array, air: number, mid: Uint8Array, out: Uint8Array,
+): void {
+  const rowLen = size * 2;
+  for (let sy = 0; sy < h; sy++) {
+    const Y = y0 + sy, base = sy * rowLen;
+    if (Y < 0 || Y >= H) {
+      for (let j = 0; j < rowLen; j += 2) {
+        mid[base + j] = air;
+        mid[base + j + 1] = 0;
+      }
+      continue;
+    }
+    const row = Y * W + x0;
+    for (let j = 0; j < size; j++) {
+      const a = row + (ax[j] as number), b = bx[j] as number;
+      if (b < 0) {
+        mid[base + 2 * j] = g[a] as number;
+        mid[base + 2 * j + 1] = mm[a] as number;
+      } else {
+        const c = row + b;
+        mid[base + 2 * j] = ((g[a] as number) + (g[c] as number) + 1) >> 1;
+        mid[base + 2 * j + 1] = ((mm[a] as number) + (mm[c] as number) + 1) >> 1;
+      }
+    }
+  }
+  for (let i = 0; i < size; i++) {
+    const from = (ay[i] as number) * rowLen, b = by[i] as number, o = i * rowLen;
+    if (b < 0) {
+      out.set(mid.subarray(from, from + rowLen), o);
+      continue;
+    }
+    const other = b * rowLen;
+    for (let j = 0; j < rowLen; j++) out[o + j] = ((mid[from + j] as number) + (mid[other + j] as number) + 1) >> 1;
+  }
 }
 
 export interface VerifiedWindow {

@@ -95,7 +95,7 @@ describe('windows and crops', () => {
     };
     const r = { width: fx.width, height: fx.height, channels: 1 as const, data: Uint8Array.from(fx.grey) };
     const m = { width: fx.width, height: fx.height, channels: 1 as const, data: Uint8Array.from(fx.material) };
-    expect(fx.cases).toHaveLength(10);
+    expect(fx.cases).toHaveLength(12);
     for (const c of fx.cases) {
       const [x0, y0, x1, y1] = c.window;
       const g = sampleWindow(r, x0, y0, x1, y1, c.size);
