@@ -107,11 +107,16 @@ function toScan(r: ScanRow, images: ImageRow[]): Scan {
 export type InsertResult = { outcome: 'created' | 'existing'; scan: Scan } | { outcome: 'conflict'; scan: Scan };
 
 export function scansRepo(db: Sql) {
+  // every stage reads its scan first: the scan and its images in one round trip
   async function get(scanId: string, q: Queryable = db): Promise<Scan | null> {
-    const rows = (await q.query<ScanRow>('SELECT * FROM scans WHERE scan_id = $1', [scanId])).rows;
-    if (!rows[0]) return null;
-    const images = (await q.query<ImageRow>('SELECT * FROM scan_images WHERE scan_id = $1 ORDER BY role', [scanId])).rows;
-    return toScan(rows[0], images);
+    const rows = (
+      await q.query<ScanRow & { images: ImageRow[] }>(
+        `SELECT s.*, coalesce((SELECT json_agg(i ORDER BY i.role) FROM scan_images i WHERE i.scan_id = s.scan_id), '[]'::json) AS images
+         FROM scans s WHERE s.scan_id = $1`,
+        [scanId],
+      )
+    ).rows;
+    return rows[0] ? toScan(rows[0], rows[0].images) : null;
   }
 
   return {
@@ -133,11 +138,13 @@ export function scansRepo(db: Sql) {
           const same = existing.contentHash === scan.contentHash && existing.gatewayId === scan.gatewayId;
           return { outcome: same ? 'existing' : 'conflict', scan: existing };
         }
-        for (const img of scan.images) {
+        if (scan.images.length > 0) {
+          // all the images in one statement (a dual-energy pair is two rows)
+          const values = scan.images.map((_, k) => `($1, ${Array.from({ length: 9 }, (_, c) => `$${2 + k * 9 + c}`).join(', ')})`);
           await tx.query(
             `INSERT INTO scan_images (scan_id, role, object_key, format, width, height, channels, bit_depth, bytes, sha256)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-            [scan.scanId, img.role, img.objectKey, img.format, img.width, img.height, img.channels, img.bitDepth, img.bytes, img.sha256],
+             VALUES ${values.join(', ')}`,
+            [scan.scanId, ...scan.images.flatMap((img) => [img.role, img.objectKey, img.format, img.width, img.height, img.channels, img.bitDepth, img.bytes, img.sha256])],
           );
         }
         return { outcome: 'created', scan: (await get(scan.scanId, tx))! };

@@ -99,6 +99,19 @@ describe.each(Object.keys(DATABASES) as Array<keyof typeof DATABASES>)('reposito
     expect(clash.scan.images[0]!.sha256).toBe('h1');
   });
 
+  it('reads a scan back with every image, ordered by role, as stored (a dual-energy pair sent low first)', async () => {
+    const scans = scansRepo(t.db);
+    const img = (role: 'high' | 'low', bytes: number) => ({ role, objectKey: `images/bb/${role}.png`, format: 'png' as const, width: 2048, height: 600, channels: 1, bitDepth: 16, bytes, sha256: `sha-${role}` });
+    const pair: NewScan = { ...newScan('r-pair', gatewayId, 'hp'), images: [img('low', 3_000_000_000), img('high', 2_500_000)] };
+    const created = await scans.insert(pair);
+    expect(created.outcome).toBe('created');
+    const back = await scans.get('r-pair');
+    expect(back?.images).toEqual([img('high', 2_500_000), img('low', 3_000_000_000)]);
+    expect(created.scan.images).toEqual(back?.images);
+    expect([back?.status, back?.weightKg, back?.capturedAt]).toEqual(['received', 20000, '2026-11-23T08:00:00.000Z']);
+    expect(await scans.get('r-none')).toBeNull();
+  });
+
   it('concurrent pushes of one scan store one row', async () => {
     const scans = scansRepo(t.db);
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => scans.insert(newScan('r-concurrent', gatewayId))));
