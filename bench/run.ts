@@ -1,4 +1,4 @@
-// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N] [--cpu-kind container]
+// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N] [--memory-kind container] [--cpu-kind container]
 // [--assessment-kinds container,parcel]`:
 // the benchmark suite. Each section writes bench/results/<section>.json; ratios are measured side by side
 // in the same run (pipeline throughput against raw ONNX Runtime on the same models, same machine).
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     registry: { type: 'string', default: 'models/registry' },
     'cpu-prof': { type: 'string' },
     'cpu-kind': { type: 'string', default: 'parcel' },
+    'memory-kind': { type: 'string', default: 'parcel' },
     // the assessment's streams: containers always, parcels unless left out (a change to container models alone)
     'assessment-kinds': { type: 'string', default: 'container,parcel' },
   },
@@ -126,11 +127,13 @@ async function main() {
 
   if (sections.has('memory')) {
     const total = Number(values['memory-scans']);
+    const kind = values['memory-kind'];
+    if (kind !== 'parcel' && kind !== 'container') throw new Error('--memory-kind is parcel or container');
     const cluster = await startCluster({ workers: 1, env: { WORKER_CONCURRENCY: '8' } });
     const samples: Array<{ scans: number; apiMiB: number; workerMiB: number }> = [];
     try {
-      const pool = await scanPool('parcel', 16);
-      const step = Math.max(100, Math.round(total / 20));
+      const pool = await scanPool(kind, 16);
+      const step = Math.max(kind === 'parcel' ? 100 : 20, Math.round(total / 20));
       for (let done = 0; done < total; done += step) {
         const ids = Array.from({ length: Math.min(step, total - done) }, (_, i) => `mem-${done + i}`);
         let next = 0;
@@ -150,7 +153,7 @@ async function main() {
     }
     const half = samples.slice(Math.floor(samples.length / 2));
     const growth = (k: 'apiMiB' | 'workerMiB') => round(Math.max(...half.map((s) => s[k])) - half[0]![k], 1);
-    console.log(`→ ${await writeResult('memory', { scans: total, samples, secondHalfGrowthMiB: { api: growth('apiMiB'), worker: growth('workerMiB') }, bound: 'second-half growth ≤ 50 MiB per process' })}`);
+    console.log(`→ ${await writeResult(kind === 'parcel' ? 'memory' : 'memory-container', { kind, scans: total, samples, secondHalfGrowthMiB: { api: growth('apiMiB'), worker: growth('workerMiB') }, bound: 'second-half growth ≤ 50 MiB per process' })}`);
   }
   if (sections.has('cpu')) {
     const kind = values['cpu-kind'];
