@@ -95,10 +95,15 @@ export function outboxDispatcher(deps: DispatcherDeps, config: Pick<ReviewConfig
     async tick(): Promise<number> {
       if (!(await deliveries.acquireLease(LEASE_NAME, holder, leaseMs))) return 0;
       const subs = await subscriptions.active();
-      for (const v of await deliveries.pendingVerdicts(200)) {
-        const matching = subs.filter((s) => !s.decisions || (v.payload.decision !== undefined && s.decisions.includes(v.payload.decision)));
-        await deliveries.fanOut(v.id, matching.map((s) => ({ subscriptionId: s.id, payload: v.payload })));
-      }
+      const verdictEvents = await deliveries.pendingVerdicts(200);
+      await deliveries.fanOut(
+        verdictEvents.map((v) => ({
+          verdictRowId: v.id,
+          deliveries: subs
+            .filter((s) => !s.decisions || (v.payload.decision !== undefined && s.decisions.includes(v.payload.decision)))
+            .map((s) => ({ subscriptionId: s.id, payload: v.payload })),
+        })),
+      );
       const byDestination = new Map<string, PendingDelivery[]>();
       for (const m of await deliveries.pending(1000)) byDestination.set(m.destination, [...(byDestination.get(m.destination) ?? []), m]);
       const bySubscription = new Map(subs.map((s) => [`sub:${s.id}`, { url: s.url, secret: s.secret }]));

@@ -68,16 +68,23 @@ export function outboxDeliveriesRepo(db: Sql) {
       ).rows;
       return rows.map((r) => ({ id: String(r.id), payload: r.payload as { decision?: string } }));
     },
-    /** One webhook row per matching subscription, and the verdict row marked done, in one transaction. */
-    async fanOut(verdictRowId: string, deliveries: Array<{ subscriptionId: string; payload: unknown }>): Promise<void> {
+    /**
+     * Per verdict event, one webhook row for each matching subscription (in the events' order, so each
+     * subscription's deliveries keep it), and the events marked done: all in one transaction, whatever the
+     * number of events (a pass at saturation takes dozens; one transaction each cost three statements a scan).
+     */
+    async fanOut(events: Array<{ verdictRowId: string; deliveries: Array<{ subscriptionId: string; payload: unknown }> }>): Promise<void> {
+      if (events.length === 0) return;
       await db.transaction(async (tx: Queryable) => {
-        for (const d of deliveries) {
-          await tx.query(
-            `INSERT INTO outbox (topic, dedupe_key, payload, destination) VALUES ('webhook', $1, $2, $3) ON CONFLICT (dedupe_key) DO NOTHING`,
-            [`webhook.${d.subscriptionId}.${verdictRowId}`, JSON.stringify(d.payload), `sub:${d.subscriptionId}`],
-          );
+        for (const e of events) {
+          for (const d of e.deliveries) {
+            await tx.query(
+              `INSERT INTO outbox (topic, dedupe_key, payload, destination) VALUES ('webhook', $1, $2, $3) ON CONFLICT (dedupe_key) DO NOTHING`,
+              [`webhook.${d.subscriptionId}.${e.verdictRowId}`, JSON.stringify(d.payload), `sub:${d.subscriptionId}`],
+            );
+          }
         }
-        await tx.query('UPDATE outbox SET delivered_at = now() WHERE id = $1', [verdictRowId]);
+        await tx.query('UPDATE outbox SET delivered_at = now() WHERE id = ANY($1::bigint[])', [events.map((e) => e.verdictRowId)]);
       });
     },
     /** Undelivered, not dead, deliverable rows in id order; `due` says whether its backoff has passed. */

@@ -6,6 +6,7 @@ import { containersRepo, recordTare } from '../../storage/repos/containers.js';
 import { enterprisesRepo } from '../../storage/repos/enterprises.js';
 import { gatewaysRepo } from '../../storage/repos/gateways.js';
 import { outboxRepo } from '../../storage/repos/outbox.js';
+import { outboxDeliveriesRepo } from '../../storage/repos/outbox-deliveries.js';
 import { scansRepo, type NewScan } from '../../storage/repos/scans.js';
 import { verdictsRepo } from '../../storage/repos/verdicts.js';
 import type { Verdict } from '../../domain/verdict.js';
@@ -143,6 +144,29 @@ describe.each(Object.keys(DATABASES) as Array<keyof typeof DATABASES>)('reposito
     expect((await scans.findStalled(60_000, 100)).map((s) => s.scanId)).toContain('r-stall');
     await scans.markRouted('r-stall');
     expect((await scans.findStalled(0, 100)).map((s) => s.scanId)).not.toContain('r-stall');
+  });
+
+  it('fans verdict events out in one pass: webhook rows in the events\' order, the events marked done, a retried pass adds nothing', async () => {
+    const o = outboxRepo(t.db);
+    const d = outboxDeliveriesRepo(t.db);
+    for (const k of [1, 2, 3]) await o.add('verdict', `verdict.fo-${k}`, { scanId: `fo-${k}`, decision: k === 2 ? 'clear' : 'hold' });
+    const mine = async () => (await d.pendingVerdicts(200)).filter((v) => String((v.payload as { scanId?: string }).scanId).startsWith('fo-'));
+    const events = await mine();
+    expect(events).toHaveLength(3);
+    // subscription a takes every decision, b only holds
+    const plan = events.map((v) => ({
+      verdictRowId: v.id,
+      deliveries: (v.payload.decision === 'hold' ? ['a', 'b'] : ['a']).map((sub) => ({ subscriptionId: sub, payload: v.payload })),
+    }));
+    await d.fanOut(plan);
+    await d.fanOut(plan); // a pass retried after its commit went unseen
+    await d.fanOut([]);
+    const rows = await t.db.query<{ dedupe_key: string; destination: string }>(`SELECT dedupe_key, destination FROM outbox WHERE topic = 'webhook' AND dedupe_key LIKE 'webhook.%' ORDER BY id`);
+    const [e1, e2, e3] = events.map((e) => e.id);
+    expect(rows.rows.map((r) => [r.dedupe_key, r.destination])).toEqual([
+      [`webhook.a.${e1}`, 'sub:a'], [`webhook.b.${e1}`, 'sub:b'], [`webhook.a.${e2}`, 'sub:a'], [`webhook.a.${e3}`, 'sub:a'], [`webhook.b.${e3}`, 'sub:b'],
+    ]);
+    expect(await mine()).toEqual([]);
   });
 
   it('outbox deduplicates, delivers in order, retries and dead-letters', async () => {
