@@ -146,6 +146,17 @@ describe('bad input', () => {
     expect([r2.status, r2.body.code]).toEqual([400, 'IMAGE_CORRUPT']);
   });
 
+  it('a pair with both images bad names the first part sent, and stores no scan', async () => {
+    const gif = Buffer.from('GIF89a' + 'x'.repeat(100));
+    const png = await png16(200, 100, (x, y) => (x * y) % 65536);
+    const truncated = png.subarray(0, Math.floor(png.length / 2));
+    const highFirst = await pushScan(stack.url, { key: stack.key, metadata: containerMeta('e2e-bad-pair-1'), images: { high: gif, low: truncated } });
+    expect([highFirst.status, highFirst.body.code, highFirst.body.details]).toEqual([400, 'IMAGE_UNSUPPORTED', { part: 'high' }]);
+    const lowFirst = await pushScan(stack.url, { key: stack.key, metadata: containerMeta('e2e-bad-pair-2'), images: { low: truncated, high: gif } });
+    expect([lowFirst.status, lowFirst.body.code, lowFirst.body.details]).toEqual([400, 'IMAGE_CORRUPT', { part: 'low' }]);
+    for (const id of ['e2e-bad-pair-1', 'e2e-bad-pair-2']) expect((await getJson(stack.url, `/v1/scans/${id}`, stack.key)).status).toBe(404);
+  });
+
   it('413 IMAGE_TOO_LARGE for a decompression bomb (tiny file, huge pixel count)', async () => {
     // 8000 × 6000 of one colour compresses to ~50 kB but would decode to 48 MP, over the 40 MP default.
     const sharp = (await import('sharp')).default;

@@ -102,6 +102,29 @@ function contentHashOf(meta: ParsedPush['metadata'], images: Array<{ role: strin
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/** Checks one spooled image fully and stores it content-addressed (with a DICOM file's header attributes). */
+async function storeImage(f: SpooledFile, objects: ObjectStore, maxImagePixels: number): Promise<ScanImage> {
+  if (f.bytes === 0) throw new ApiError(400, 'IMAGE_CORRUPT', `${f.role} image is empty`);
+  let info;
+  try {
+    info = await inspectImage(f.path, f.head, maxImagePixels);
+  } catch (err) {
+    if (err instanceof ImageError) throw new ApiError(err.code === 'IMAGE_TOO_LARGE' ? 413 : 400, err.code, `${f.role}: ${err.message}`, { part: f.role });
+    throw err;
+  }
+  const objectKey = `images/${f.sha256.slice(0, 2)}/${f.sha256}.${info.format}`;
+  // Content-addressed: a retry rewrites identical bytes; nothing already stored can be altered.
+  if (!(await objects.stat(objectKey))) {
+    const contentType = info.format === 'dicom' ? 'application/dicom' : `image/${info.format}`;
+    await objects.put(objectKey, createReadStream(f.path), { contentType, size: f.bytes });
+  }
+  // What the DICOM header says (frame count, pixel spacing) beside the image: the TDR export reads it.
+  if (info.dicom && !(await objects.stat(dicomAttributesKey(objectKey)))) {
+    await objects.put(dicomAttributesKey(objectKey), Buffer.from(JSON.stringify(info.dicom)), { contentType: 'application/json' });
+  }
+  return { role: f.role, objectKey, format: info.format, width: info.width, height: info.height, channels: info.channels, bitDepth: info.bitDepth, bytes: f.bytes, sha256: f.sha256 };
+}
+
 export async function readScanPush(req: FastifyRequest, objects: ObjectStore, maxImagePixels: number): Promise<ParsedPush> {
   const dir = await mkdtemp(join(tmpdir(), 'tidewatch-upload-'));
   try {
@@ -132,28 +155,12 @@ export async function readScanPush(req: FastifyRequest, objects: ObjectStore, ma
     if (roles !== 'image' && roles !== 'high+low') {
       throw new ApiError(400, 'IMAGE_MISSING', `send one image part, or high + low for dual energy (got ${roles || 'none'})`);
     }
-    const images: ScanImage[] = [];
-    for (const f of files.values()) {
-      if (f.bytes === 0) throw new ApiError(400, 'IMAGE_CORRUPT', `${f.role} image is empty`);
-      let info;
-      try {
-        info = await inspectImage(f.path, f.head, maxImagePixels);
-      } catch (err) {
-        if (err instanceof ImageError) throw new ApiError(err.code === 'IMAGE_TOO_LARGE' ? 413 : 400, err.code, `${f.role}: ${err.message}`, { part: f.role });
-        throw err;
-      }
-      const objectKey = `images/${f.sha256.slice(0, 2)}/${f.sha256}.${info.format}`;
-      // Content-addressed: a retry rewrites identical bytes; nothing already stored can be altered.
-      if (!(await objects.stat(objectKey))) {
-        const contentType = info.format === 'dicom' ? 'application/dicom' : `image/${info.format}`;
-        await objects.put(objectKey, createReadStream(f.path), { contentType, size: f.bytes });
-      }
-      // What the DICOM header says (frame count, pixel spacing) beside the image: the TDR export reads it.
-      if (info.dicom && !(await objects.stat(dicomAttributesKey(objectKey)))) {
-        await objects.put(dicomAttributesKey(objectKey), Buffer.from(JSON.stringify(info.dicom)), { contentType: 'application/json' });
-      }
-      images.push({ role: f.role, objectKey, format: info.format, width: info.width, height: info.height, channels: info.channels, bitDepth: info.bitDepth, bytes: f.bytes, sha256: f.sha256 });
-    }
+    // A pair's two images are checked and stored at once (their inflates and writes overlap); when both are bad,
+    // the first part sent is the one reported, as when they were checked one after the other.
+    const settled = await Promise.allSettled([...files.values()].map((f) => storeImage(f, objects, maxImagePixels)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const images = settled.map((r) => (r as PromiseFulfilledResult<ScanImage>).value);
     const a = images.find((i) => i.role === 'high');
     const b = images.find((i) => i.role === 'low');
     if (a && b && (a.width !== b.width || a.height !== b.height)) {
