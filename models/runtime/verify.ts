@@ -280,50 +280,52 @@ export function sampleWindow(r: Rendering, x0: number, y0: number, x1: number, y
     }
     return { width: size, height: size, channels: ch, data: out };
   }
-  // rows first, into 8-bit (Pillow's intermediate image), then columns. Each source row of the window is first
-  // copied, air outside, into one interleaved line, so the taps read plain indices (a 40 ft container's ~133 px
-  // windows take this path, down to 128).
+  // rows first, into 8-bit (Pillow's intermediate image), then columns (a 40 ft container's ~133 px windows take
+  // this path, down to 128). The common case, grey + material inside the image across with one or two source
+  // samples per output, reads its rows in place (pairRowsGreyMaterial); otherwise each source row of the window is
+  // first copied, air outside, into one interleaved line, so the taps read plain indices.
   const n2 = h * size * ch;
   if (midRows.length < n2) midRows = new Uint8Array(n2);
-  if (material && tx.first && tx.second && ty.first && ty.second && x0 >= 0 && x1 <= W) {
-    pairsGreyMaterial(r.data, material.data, W, H, x0, y0, h, size, tx.first, tx.second, ty.first, ty.second, air, midRows, out);
-    return { width: size, height: size, channels: ch, data: out };
-  }
-  if (line.length < w * ch) line = new Uint8Array(w * ch);
-  const mid = midRows, ln = line, g = r.data, mm = material?.data;
-  const txs = tx.start, txi = tx.idx, txk = tx.kk;
-  for (let sy = 0; sy < h; sy++) {
-    const Y = y0 + sy, inside = Y >= 0 && Y < H, row = Y * W;
-    for (let sx = 0; sx < w; sx++) {
-      const X = x0 + sx, o = sx * ch;
-      if (!inside || X < 0 || X >= W) {
-        for (let c = 0; c < ch; c++) ln[o + c] = pad[c] as number;
-      } else if (mm) {
-        ln[o] = g[row + X] as number;
-        ln[o + 1] = mm[row + X] as number;
-      } else {
-        for (let c = 0; c < ch; c++) ln[o + c] = g[(row + X) * ch + c] as number;
-      }
-    }
-    const base = sy * size * ch;
-    if (ch === 2) {
-      for (let j = 0; j < size; j++) {
-        let s0 = 0, s1 = 0;
-        for (let k = txs[j] as number, k1 = txs[j + 1] as number; k < k1; k++) {
-          const at = (txi[k] as number) * 2, wk = txk[k] as number;
-          s0 += (ln[at] as number) * wk;
-          s1 += (ln[at + 1] as number) * wk;
+  const mid = midRows;
+  if (material && tx.first && tx.second && x0 >= 0 && x1 <= W) {
+    pairRowsGreyMaterial(r.data, material.data, W, H, x0, y0, h, size, tx.first, tx.second, air, mid);
+  } else {
+    if (line.length < w * ch) line = new Uint8Array(w * ch);
+    const ln = line, g = r.data, mm = material?.data;
+    const txs = tx.start, txi = tx.idx, txk = tx.kk;
+    for (let sy = 0; sy < h; sy++) {
+      const Y = y0 + sy, inside = Y >= 0 && Y < H, row = Y * W;
+      for (let sx = 0; sx < w; sx++) {
+        const X = x0 + sx, o = sx * ch;
+        if (!inside || X < 0 || X >= W) {
+          for (let c = 0; c < ch; c++) ln[o + c] = pad[c] as number;
+        } else if (mm) {
+          ln[o] = g[row + X] as number;
+          ln[o + 1] = mm[row + X] as number;
+        } else {
+          for (let c = 0; c < ch; c++) ln[o + c] = g[(row + X) * ch + c] as number;
         }
-        mid[base + 2 * j] = fixedByte(s0);
-        mid[base + 2 * j + 1] = fixedByte(s1);
       }
-    } else {
-      for (let j = 0; j < size; j++) {
-        const k0 = txs[j] as number, k1 = txs[j + 1] as number;
-        for (let c = 0; c < ch; c++) {
-          let sum = 0;
-          for (let k = k0; k < k1; k++) sum += (ln[(txi[k] as number) * ch + c] as number) * (txk[k] as number);
-          mid[base + j * ch + c] = fixedByte(sum);
+      const base = sy * size * ch;
+      if (ch === 2) {
+        for (let j = 0; j < size; j++) {
+          let s0 = 0, s1 = 0;
+          for (let k = txs[j] as number, k1 = txs[j + 1] as number; k < k1; k++) {
+            const at = (txi[k] as number) * 2, wk = txk[k] as number;
+            s0 += (ln[at] as number) * wk;
+            s1 += (ln[at + 1] as number) * wk;
+          }
+          mid[base + 2 * j] = fixedByte(s0);
+          mid[base + 2 * j + 1] = fixedByte(s1);
+        }
+      } else {
+        for (let j = 0; j < size; j++) {
+          const k0 = txs[j] as number, k1 = txs[j + 1] as number;
+          for (let c = 0; c < ch; c++) {
+            let sum = 0;
+            for (let k = k0; k < k1; k++) sum += (ln[(txi[k] as number) * ch + c] as number) * (txk[k] as number);
+            mid[base + j * ch + c] = fixedByte(sum);
+          }
         }
       }
     }
@@ -347,13 +349,14 @@ export function sampleWindow(r: Rendering, x0: number, y0: number, x1: number, y
 }
 
 /**
- * sampleWindow's common case, byte for byte the same: grey + material, the window inside the image across (rows
- * above or below it are air), one or two taps per output sample both ways. Source pixels are read in place (no
- * interleaved line first) and each sample is its tap or the rounded mean of its two.
+ * sampleWindow's horizontal pass in its common case, byte for byte the same: grey + material, the window inside
+ * the image across (rows above or below it are air), one or two taps per output sample. Source pixels are read in
+ * place (no interleaved line first) and each sample is its tap or the rounded mean of its two, which is what
+ * Pillow's fixed point gives for weights of 2^22 or 2^21 each.
  */
-function pairsGreyMaterial(
+function pairRowsGreyMaterial(
   g: Uint8Array, mm: Uint8Array, W: number, H: number, x0: number, y0: number, h: number, size: number,
-  ax: Int32Array, bx: Int32Array, ay: Int32Array, by: Int32Array, air: number, mid: Uint8Array, out: Uint8Array,
+  ax: Int32Array, bx: Int32Array, air: number, mid: Uint8Array,
 ): void {
   const rowLen = size * 2;
   for (let sy = 0; sy < h; sy++) {
@@ -377,15 +380,6 @@ function pairsGreyMaterial(
         mid[base + 2 * j + 1] = ((mm[a] as number) + (mm[c] as number) + 1) >> 1;
       }
     }
-  }
-  for (let i = 0; i < size; i++) {
-    const from = (ay[i] as number) * rowLen, b = by[i] as number, o = i * rowLen;
-    if (b < 0) {
-      out.set(mid.subarray(from, from + rowLen), o);
-      continue;
-    }
-    const other = b * rowLen;
-    for (let j = 0; j < rowLen; j++) out[o + j] = ((mid[from + j] as number) + (mid[other + j] as number) + 1) >> 1;
   }
 }
 
