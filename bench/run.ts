@@ -29,6 +29,12 @@ const { values } = parseArgs({
     'assessment-kinds': { type: 'string', default: 'container,parcel' },
   },
 });
+/** A `--<flag>` that names one kind of scan (parcel or container). */
+function oneKind(flag: string, v: string | undefined): SynthKind {
+  if (v !== 'parcel' && v !== 'container') throw new Error(`--${flag} is parcel or container`);
+  return v;
+}
+
 function assessmentKinds(v: string): SynthKind[] {
   const kinds = v.split(',');
   const bad = kinds.filter((k) => k !== 'container' && k !== 'parcel');
@@ -127,8 +133,7 @@ async function main() {
 
   if (sections.has('memory')) {
     const total = Number(values['memory-scans']);
-    const kind = values['memory-kind'];
-    if (kind !== 'parcel' && kind !== 'container') throw new Error('--memory-kind is parcel or container');
+    const kind = oneKind('memory-kind', values['memory-kind']);
     const cluster = await startCluster({ workers: 1, env: { WORKER_CONCURRENCY: '8' } });
     const samples: Array<{ scans: number; apiMiB: number; workerMiB: number }> = [];
     try {
@@ -156,8 +161,7 @@ async function main() {
     console.log(`→ ${await writeResult(kind === 'parcel' ? 'memory' : 'memory-container', { kind, scans: total, samples, secondHalfGrowthMiB: { api: growth('apiMiB'), worker: growth('workerMiB') }, bound: 'second-half growth ≤ 50 MiB per process' })}`);
   }
   if (sections.has('cpu')) {
-    const kind = values['cpu-kind'];
-    if (kind !== 'parcel' && kind !== 'container') throw new Error('--cpu-kind is parcel or container');
+    const kind = oneKind('cpu-kind', values['cpu-kind']);
     const result = await cpuBench({ kind, ...(values['cpu-prof'] && { cpuProfDir: values['cpu-prof'] }) });
     console.log(`→ ${await writeResult(kind === 'parcel' ? 'cpu' : 'cpu-container', result)}`);
   }
