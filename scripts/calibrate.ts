@@ -21,10 +21,10 @@ import type { ModelEvidence } from '../domain/assessment/types.js';
 import type { CreditLevel } from '../domain/declaration/declaration.js';
 import { validateDeclaration } from '../domain/declaration/validate-declaration.js';
 import { calibrate, streamMetrics, type LabelledScan } from '../domain/policy/calibrate.js';
-import type { RiskPolicy } from '../domain/policy/policy.js';
+import { thresholdsUnderModelFloors, type RiskPolicy } from '../domain/policy/policy.js';
 import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
-import { createModelRuntime, RUNTIME_REVISION } from '../models/runtime/index.js';
+import { createModelRuntime, detectionSources, loadRegistry, RUNTIME_REVISION } from '../models/runtime/index.js';
 import type { ModelCard } from '../models/runtime/types.js';
 import { containerLines, misdeclareContainer, misdeclareParcel, parcelLines } from '../models/synth/declarations.js';
 import { Rng } from '../models/synth/prng.js';
@@ -183,8 +183,10 @@ async function main() {
   const opts = { registryDir: values.registry!, misdeclaredRate: Number(values['misdeclared-rate']), dishonestRate: Number(values['dishonest-rate']), seed: Number(values.seed), ...(values.limit && { limit: Number(values.limit) }), ...(values['rendering-only'] && { material: false }) };
   const base = await loadPolicy(values.policy);
   const stream = await loadStream(values.data, opts);
+  const modality = stream[0]?.input.modality ?? 'container-xray';
   if (values['threat-classes']) {
-    await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!);
+    const written = await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!);
+    await noteThresholdsUnderFloors(written, values.registry!, modality);
     return;
   }
   const recallFloor = values['min-recall-data-recall'] === undefined ? undefined : Number(values['min-recall-data-recall']);
@@ -220,9 +222,21 @@ async function main() {
     if (result.bestWithoutFloors) line('closest (not chosen)', result.bestWithoutFloors.metrics);
   }
   console.log(`report: ${values.out}${result.policy ? `, policy: ${values['policy-out']}` : ''}`);
+  await noteThresholdsUnderFloors(result.policy ?? base, values.registry!, modality);
 }
 
-async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: number, out: string, policyOut: string) {
+/**
+ * Names the policy's threat thresholds that sit under the model's own (nothing under the model's is emitted,
+ * so such a threshold has no effect: the model's applies, and a lower proposal measured nothing).
+ */
+async function noteThresholdsUnderFloors(policy: RiskPolicy, registryDir: string, modality: Modality): Promise<void> {
+  const cards = (await loadRegistry(registryDir)).map((m) => m.card).filter((c) => c.modality === modality || c.modalities?.includes(modality));
+  for (const t of thresholdsUnderModelFloors(policy, detectionSources(cards))) {
+    console.log(`note: ${t.models.join(' > ')} ${t.label}: the policy's ${t.policy} is under the model's own threshold ${t.floor}, so it has no effect (the model's applies)`);
+  }
+}
+
+async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: number, out: string, policyOut: string): Promise<RiskPolicy> {
   if (!stream.some((s) => s.truth.threats?.length)) throw new Error('--threat-classes needs a set with labelled threat boxes (meta/<id>.json boxes with a box)');
   const study = studyThreatClasses(stream, base, { margin });
   const policy = withStudiedThresholds(base, study, `${base.version}-classes`);
@@ -235,6 +249,7 @@ async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: n
   }
   console.log(`clean scans: ${study[0]?.cleanScans ?? 0}; a planted item counts as located only when a detection of its own class overlaps it`);
   console.log(`report: ${out}, policy: ${policyOut}`);
+  return policy;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -10,6 +10,9 @@ import { startWorkers } from '../pipeline/worker.js';
 import { startOutboxDispatcher } from '../pipeline/outbox-dispatcher.js';
 import { startReviewExpiry } from '../pipeline/review-expiry.js';
 import { loadPolicy } from '../pipeline/policy.js';
+import { thresholdsUnderModelFloors, type RiskPolicy } from '../domain/policy/policy.js';
+import { MODALITIES } from '../domain/scan.js';
+import { detectionSources } from '../models/runtime/registry.js';
 import { modelBatchSize, modelSeconds } from '../pipeline/metrics.js';
 import type { Sql } from '../storage/db/sql.js';
 import type { ObjectStore } from '../storage/objects/object-store.js';
@@ -73,6 +76,8 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime; s
   const shadowRuntime = opts.shadowRuntime ?? (s.config.shadowModelsDir ? await runtimeOf(s.config.shadowModelsDir) : undefined);
   const policy = await loadPolicy(s.config.policyFile ?? undefined);
   const shadowPolicy = s.config.shadowPolicyFile ? await loadPolicy(s.config.shadowPolicyFile) : undefined;
+  warnThresholdsUnderFloors(logger, policy, runtime);
+  if (shadowPolicy) warnThresholdsUnderFloors(logger, shadowPolicy, shadowRuntime ?? runtime);
   const deps = {
     db: s.db,
     objects: s.objects,
@@ -103,6 +108,22 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime; s
       await shadowRuntime?.close();
     },
   };
+}
+
+/**
+ * Says at start which of a policy's threat thresholds cannot act: under the model's own threshold, below which
+ * the model emits nothing (the model's is the one in effect). Not an error: the verdicts are what the floor gives.
+ */
+function warnThresholdsUnderFloors(logger: Logger, policy: RiskPolicy, runtime: ModelRuntime): void {
+  const seen = new Set<string>();
+  for (const modality of MODALITIES) {
+    for (const t of thresholdsUnderModelFloors(policy, detectionSources(runtime.modelsFor(modality)))) {
+      const key = `${t.models.join('>')}:${t.label}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      logger.warn({ policy: policy.version, models: t.models, label: t.label, policyThreshold: t.policy, modelThreshold: t.floor }, 'policy threat threshold is under the model\'s own threshold and has no effect');
+    }
+  }
 }
 
 /** Runs `close` once on SIGINT/SIGTERM, then exits. */

@@ -115,3 +115,39 @@ export function threatThreshold(policy: RiskPolicy, label: string, models: reado
   }
   return policy.security.threatThresholds[label] ?? policy.security.defaultThreatThreshold;
 }
+
+/** A model that emits detections, with the thresholds below which it emits none (its card's). */
+export interface DetectionSource {
+  /** The models a detection of this source names, most specific first (a verifier, then the detector it confirms). */
+  models: readonly string[];
+  /** Per label, the score under which the model emits no detection at all. */
+  floor: Readonly<Record<string, number>>;
+}
+
+export interface ThresholdUnderFloor {
+  models: readonly string[];
+  label: string;
+  /** The policy's threshold for this source's detections of `label`. */
+  policy: number;
+  /** The model's own threshold: the threshold in effect, since nothing under it is emitted. */
+  floor: number;
+}
+
+/**
+ * The policy's threat thresholds that can never act: set lower than the model's own threshold for that label,
+ * under which the model emits no detection. Raising such a threshold to the floor changes no verdict; lowering
+ * it further does nothing either (a calibration that proposes it measured detections that do not exist). Only
+ * labels the policy names (in `threatThresholds` or the source's `modelThreatThresholds`) are checked.
+ */
+export function thresholdsUnderModelFloors(policy: RiskPolicy, sources: readonly DetectionSource[]): ThresholdUnderFloor[] {
+  const out: ThresholdUnderFloor[] = [];
+  for (const s of sources) {
+    const named = new Set([...Object.keys(policy.security.threatThresholds), ...s.models.flatMap((m) => Object.keys(policy.security.modelThreatThresholds[m] ?? {}))]);
+    for (const [label, floor] of Object.entries(s.floor)) {
+      if (!named.has(label)) continue;
+      const t = threatThreshold(policy, label, s.models);
+      if (t < floor) out.push({ models: s.models, label, policy: t, floor });
+    }
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
 import { isContainerModality, type Modality } from '../../domain/scan.js';
 import { MicroBatcher } from './batcher.js';
 import { letterbox, placement, toChannels, toTensor, unplaceBox, type Placement } from './letterbox.js';
-import { cardModalities, loadRegistry, ModelCardError, type LoadedModel } from './registry.js';
+import { cardModalities, emissionThreshold, loadRegistry, ModelCardError, type LoadedModel } from './registry.js';
 import { SessionPool } from './session.js';
 import type { InferExtras, ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
@@ -16,7 +16,7 @@ import { checkMaterial, confirmed, denseProposals, gridProposals, proposalWindow
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
 export { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
-export { validateCard, loadModel, loadRegistry, ModelCardError } from './registry.js';
+export { validateCard, loadModel, loadRegistry, ModelCardError, emissionThreshold, detectionSources } from './registry.js';
 export { MicroBatcher } from './batcher.js';
 export { decodeYolo, nms, iou } from './yolo.js';
 export { decodeGrid } from './grid.js';
@@ -97,7 +97,7 @@ type Inferred = ModelOutput & { proposals?: { list: Proposal[]; place: Placement
 export function postprocess(card: ModelCard, data: Float32Array, dims: readonly number[], n: number, p: Prepared): ModelOutput {
   const base = { model: card.name, version: card.version, task: card.task };
   if (card.output.layout === 'yolov8') {
-    const thr = card.labels.map((l) => card.thresholds[l] ?? 0.25);
+    const thr = card.labels.map((l) => emissionThreshold(card, l));
     const raw = decodeYolo(data, dims, n, thr);
     const kept = nms(raw, card.nms?.iou ?? 0.5, card.nms?.maxDetections ?? 300);
     return {
@@ -106,7 +106,7 @@ export function postprocess(card: ModelCard, data: Float32Array, dims: readonly 
     };
   }
   if (card.output.layout === 'grid-logits') {
-    const thr = card.labels.map((l) => card.thresholds[l] ?? 0.5);
+    const thr = card.labels.map((l) => emissionThreshold(card, l));
     const found = decodeGrid(data, dims, n, thr, card.output.stride ?? 16).slice(0, card.nms?.maxDetections ?? 300);
     return {
       ...base,

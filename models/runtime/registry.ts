@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { MODALITIES, type Modality } from '../../domain/scan.js';
 import type { ModelCard } from './types.js';
+import type { DetectionSource } from '../../domain/policy/policy.js';
 
 export class ModelCardError extends Error {
   constructor(message: string) {
@@ -118,4 +119,26 @@ export async function loadRegistry(dir: string): Promise<LoadedModel[]> {
 /** The modalities a card serves: `modality` plus the optional `modalities` list. */
 export function cardModalities(card: ModelCard): Modality[] {
   return [...new Set([card.modality, ...(card.modalities ?? [])])];
+}
+
+/**
+ * The score under which a detector or verifier emits no detection of `label`: its card's threshold, or the
+ * layout's default (0.25 for a YOLO export, as Ultralytics; 0.5 for grid cells and a verifier's windows).
+ */
+export function emissionThreshold(card: ModelCard, label: string): number {
+  return card.thresholds[label] ?? (card.task === 'detect' && card.output.layout === 'yolov8' ? 0.25 : 0.5);
+}
+
+/**
+ * Where a modality's detections come from, for the policy's check of its thresholds against the models'
+ * (domain/policy `thresholdsUnderModelFloors`): each verifier with the detector it confirms, and each detector
+ * no verifier confirms.
+ */
+export function detectionSources(cards: readonly ModelCard[]): DetectionSource[] {
+  const floor = (c: ModelCard) => Object.fromEntries(c.labels.map((l) => [l, emissionThreshold(c, l)]));
+  return cards.flatMap((d) => {
+    if (d.task !== 'detect') return [];
+    const verifiers = cards.filter((v) => v.task === 'verify' && v.verifies?.model === d.name);
+    return verifiers.length ? verifiers.map((v) => ({ models: [v.name, d.name], floor: floor(v) })) : [{ models: [d.name], floor: floor(d) }];
+  });
 }

@@ -7,6 +7,7 @@
 import type { RawDetection } from './yolo.js';
 import { sigmoid } from './yolo.js';
 import type { ModelCard, Rendering } from './types.js';
+import { emissionThreshold } from './registry.js';
 import { unplaceBox, type Placement } from './letterbox.js';
 
 /**
@@ -475,7 +476,7 @@ export function confirmed(windows: readonly VerifiedWindow[], scores: ReadonlyAr
       const v = s[label];
       if (v === undefined) return;
       const score = fusedScore(card.verifies, label, v, w.proposal.around[cls] ?? 0, near[i]?.[label] ?? v);
-      if (score >= (card.thresholds[label] ?? 0.5)) raw.push({ cls, score, box: w.box });
+      if (score >= emissionThreshold(card, label)) raw.push({ cls, score, box: w.box });
     });
   });
   return joinTouching(raw).slice(0, card.nms?.maxDetections ?? 100).map((d) => ({ label: card.labels[d.cls] as string, score: d.score, box: d.box as [number, number, number, number] }));

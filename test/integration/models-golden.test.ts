@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS } from '../../domain/categories.js';
 import { computeGolden, readGolden } from '../../models/eval/golden.js';
-import { loadRegistry } from '../../models/runtime/registry.js';
+import { detectionSources, loadRegistry } from '../../models/runtime/registry.js';
+import { thresholdsUnderModelFloors } from '../../domain/policy/policy.js';
 import type { ModelOutput } from '../../models/runtime/types.js';
 import { loadPolicy } from '../../pipeline/policy.js';
 
@@ -60,5 +61,14 @@ describe('committed models', () => {
     const verifiers = (await loadRegistry(REG)).filter((m) => m.card.task === 'verify');
     expect(verifiers.map((m) => m.card.name).sort()).toEqual(['container-threat-verify', 'container-threat-verify-de']);
     for (const { card } of verifiers) expect(Object.keys(policy.security.modelThreatThresholds[card.name] ?? {}).sort()).toEqual([...card.labels].sort());
+  });
+
+  it('leave no threshold of the default policy under their own (one there would have no effect)', async () => {
+    const cards = (await loadRegistry(REG)).map((m) => m.card);
+    const sources = detectionSources(cards);
+    // every verifier with the grid it confirms, and the parcel detector on its own
+    expect(sources.map((s) => s.models.join('>')).sort()).toEqual(['container-threat-verify-de>container-threat-grid', 'container-threat-verify>container-threat-grid', 'parcel-item-det']);
+    expect(sources.find((s) => s.models[0] === 'container-threat-verify-de')?.floor.cigarettes).toBe(cards.find((c) => c.name === 'container-threat-verify-de')?.thresholds.cigarettes);
+    expect(thresholdsUnderModelFloors(await loadPolicy(), sources)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { defaultPolicy, parsePolicy } from '../../domain/policy/parse-policy.js';
-import { matchHsList, threatThreshold } from '../../domain/policy/policy.js';
+import { matchHsList, threatThreshold, thresholdsUnderModelFloors, type DetectionSource } from '../../domain/policy/policy.js';
 import { blindSampleDraw, isBlindSample } from '../../domain/policy/blind-sample.js';
 import { hsExists } from '../../domain/hs/hs.js';
 import defaultPolicyJson from '../../domain/policy/default-policy.json' with { type: 'json' };
@@ -83,6 +83,25 @@ describe('policy helpers', () => {
     expect(threatThreshold(p, 'firearm', ['verifier', 'grid'])).toBe(0.07);
     expect(threatThreshold(p, 'knife', ['verifier', 'grid'])).toBe(0.3);
     expect(threatThreshold(p, 'firearm', ['other'])).toBe(0.35);
+  });
+
+  it('names the thresholds under a model\'s own, which cannot act (nothing under the model\'s is emitted)', () => {
+    const p = defaultPolicy();
+    p.security.threatThresholds = { firearm: 0.35, knife: 0.4 };
+    p.security.modelThreatThresholds = { verifier: { firearm: 0.05, knife: 0.3 } };
+    const sources: DetectionSource[] = [
+      // a verifier: its own thresholds apply to what it confirms; 'cigarettes' is named by no threshold of the policy
+      { models: ['verifier', 'grid'], floor: { firearm: 0.05, knife: 0.31, cigarettes: 0.9 } },
+      // a detector no verifier confirms: the label thresholds apply
+      { models: ['parcel-det'], floor: { knife: 0.425, firearm: 0.2 } },
+    ];
+    expect(thresholdsUnderModelFloors(p, sources)).toEqual([
+      { models: ['verifier', 'grid'], label: 'knife', policy: 0.3, floor: 0.31 },
+      { models: ['parcel-det'], label: 'knife', policy: 0.4, floor: 0.425 },
+    ]);
+    p.security.modelThreatThresholds['parcel-det'] = { knife: 0.425 };
+    p.security.modelThreatThresholds.verifier!.knife = 0.5;
+    expect(thresholdsUnderModelFloors(p, sources)).toEqual([]);
   });
 });
 
