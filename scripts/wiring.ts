@@ -116,13 +116,18 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime; s
  */
 function warnThresholdsUnderFloors(logger: Logger, policy: RiskPolicy, runtime: ModelRuntime): void {
   const seen = new Set<string>();
-  for (const modality of MODALITIES) {
-    for (const t of thresholdsUnderModelFloors(policy, detectionSources(runtime.modelsFor(modality)))) {
-      const key = `${t.models.join('>')}:${t.label}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      logger.warn({ policy: policy.version, models: t.models, label: t.label, policyThreshold: t.policy, modelThreshold: t.floor }, 'policy threat threshold is under the model\'s own threshold and has no effect');
+  try {
+    for (const modality of MODALITIES) {
+      for (const t of thresholdsUnderModelFloors(policy, detectionSources(runtime.modelsFor(modality)))) {
+        const key = `${t.models.join('>')}:${t.label}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        logger.warn({ policy: policy.version, models: t.models, label: t.label, policyThreshold: t.policy, modelThreshold: t.floor }, 'policy threat threshold is under the model\'s own threshold and has no effect');
+      }
     }
+  } catch (err) {
+    // a check for the operator's information never stops the worker (a runtime whose cards lack labels, say)
+    logger.warn({ err }, 'could not check the policy\'s threat thresholds against the models\' own');
   }
 }
 
