@@ -21,7 +21,7 @@ import type { ModelEvidence } from '../domain/assessment/types.js';
 import type { CreditLevel } from '../domain/declaration/declaration.js';
 import { validateDeclaration } from '../domain/declaration/validate-declaration.js';
 import { calibrate, streamMetrics, type LabelledScan } from '../domain/policy/calibrate.js';
-import { thresholdsUnderModelFloors, type RiskPolicy } from '../domain/policy/policy.js';
+import { thresholdsUnderModelFloors, type DetectionSource, type RiskPolicy } from '../domain/policy/policy.js';
 import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
 import { createModelRuntime, detectionSources, loadRegistry, RUNTIME_REVISION } from '../models/runtime/index.js';
@@ -185,7 +185,8 @@ async function main() {
   const stream = await loadStream(values.data, opts);
   const modality = stream[0]?.input.modality ?? 'container-xray';
   if (values['threat-classes']) {
-    const written = await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!);
+    const sources = detectionSources(await cardsFor(values.registry!, modality));
+    const written = await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!, sources);
     await noteThresholdsUnderFloors(written, values.registry!, modality);
     return;
   }
@@ -225,20 +226,24 @@ async function main() {
   await noteThresholdsUnderFloors(result.policy ?? base, values.registry!, modality);
 }
 
+/** The cards of a registry's models for one modality. */
+async function cardsFor(registryDir: string, modality: Modality): Promise<ModelCard[]> {
+  return (await loadRegistry(registryDir)).map((m) => m.card).filter((c) => c.modality === modality || c.modalities?.includes(modality));
+}
+
 /**
  * Names the policy's threat thresholds that sit under the model's own (nothing under the model's is emitted,
  * so such a threshold has no effect: the model's applies, and a lower proposal measured nothing).
  */
 async function noteThresholdsUnderFloors(policy: RiskPolicy, registryDir: string, modality: Modality): Promise<void> {
-  const cards = (await loadRegistry(registryDir)).map((m) => m.card).filter((c) => c.modality === modality || c.modalities?.includes(modality));
-  for (const t of thresholdsUnderModelFloors(policy, detectionSources(cards))) {
+  for (const t of thresholdsUnderModelFloors(policy, detectionSources(await cardsFor(registryDir, modality)))) {
     console.log(`note: ${t.models.join(' > ')} ${t.label}: the policy's ${t.policy} is under the model's own threshold ${t.floor}, so it has no effect (the model's applies)`);
   }
 }
 
-async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: number, out: string, policyOut: string): Promise<RiskPolicy> {
+async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: number, out: string, policyOut: string, sources: readonly DetectionSource[]): Promise<RiskPolicy> {
   if (!stream.some((s) => s.truth.threats?.length)) throw new Error('--threat-classes needs a set with labelled threat boxes (meta/<id>.json boxes with a box)');
-  const study = studyThreatClasses(stream, base, { margin });
+  const study = studyThreatClasses(stream, base, { margin, sources });
   const policy = withStudiedThresholds(base, study, `${base.version}-classes`);
   await writeFile(out, JSON.stringify({ margin, study }, null, 2) + '\n');
   await writeFile(policyOut, JSON.stringify(policy, null, 2) + '\n');

@@ -6,7 +6,7 @@
 // counts a planted item only when a detection of its own class overlaps it. Pure.
 import type { Box } from '../verdict.js';
 import { allDetections, type SeenDetection } from '../assessment/evidence.js';
-import { threatThreshold, type RiskPolicy } from './policy.js';
+import { threatThreshold, type DetectionSource, type RiskPolicy } from './policy.js';
 import type { LabelledScan } from './calibrate.js';
 
 export interface ThreatClassStudy {
@@ -40,6 +40,11 @@ export interface ThreatClassOptions {
   table?: readonly number[];
   /** The classes studied (default: every label a planted item of the set carries). */
   labels?: readonly string[];
+  /**
+   * The models' own thresholds (models/runtime `detectionSources`): nothing under them is emitted, so no
+   * threshold is proposed under them (a proposal there would be one that has no effect).
+   */
+  sources?: readonly DetectionSource[];
 }
 
 const DEFAULT_TABLE = [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9];
@@ -113,7 +118,8 @@ export function studyThreatClasses(stream: readonly LabelledScan[], policy: Risk
       const at = (t: number) => ({ located: p.filter((v) => v > 0 && v >= t).length, cleanFlagged: c.filter((v) => v > 0 && v >= t).length });
       const located = p.filter((v) => v > 0 && v >= current);
       const lowestLocated = located.length ? Math.min(...located) : null;
-      const proposed = lowestLocated === null ? null : Math.min(Math.max(current, margin * lowestLocated), Math.max(current, hold));
+      const floor = o.sources?.find((src) => src.models[0] === model)?.floor[label] ?? 0;
+      const proposed = lowestLocated === null ? null : Math.max(floor, Math.min(Math.max(current, margin * lowestLocated), Math.max(current, hold)));
       out.push({
         model,
         label,

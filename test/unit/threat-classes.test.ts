@@ -78,6 +78,15 @@ describe('per-class threat thresholds', () => {
     expect(() => studyThreatClasses(stream, policy, { margin: 0 })).toThrow(/margin/);
   });
 
+  it('never proposes a threshold under the model\'s own, under which it emits nothing', () => {
+    // the knife's proposal stays at the policy's 0.0964 without the model's thresholds; the verifier's own is 0.11
+    const sources = [{ models: [VERIFIER, 'container-threat-grid'], floor: { knife: 0.11, 'hidden-compartment': 0.3 } }];
+    const study = studyThreatClasses(stream, policy, { sources });
+    expect(study.find((s) => s.label === 'knife')!.proposed).toBe(0.11);
+    // a proposal over the model's own is left as it is
+    expect(study.find((s) => s.label === 'hidden-compartment')!.proposed).toBeCloseTo(0.45, 10);
+  });
+
   it('the studied policy clears the clean scans that only a weak box held back, and still reviews every false wall', () => {
     const before = streamMetrics(stream, policy);
     const studied = withStudiedThresholds(policy, studyThreatClasses(stream, policy), `${policy.version}-classes`);
