@@ -2,6 +2,7 @@
 
 Run (from the repo root, after models/training/gen_all.sh):
   /usr/bin/python3 models/training/train_classifier.py --epochs 8
+`--train` takes several sets, comma-separated (1.1.0: cls-train and cls-veh, loads of vehicles alone).
 """
 import argparse, json, os, sys
 import numpy as np
@@ -53,10 +54,14 @@ def main():
     ap.add_argument('--epochs', type=int, default=8)
     ap.add_argument('--out', default='models/registry')
     ap.add_argument('--seed', type=int, default=7)
+    ap.add_argument('--version', default='1.0.0')
     a = ap.parse_args()
     torch.manual_seed(a.seed); np.random.seed(a.seed)
     t = Timer()
-    ids, x = load_images(a.train, 1); y = targets(load_meta(a.train, ids))
+    train_dirs = a.train.split(',')
+    parts = [load_images(d, 1) for d in train_dirs]
+    x = np.concatenate([p[1] for p in parts])
+    y = np.concatenate([targets(load_meta(d, p[0])) for d, p in zip(train_dirs, parts)])
     vids, vx = load_images(a.val, 1); vy = targets(load_meta(a.val, vids))
     print('loaded', x.shape, vx.shape, t.s(), 's', flush=True)
     model = Net(len(LABELS))
@@ -88,16 +93,18 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, 'container-cargo-cls.onnx')
     export_onnx(model, torch.zeros(1, 1, 128, 384), onnx_path, 'logits')
-    ds = json.load(open(os.path.join(a.train, 'dataset.json'))); vds = json.load(open(os.path.join(a.val, 'dataset.json')))
+    sets = [json.load(open(os.path.join(d, 'dataset.json'))) for d in train_dirs]
+    ds = sets[0]; vds = json.load(open(os.path.join(a.val, 'dataset.json')))
     card = {
-        'name': 'container-cargo-cls', 'version': '1.0.0', 'sha256': sha256(onnx_path), 'file': 'container-cargo-cls.onnx',
+        'name': 'container-cargo-cls', 'version': a.version, 'sha256': sha256(onnx_path), 'file': 'container-cargo-cls.onnx',
         'task': 'classify', 'modality': 'container-xray',
         'input': {'shape': ['batch', 1, 128, 384], 'channels': 'grey', 'normalisation': {'mean': [MEAN], 'std': [STD]}, 'resize': 'letterbox', 'padValue': 255},
         'output': {'name': 'logits', 'layout': 'multilabel-logits'},
         'labels': LABELS, 'thresholds': {l: 0.5 for l in LABELS},
         'metrics': {'split': 'held-out synthetic', 'heldOutSeed': vds['seed'], **metrics},
         'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': len(x), 'epochs': a.epochs, 'torchSeed': a.seed,
-                     'command': 'models/training/gen_all.sh && /usr/bin/python3 models/training/train_classifier.py --epochs %d' % a.epochs,
+                     'trainSets': [{'seed': d['seed'], 'count': len(p[0]), 'categories': d.get('categories')} for d, p in zip(sets, parts)],
+                     'command': 'models/training/gen_all.sh && /usr/bin/python3 ' + ' '.join(sys.argv),
                      'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(p.numel() for p in model.parameters())},
     }
     write_card(os.path.join(a.out, 'container-cargo-cls.card.json'), card)
