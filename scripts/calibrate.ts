@@ -24,7 +24,8 @@ import { calibrate, streamMetrics, type LabelledScan } from '../domain/policy/ca
 import { thresholdsUnderModelFloors, type DetectionSource, type RiskPolicy } from '../domain/policy/policy.js';
 import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
-import { createModelRuntime, detectionSources, loadRegistry, RUNTIME_REVISION } from '../models/runtime/index.js';
+import { createModelRuntime, RUNTIME_REVISION } from '../models/runtime/index.js';
+import { cardModalities, detectionSources, loadRegistry } from '../models/runtime/registry.js';
 import type { ModelCard } from '../models/runtime/types.js';
 import { containerLines, misdeclareContainer, misdeclareParcel, parcelLines } from '../models/synth/declarations.js';
 import { Rng } from '../models/synth/prng.js';
@@ -183,11 +184,11 @@ async function main() {
   const opts = { registryDir: values.registry!, misdeclaredRate: Number(values['misdeclared-rate']), dishonestRate: Number(values['dishonest-rate']), seed: Number(values.seed), ...(values.limit && { limit: Number(values.limit) }), ...(values['rendering-only'] && { material: false }) };
   const base = await loadPolicy(values.policy);
   const stream = await loadStream(values.data, opts);
+  // where the stream's detections come from, with the thresholds under which each model emits nothing
   const modality = stream[0]?.input.modality ?? 'container-xray';
+  const sources = detectionSources((await loadRegistry(values.registry!)).map((m) => m.card).filter((c) => cardModalities(c).includes(modality)));
   if (values['threat-classes']) {
-    const sources = detectionSources(await cardsFor(values.registry!, modality));
-    const written = await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!, sources);
-    await noteThresholdsUnderFloors(written, values.registry!, modality);
+    noteThresholdsUnderFloors(await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!, sources), sources);
     return;
   }
   const recallFloor = values['min-recall-data-recall'] === undefined ? undefined : Number(values['min-recall-data-recall']);
@@ -223,20 +224,15 @@ async function main() {
     if (result.bestWithoutFloors) line('closest (not chosen)', result.bestWithoutFloors.metrics);
   }
   console.log(`report: ${values.out}${result.policy ? `, policy: ${values['policy-out']}` : ''}`);
-  await noteThresholdsUnderFloors(result.policy ?? base, values.registry!, modality);
-}
-
-/** The cards of a registry's models for one modality. */
-async function cardsFor(registryDir: string, modality: Modality): Promise<ModelCard[]> {
-  return (await loadRegistry(registryDir)).map((m) => m.card).filter((c) => c.modality === modality || c.modalities?.includes(modality));
+  noteThresholdsUnderFloors(result.policy ?? base, sources);
 }
 
 /**
  * Names the policy's threat thresholds that sit under the model's own (nothing under the model's is emitted,
  * so such a threshold has no effect: the model's applies, and a lower proposal measured nothing).
  */
-async function noteThresholdsUnderFloors(policy: RiskPolicy, registryDir: string, modality: Modality): Promise<void> {
-  for (const t of thresholdsUnderModelFloors(policy, detectionSources(await cardsFor(registryDir, modality)))) {
+function noteThresholdsUnderFloors(policy: RiskPolicy, sources: readonly DetectionSource[]): void {
+  for (const t of thresholdsUnderModelFloors(policy, sources)) {
     console.log(`note: ${t.models.join(' > ')} ${t.label}: the policy's ${t.policy} is under the model's own threshold ${t.floor}, so it has no effect (the model's applies)`);
   }
 }

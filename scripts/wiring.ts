@@ -115,15 +115,11 @@ export async function startPipeline(s: Shared, opts: { runtime?: ModelRuntime; s
  * the model emits nothing (the model's is the one in effect). Not an error: the verdicts are what the floor gives.
  */
 function warnThresholdsUnderFloors(logger: Logger, policy: RiskPolicy, runtime: ModelRuntime): void {
-  const seen = new Set<string>();
   try {
-    for (const modality of MODALITIES) {
-      for (const t of thresholdsUnderModelFloors(policy, detectionSources(runtime.modelsFor(modality)))) {
-        const key = `${t.models.join('>')}:${t.label}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        logger.warn({ policy: policy.version, models: t.models, label: t.label, policyThreshold: t.policy, modelThreshold: t.floor }, 'policy threat threshold is under the model\'s own threshold and has no effect');
-      }
+    // every model once, though one may serve several modalities (the parcel detector serves two)
+    const cards = [...new Map(MODALITIES.flatMap((m) => runtime.modelsFor(m)).map((c) => [c.name, c])).values()];
+    for (const t of thresholdsUnderModelFloors(policy, detectionSources(cards))) {
+      logger.warn({ policy: policy.version, models: t.models, label: t.label, policyThreshold: t.policy, modelThreshold: t.floor }, 'policy threat threshold is under the model\'s own threshold and has no effect');
     }
   } catch (err) {
     // a check for the operator's information never stops the worker (a runtime whose cards lack labels, say)
