@@ -1,6 +1,7 @@
 // The one place to see every job: name → payload schema → queue. Payloads are ids only; pixels travel
 // through the object store. Job ids are deterministic (<stage>.<scanId>) so a re-enqueue never duplicates.
 import { Type, type Static } from 'typebox';
+import type { Scan } from '../storage/repos/scans.js';
 
 export const ScanJobPayload = Type.Object({ scanId: Type.String({ minLength: 1, maxLength: 128 }) });
 export type ScanJobPayload = Static<typeof ScanJobPayload>;
@@ -22,10 +23,20 @@ export function jobId(stage: Stage, scanId: string): string {
 }
 
 /**
- * A stage's work for one scan. It returns the stage the scan needs next (or nothing when the scan waits or
- * is done); the worker runs that stage in the same job when it serves it, else enqueues its job.
+ * What a stage hands on: the stage the scan needs next, and with it the scan as this stage stored it (so the
+ * next stage, run in the same job, need not read it back).
  */
-export type StageHandler = (payload: ScanJobPayload) => Promise<Stage | void>;
+export interface StageNext {
+  next: Stage;
+  scan: Scan;
+}
+
+/**
+ * A stage's work for one scan. It returns the stage the scan needs next (or nothing when the scan waits or
+ * is done); the worker runs that stage in the same job when it serves it, else enqueues its job. `carried` is
+ * the scan as the previous stage of the same job stored it; without it the stage reads the scan.
+ */
+export type StageHandler = (payload: ScanJobPayload, carried?: Scan) => Promise<Stage | StageNext | void>;
 export type StageHandlers = Record<Stage, StageHandler>;
 
 /** Boot fails when a stage has no handler: a job that nobody processes is a scan that never gets a verdict. */

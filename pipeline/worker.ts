@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { Value } from 'typebox/value';
 import type { PipelineDeps } from './deps.js';
 import { PermanentJobError } from './errors.js';
+import type { Scan } from '../storage/repos/scans.js';
 import { JOBS, STAGES, assertAllHandlers, type ScanJobPayload, type Stage, type StageHandlers } from './jobs.js';
 import { assessHandler } from './stages/assess.js';
 import { inferHandler } from './stages/infer.js';
@@ -92,16 +93,20 @@ export function startWorkers(
         // the rendering stays in memory. Each stage still stores its status before the next begins, so a
         // crash resumes from the stored status (this job runs again, or the sweeper re-enqueues the scan).
         let current: Stage = stage;
+        let carried: Scan | undefined;
         for (let ran = 1; ; ran++) {
           let started = performance.now();
           let next: Stage | void;
           try {
             const run = current;
+            const given = carried;
             // The stage's time is its handler's, not the wait for a slot.
-            next = await slots[run].run(() => {
+            const outcome = await slots[run].run(() => {
               started = performance.now();
-              return handlers[run](job.data);
+              return handlers[run](job.data, given);
             });
+            next = typeof outcome === 'object' ? outcome.next : outcome;
+            carried = typeof outcome === 'object' ? outcome.scan : undefined;
             stageSeconds.observe({ stage: current, outcome: 'ok' }, (performance.now() - started) / 1000);
             deps.logger.debug({ stage: current, job: stage, scanId, ms: Math.round(performance.now() - started) }, 'stage done');
           } catch (err) {

@@ -49,11 +49,13 @@ export function assessHandler(deps: PipelineDeps) {
   const verdicts = verdictsRepo(deps.db);
   const declarations = declarationsRepo(deps.db);
   const references = cachedReferenceLibrary(referencesRepo(deps.db));
-  return async ({ scanId }: ScanJobPayload): Promise<Stage | void> => {
-    const scan = await scans.get(scanId);
+  return async ({ scanId }: ScanJobPayload, carried?: Scan): Promise<Stage | void> => {
+    const scan = carried ?? (await scans.get(scanId));
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
     if (scan.status === 'received' || scan.status === 'preprocessed') return scan.status === 'received' ? 'preprocess' : 'infer';
-    if (!(await verdicts.machineVerdict(scanId))) {
+    // the verdict is stored in the transaction that marks the scan `assessed`: an `inferred` scan has none (and
+    // should one be stored meanwhile, storing is idempotent: the stored verdict is the one routed)
+    if (scan.status === 'inferred' || !(await verdicts.machineVerdict(scanId))) {
       const declared = await declarations.forSubject(scan);
       const waited = deps.now().getTime() - Date.parse(scan.receivedAt);
       if (!declared && waited < deps.declarationWaitMs) {
@@ -97,7 +99,8 @@ export function assessHandler(deps: PipelineDeps) {
           blindSample: a.blindSample,
         },
         ...(declared && { declarationId: declared.declaration.declarationId }),
-      });
+      }, { declaration: declared?.declaration ?? null });
+      return; // stored and routed in one transaction
     }
     return 'route';
   };

@@ -5,10 +5,10 @@ import sharp from 'sharp';
 import { isContainerModality, type Modality } from '../../domain/scan.js';
 import type { ModelOutput, ModelRuntime, Rendering } from '../../models/runtime/types.js';
 import { ObjectNotFoundError } from '../../storage/objects/object-store.js';
-import { scansRepo } from '../../storage/repos/scans.js';
+import { scansRepo, type Scan } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
-import type { ScanJobPayload, Stage } from '../jobs.js';
+import type { ScanJobPayload, Stage, StageNext } from '../jobs.js';
 import type { RenderingCache } from '../rendering-cache.js';
 import { hasMaterial, materialCacheId, materialKey } from './preprocess.js';
 
@@ -45,8 +45,8 @@ function candidatesOf(active: ModelRuntime, shadow: ModelRuntime): (modality: Mo
 export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
   const scans = scansRepo(deps.db);
   const candidates = deps.shadowRuntime ? candidatesOf(deps.runtime, deps.shadowRuntime) : () => [];
-  return async ({ scanId }: ScanJobPayload): Promise<Stage> => {
-    const scan = await scans.get(scanId);
+  return async ({ scanId }: ScanJobPayload, carried?: Scan): Promise<Stage | StageNext> => {
+    const scan = carried ?? (await scans.get(scanId));
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
     if (scan.status === 'received') return 'preprocess';
     if (scan.status === 'preprocessed') {
@@ -80,7 +80,8 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
         ...(outputs.length > 0 && deps.runtime.revision && { runtime: deps.runtime.revision }),
         ...(shadow && { shadow }),
       };
-      await scans.markInferred(scanId, inference);
+      const stored = await scans.markInferred(scanId, inference);
+      if (stored) return { next: 'assess', scan: { ...stored, images: scan.images } };
     }
     return 'assess';
   };

@@ -9,7 +9,7 @@ import { scansRepo, type Scan } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
 import { decodeImage, type DecodedImage } from '../imaging.js';
-import type { ScanJobPayload, Stage } from '../jobs.js';
+import type { ScanJobPayload, Stage, StageNext } from '../jobs.js';
 import type { RenderingCache } from '../rendering-cache.js';
 
 export function renderingKey(scanId: string): string {
@@ -46,21 +46,22 @@ export const materialPng = (r: Rendering): Promise<Buffer> =>
 /** With a cache, the rendering also stays in this process for the infer stage (see rendering-cache.ts). */
 export function preprocessHandler(deps: PipelineDeps, cache?: RenderingCache) {
   const scans = scansRepo(deps.db);
-  return async ({ scanId }: ScanJobPayload): Promise<Stage> => {
-    const scan = await scans.get(scanId);
+  return async ({ scanId }: ScanJobPayload, carried?: Scan): Promise<Stage | StageNext> => {
+    const scan = carried ?? (await scans.get(scanId));
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
     if (scan.status === 'received') {
       const { rendering, material } = await render(deps, scan);
       // the material first: once the scan is marked preprocessed, infer may look for it
       if (material) await deps.objects.put(materialKey(scanId), await materialPng(material), { contentType: 'image/png' });
       await deps.objects.put(renderingKey(scanId), await renderingPng(rendering), { contentType: 'image/png' });
-      await scans.markPreprocessed(scanId, renderingKey(scanId), {
+      const stored = await scans.markPreprocessed(scanId, renderingKey(scanId), {
         width: rendering.width,
         height: rendering.height,
         channels: rendering.channels,
       });
       cache?.put(scanId, renderingKey(scanId), rendering);
       if (material) cache?.put(materialCacheId(scanId), materialKey(scanId), material);
+      if (stored) return { next: 'infer', scan: { ...stored, images: scan.images } };
     }
     return 'infer';
   };

@@ -1,16 +1,25 @@
-// Stores the machine's verdict and moves the scan to `assessed` in one transaction; shared by the
-// assess stage and by the failure path (a scan that cannot be processed goes to review, never lost).
+// Stores the machine's verdict, moves the scan to `assessed` and routes the verdict (route.ts), all in one
+// transaction; shared by the assess stage and by the failure path (a scan that cannot be processed goes to
+// review, never lost). One commit: a crash leaves either nothing or a verdict that is stored and acted on.
+import type { Declaration } from '../../domain/declaration/declaration.js';
 import type { Reason, Verdict } from '../../domain/verdict.js';
 import { decide } from '../../domain/verdict.js';
 import { scansRepo, type Scan } from '../../storage/repos/scans.js';
 import { verdictsRepo } from '../../storage/repos/verdicts.js';
 import type { PipelineDeps } from '../deps.js';
 import { pushToVerdictSeconds, verdictsTotal } from '../metrics.js';
+import { routeVerdict } from './route.js';
 
+/**
+ * `declaration`: the one the verdict was assessed against (null: none), for the review item; read in the
+ * transaction when not given. Routes the stored verdict (this one, or the one a previous run stored) unless the
+ * scan is routed already.
+ */
 export async function storeMachineVerdict(
-  deps: Pick<PipelineDeps, 'db' | 'now'>,
+  deps: Pick<PipelineDeps, 'db' | 'now' | 'reviewSla'>,
   scan: Scan,
   body: Pick<Verdict, 'reasons' | 'policyVersion' | 'models' | 'runtime' | 'declaredVsSeen' | 'actions' | 'declarationId'> & { decision?: Verdict['decision'] },
+  opts: { declaration?: Declaration | null } = {},
 ): Promise<void> {
   const verdict: Verdict = {
     scanId: scan.scanId,
@@ -28,8 +37,9 @@ export async function storeMachineVerdict(
   };
   const scans = scansRepo(deps.db);
   const created = await deps.db.transaction(async (tx) => {
-    const { created } = await verdictsRepo(deps.db).append(verdict, 'machine', tx);
+    const { created, verdict: stored } = await verdictsRepo(deps.db).append(verdict, 'machine', tx);
     await scans.markAssessed(scan.scanId, tx);
+    await routeVerdict(deps, tx, scan, stored, opts);
     return created;
   });
   if (created) {
@@ -47,5 +57,4 @@ export async function failScanToReview(deps: PipelineDeps, scanId: string, code:
     policyVersion: 'none',
     models: [],
   });
-  await deps.queues.enqueue('route', scanId).catch(() => {}); // the sweeper routes it if Redis is away
 }

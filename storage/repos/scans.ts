@@ -72,7 +72,10 @@ interface ImageRow {
   sha256: string;
 }
 
-function toScan(r: ScanRow, images: ImageRow[]): Scan {
+/** A scan's row without its images: what a stage's update returns (the images never change after ingest). */
+export type ScanState = Omit<Scan, 'images'>;
+
+function toState(r: ScanRow): ScanState {
   return {
     scanId: r.scan_id,
     gatewayId: r.gateway_id,
@@ -90,6 +93,12 @@ function toScan(r: ScanRow, images: ImageRow[]): Scan {
     routedAt: r.routed_at ? iso(r.routed_at) : null,
     receivedAt: iso(r.received_at),
     updatedAt: iso(r.updated_at),
+  };
+}
+
+function toScan(r: ScanRow, images: ImageRow[]): Scan {
+  return {
+    ...toState(r),
     images: images.map((i) => ({
       role: i.role,
       objectKey: i.object_key,
@@ -127,9 +136,9 @@ export function scansRepo(db: Sql) {
      */
     async insert(scan: NewScan): Promise<InsertResult> {
       return db.transaction(async (tx) => {
-        const inserted = await tx.query(
+        const inserted = await tx.query<ScanRow>(
           `INSERT INTO scans (scan_id, gateway_id, scanner_id, modality, container_no, waybill, captured_at, weight_kg, content_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id`,
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scan_id) DO NOTHING RETURNING *`,
           [scan.scanId, scan.gatewayId, scan.scannerId, scan.modality, scan.containerNo ?? null, scan.waybill ?? null,
             scan.capturedAt, scan.weightKg ?? null, scan.contentHash],
         );
@@ -147,28 +156,43 @@ export function scansRepo(db: Sql) {
             [scan.scanId, ...scan.images.flatMap((img) => [img.role, img.objectKey, img.format, img.width, img.height, img.channels, img.bitDepth, img.bytes, img.sha256])],
           );
         }
-        return { outcome: 'created', scan: (await get(scan.scanId, tx))! };
+        // the stored scan from the inserted row, its images in the order a read gives them (by role)
+        const images = [...scan.images].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
+        return { outcome: 'created', scan: { ...toState(inserted.rows[0]!), images } };
       });
     },
-    async markPreprocessed(scanId: string, renderingKey: string, rendering: NonNullable<Scan['rendering']>, q: Queryable = db) {
-      await q.query(
-        `UPDATE scans SET status = 'preprocessed', rendering_key = $2, rendering = $3, updated_at = now()
-         WHERE scan_id = $1 AND status = 'received'`,
-        [scanId, renderingKey, JSON.stringify(rendering)],
-      );
+    /** The scan's row as this update left it; null when another run had already moved the scan on. */
+    async markPreprocessed(scanId: string, renderingKey: string, rendering: NonNullable<Scan['rendering']>, q: Queryable = db): Promise<ScanState | null> {
+      const rows = (
+        await q.query<ScanRow>(
+          `UPDATE scans SET status = 'preprocessed', rendering_key = $2, rendering = $3, updated_at = now()
+           WHERE scan_id = $1 AND status = 'received' RETURNING *`,
+          [scanId, renderingKey, JSON.stringify(rendering)],
+        )
+      ).rows;
+      return rows[0] ? toState(rows[0]) : null;
     },
-    async markInferred(scanId: string, inference: unknown, q: Queryable = db) {
-      await q.query(
-        `UPDATE scans SET status = 'inferred', inference = $2, updated_at = now()
-         WHERE scan_id = $1 AND status IN ('received', 'preprocessed')`,
-        [scanId, JSON.stringify(inference)],
-      );
+    /** As markPreprocessed. */
+    async markInferred(scanId: string, inference: unknown, q: Queryable = db): Promise<ScanState | null> {
+      const rows = (
+        await q.query<ScanRow>(
+          `UPDATE scans SET status = 'inferred', inference = $2, updated_at = now()
+           WHERE scan_id = $1 AND status IN ('received', 'preprocessed') RETURNING *`,
+          [scanId, JSON.stringify(inference)],
+        )
+      ).rows;
+      return rows[0] ? toState(rows[0]) : null;
     },
     async markAssessed(scanId: string, q: Queryable = db) {
       await q.query(`UPDATE scans SET status = 'assessed', updated_at = now() WHERE scan_id = $1`, [scanId]);
     },
-    async markRouted(scanId: string, q: Queryable = db) {
-      await q.query('UPDATE scans SET routed_at = now(), updated_at = now() WHERE scan_id = $1 AND routed_at IS NULL', [scanId]);
+    /**
+     * Marks the scan routed; false when it already was. Inside the routing transaction it is taken first: the row
+     * lock makes a concurrent routing of the same scan wait and then find it routed, so a verdict is routed once.
+     */
+    async markRouted(scanId: string, q: Queryable = db): Promise<boolean> {
+      const r = await q.query('UPDATE scans SET routed_at = now(), updated_at = now() WHERE scan_id = $1 AND routed_at IS NULL RETURNING scan_id', [scanId]);
+      return r.rows.length > 0;
     },
     /** Scans that have not finished the pipeline and have not moved for `idleMs`: the sweeper's work list. */
     async findStalled(idleMs: number, limit: number): Promise<Array<{ scanId: string; status: ScanStatus }>> {

@@ -76,8 +76,9 @@ describe('dual-energy threat verification', () => {
       const res = await pushScan(api.url, { key: api.key, metadata: meta('de-raw-2'), images: { high: await png16Of(s.high, s.width, s.height), low: await png16Of(s.low, s.width, s.height) } });
       expect(res.status).toBe(202);
       const deps = { db: api.db.db, objects: api.objects, runtime: own.runtime, maxImagePixels: api.config.maxImagePixels, now: () => new Date() } as unknown as PipelineDeps;
-      expect(await preprocessHandler(deps)({ scanId: 'de-raw-2' })).toBe('infer');
-      expect(await inferHandler(deps)({ scanId: 'de-raw-2' })).toBe('assess');
+      // each stage reads the scan itself (nothing carried over, as in another process)
+      expect(await preprocessHandler(deps)({ scanId: 'de-raw-2' })).toMatchObject({ next: 'infer', scan: { status: 'preprocessed' } });
+      expect(await inferHandler(deps)({ scanId: 'de-raw-2' })).toMatchObject({ next: 'assess', scan: { status: 'inferred' } });
       const scan = await scansRepo(api.db.db).get('de-raw-2');
       const out = (scan!.inference as { outputs: ModelOutput[] }).outputs.find((o) => o.model === 'container-threat-grid')!;
       expect(out.verifiedBy?.model).toBe('container-threat-verify-de');

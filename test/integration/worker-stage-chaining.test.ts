@@ -10,6 +10,7 @@ import { JOBS, jobId, type Stage, type StageHandlers } from '../../pipeline/jobs
 import type { Queues } from '../../pipeline/queues.js';
 import { registry } from '../../pipeline/metrics.js';
 import { startWorkers, type RunningWorkers } from '../../pipeline/worker.js';
+import type { Scan } from '../../storage/repos/scans.js';
 import { REDIS_URL } from '../helpers/databases.js';
 
 let running: RunningWorkers | null = null;
@@ -20,7 +21,7 @@ afterEach(async () => {
   for (const o of opened.splice(0)) await o.close();
 });
 
-function harness(opts: { stages?: Stage[]; failOnce?: Stage; concurrency?: number; delayMs?: number }) {
+function harness(opts: { stages?: Stage[]; failOnce?: Stage; concurrency?: number; delayMs?: number; carry?: Stage[] }) {
   const prefix = `twchain-${randomBytes(4).toString('hex')}`;
   const calls: string[] = [];
   const enqueued: string[] = [];
@@ -28,8 +29,8 @@ function harness(opts: { stages?: Stage[]; failOnce?: Stage; concurrency?: numbe
   const next: Record<Stage, Stage | undefined> = { preprocess: 'infer', infer: 'assess', assess: 'route', route: undefined };
   const active: Record<string, number> = {};
   const peak: Record<string, number> = {};
-  const handler = (stage: Stage) => async ({ scanId }: { scanId: string }) => {
-    calls.push(`${stage}:${scanId}`);
+  const handler = (stage: Stage) => async ({ scanId }: { scanId: string }, carried?: Scan) => {
+    calls.push(`${stage}:${scanId}${carried ? `<${carried.status}` : ''}`);
     active[stage] = (active[stage] ?? 0) + 1;
     active.all = (active.all ?? 0) + 1;
     peak[stage] = Math.max(peak[stage] ?? 0, active[stage]!);
@@ -41,7 +42,9 @@ function harness(opts: { stages?: Stage[]; failOnce?: Stage; concurrency?: numbe
       failed.add(stage);
       throw new Error('transient');
     }
-    return next[stage];
+    // a stage in `carry` hands the next the scan as it stored it (here: a stand-in whose status names the stage)
+    const n = next[stage];
+    return n && opts.carry?.includes(stage) ? { next: n, scan: { scanId, status: stage } as unknown as Scan } : n;
   };
   const handlers = Object.fromEntries((['preprocess', 'infer', 'assess', 'route'] as const).map((s) => [s, handler(s)])) as StageHandlers;
   const queues: Queues = {
@@ -72,6 +75,20 @@ it('runs every stage of a scan in one job when the worker serves them all, and c
   expect(h.calls).toEqual(['preprocess:c1', 'infer:c1', 'assess:c1', 'route:c1']);
   expect(h.enqueued).toEqual([]);
   expect(await stageCount('route')).toBe(before + 1);
+});
+
+it('hands the scan a stage stored to the next stage of the same job, never across a queue hop', async () => {
+  const h = harness({ carry: ['preprocess', 'assess'] });
+  await h.push('c4');
+  await expect.poll(() => h.calls.length, { timeout: 10_000 }).toBe(4);
+  expect(h.calls).toEqual(['preprocess:c4', 'infer:c4<preprocess', 'assess:c4', 'route:c4<assess']);
+});
+
+it('a stage handed to another worker through its queue gets the scan id only', async () => {
+  const h = harness({ stages: ['preprocess'], carry: ['preprocess'] });
+  await h.push('c5');
+  await expect.poll(() => h.enqueued, { timeout: 10_000 }).toEqual(['infer:c5']); // the next job reads the scan
+  expect(h.calls).toEqual(['preprocess:c5']);
 });
 
 it('enqueues the next stage when this worker does not serve it', async () => {
