@@ -21,7 +21,7 @@ import type { ModelEvidence } from '../domain/assessment/types.js';
 import type { CreditLevel } from '../domain/declaration/declaration.js';
 import { validateDeclaration } from '../domain/declaration/validate-declaration.js';
 import { calibrate, streamMetrics, type LabelledScan } from '../domain/policy/calibrate.js';
-import { thresholdsUnderModelFloors, type DetectionSource, type RiskPolicy } from '../domain/policy/policy.js';
+import { raiseToModelFloors, thresholdsUnderModelFloors, type DetectionSource, type RiskPolicy, type ThresholdUnderFloor } from '../domain/policy/policy.js';
 import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
 import { createModelRuntime, RUNTIME_REVISION } from '../models/runtime/index.js';
@@ -186,9 +186,12 @@ async function main() {
   const stream = await loadStream(values.data, opts);
   // where the stream's detections come from, with the thresholds under which each model emits nothing
   const modality = stream[0]?.input.modality ?? 'container-xray';
-  const sources = detectionSources((await loadRegistry(values.registry!)).map((m) => m.card).filter((c) => cardModalities(c).includes(modality)));
+  const cards = (await loadRegistry(values.registry!)).map((m) => m.card);
+  const sources = detectionSources(cards.filter((c) => cardModalities(c).includes(modality)));
+  // the written policy serves every modality: each model's threshold is checked against its own card
+  const everySource = detectionSources(cards);
   if (values['threat-classes']) {
-    noteThresholdsUnderFloors(await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!, sources), sources);
+    await threatClasses(stream, base, Number(values.margin), values.out!, values['policy-out']!, sources, everySource);
     return;
   }
   const recallFloor = values['min-recall-data-recall'] === undefined ? undefined : Number(values['min-recall-data-recall']);
@@ -210,7 +213,9 @@ async function main() {
     baseline: result.baseline, chosen: result.chosen, holdoutMetrics: holdout, candidatesTried: result.candidatesTried, bestWithoutFloors: result.bestWithoutFloors,
   };
   await writeFile(values.out!, JSON.stringify(report, null, 2) + '\n');
-  if (result.policy) await writeFile(values['policy-out']!, JSON.stringify(result.policy, null, 2) + '\n');
+  // a scaled threshold under a model's own is written as the model's (the same verdicts: nothing under it is emitted)
+  const written = result.policy ? raiseToModelFloors(result.policy, everySource) : null;
+  if (written) await writeFile(values['policy-out']!, JSON.stringify(written.policy, null, 2) + '\n');
   const line = (name: string, m: { autoClearOfClean: number; prohibitedRecall: number; misdeclaredRecall: number; falseClearRate: number }) =>
     console.log(`${name.padEnd(22)} auto-clear of clean ${pct(m.autoClearOfClean)}  prohibited recall ${pct(m.prohibitedRecall)}  misdeclaration recall ${pct(m.misdeclaredRecall)}  false clears ${pct(m.falseClearRate)}`);
   line('default policy', result.baseline);
@@ -224,23 +229,24 @@ async function main() {
     if (result.bestWithoutFloors) line('closest (not chosen)', result.bestWithoutFloors.metrics);
   }
   console.log(`report: ${values.out}${result.policy ? `, policy: ${values['policy-out']}` : ''}`);
-  noteThresholdsUnderFloors(result.policy ?? base, sources);
+  if (written) noteRaised(written.raised);
+  else noteRaised(thresholdsUnderModelFloors(base, everySource), 'the base policy\'s');
 }
 
 /**
- * Names the policy's threat thresholds that sit under the model's own (nothing under the model's is emitted,
- * so such a threshold has no effect: the model's applies, and a lower proposal measured nothing).
+ * Names the thresholds written as the model's own: nothing under the model's threshold is emitted, so a lower
+ * threshold has no effect (and a lower proposal measured nothing).
  */
-function noteThresholdsUnderFloors(policy: RiskPolicy, sources: readonly DetectionSource[]): void {
-  for (const t of thresholdsUnderModelFloors(policy, sources)) {
-    console.log(`note: ${t.models.join(' > ')} ${t.label}: the policy's ${t.policy} is under the model's own threshold ${t.floor}, so it has no effect (the model's applies)`);
+function noteRaised(raised: readonly ThresholdUnderFloor[], whose = 'the calibrated'): void {
+  for (const t of raised) {
+    console.log(`note: ${t.models.join(' > ')} ${t.label}: ${whose} ${t.policy} is under the model's own threshold ${t.floor}, which applies${whose === 'the calibrated' ? ' (written as such)' : ''}`);
   }
 }
 
-async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: number, out: string, policyOut: string, sources: readonly DetectionSource[]): Promise<RiskPolicy> {
+async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: number, out: string, policyOut: string, sources: readonly DetectionSource[], everySource: readonly DetectionSource[]): Promise<void> {
   if (!stream.some((s) => s.truth.threats?.length)) throw new Error('--threat-classes needs a set with labelled threat boxes (meta/<id>.json boxes with a box)');
   const study = studyThreatClasses(stream, base, { margin, sources });
-  const policy = withStudiedThresholds(base, study, `${base.version}-classes`);
+  const { policy, raised } = raiseToModelFloors(withStudiedThresholds(base, study, `${base.version}-classes`), everySource);
   await writeFile(out, JSON.stringify({ margin, study }, null, 2) + '\n');
   await writeFile(policyOut, JSON.stringify(policy, null, 2) + '\n');
   console.log(`${'model'.padEnd(28)} ${'class'.padEnd(20)} items  threshold  located  clean flagged  → proposed  located  clean flagged`);
@@ -250,7 +256,7 @@ async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: n
   }
   console.log(`clean scans: ${study[0]?.cleanScans ?? 0}; a planted item counts as located only when a detection of its own class overlaps it`);
   console.log(`report: ${out}, policy: ${policyOut}`);
-  return policy;
+  noteRaised(raised);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

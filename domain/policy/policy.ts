@@ -151,3 +151,20 @@ export function thresholdsUnderModelFloors(policy: RiskPolicy, sources: readonly
   }
   return out;
 }
+
+/**
+ * The policy with each threshold that sits under a model's own raised to it, as an entry of that source's most
+ * specific model in `modelThreatThresholds` (a shared `threatThresholds` entry is left as it is, so the other
+ * models it serves keep theirs). The same verdicts on every scan, since nothing under the model's own threshold
+ * is emitted; what the policy says is then what applies. Returns the raised thresholds beside it.
+ */
+export function raiseToModelFloors(policy: RiskPolicy, sources: readonly DetectionSource[]): { policy: RiskPolicy; raised: ThresholdUnderFloor[] } {
+  const raised = thresholdsUnderModelFloors(policy, sources);
+  if (raised.length === 0) return { policy, raised };
+  const byModel: Record<string, Record<string, number>> = Object.fromEntries(Object.entries(policy.security.modelThreatThresholds).map(([m, t]) => [m, { ...t }]));
+  for (const r of raised) {
+    const model = r.models[0]!;
+    byModel[model] = { ...byModel[model], [r.label]: r.floor };
+  }
+  return { policy: { ...policy, security: { ...policy.security, modelThreatThresholds: byModel } }, raised };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { defaultPolicy, parsePolicy } from '../../domain/policy/parse-policy.js';
-import { matchHsList, threatThreshold, thresholdsUnderModelFloors, type DetectionSource } from '../../domain/policy/policy.js';
+import { matchHsList, raiseToModelFloors, threatThreshold, thresholdsUnderModelFloors, type DetectionSource } from '../../domain/policy/policy.js';
 import { blindSampleDraw, isBlindSample } from '../../domain/policy/blind-sample.js';
 import { hsExists } from '../../domain/hs/hs.js';
 import defaultPolicyJson from '../../domain/policy/default-policy.json' with { type: 'json' };
@@ -102,6 +102,27 @@ describe('policy helpers', () => {
     p.security.modelThreatThresholds['parcel-det'] = { knife: 0.425 };
     p.security.modelThreatThresholds.verifier!.knife = 0.5;
     expect(thresholdsUnderModelFloors(p, sources)).toEqual([]);
+  });
+
+  it('raises each threshold under a model\'s own to it, for that model only, and changes no effective threshold', () => {
+    const p = defaultPolicy();
+    p.security.threatThresholds = { firearm: 0.35, knife: 0.4 };
+    p.security.modelThreatThresholds = { verifier: { firearm: 0.05, knife: 0.3 } };
+    const sources: DetectionSource[] = [
+      { models: ['verifier', 'grid'], floor: { firearm: 0.05, knife: 0.31 } },
+      // two detectors served by the shared label thresholds, one with a higher floor than the policy's knife
+      { models: ['parcel-det'], floor: { knife: 0.425, firearm: 0.2 } },
+      { models: ['bag-det'], floor: { knife: 0.1, firearm: 0.1 } },
+    ];
+    const effective = (q: typeof p) => sources.map((s) => Object.keys(s.floor).map((l) => Math.max(threatThreshold(q, l, s.models), s.floor[l]!)));
+    const { policy, raised } = raiseToModelFloors(p, sources);
+    expect(raised.map((r) => `${r.models[0]}.${r.label}`)).toEqual(['verifier.knife', 'parcel-det.knife']);
+    expect(policy.security.modelThreatThresholds).toEqual({ verifier: { firearm: 0.05, knife: 0.31 }, 'parcel-det': { knife: 0.425 } });
+    expect(policy.security.threatThresholds).toEqual({ firearm: 0.35, knife: 0.4 }); // bag-det keeps 0.4
+    expect(thresholdsUnderModelFloors(policy, sources)).toEqual([]);
+    expect(effective(policy)).toEqual(effective(p));
+    expect(p.security.modelThreatThresholds).toEqual({ verifier: { firearm: 0.05, knife: 0.3 } }); // the input is not changed
+    expect(raiseToModelFloors(policy, sources)).toEqual({ policy, raised: [] });
   });
 });
 
