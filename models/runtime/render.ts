@@ -132,43 +132,55 @@ export function containerMaterialHue(ratio: number): [number, number, number] {
   return [...METAL];
 }
 
-const attenuationTables = new Map<string, Float64Array>();
+/**
+ * A function of the count, memoised per count over [0, 65535] for one key (an air level, a window) and filled
+ * lazily: a parcel of ~40,000 pixels uses a fraction of 65,536 levels, and a scan's air level is its own, so a
+ * table rarely serves two scans. One table per use is kept and reused from scan to scan: a new key starts a
+ * new generation (an entry counts as filled only when its stamp is the current generation), so a scan neither
+ * allocates nor clears 65,536 entries (a fresh pair of tables was 1 MB of garbage a parcel).
+ */
+class LevelMemo {
+  readonly values = new Float64Array(65536);
+  private readonly stamps = new Uint32Array(65536);
+  private key = '';
+  gen = 0;
+  /** Starts `key`'s table (what it holds already when the key is the last one's). */
+  use(key: string): this {
+    if (key !== this.key) {
+      this.key = key;
+      if (++this.gen === 2 ** 32) {
+        this.stamps.fill(0);
+        this.gen = 1;
+      }
+    }
+    return this;
+  }
+  /** Whether count v is filled for the current key; `set` fills it. */
+  has(v: number): boolean {
+    return this.stamps[v] === this.gen;
+  }
+  set(v: number, value: number): number {
+    this.stamps[v] = this.gen;
+    return (this.values[v] = value);
+  }
+}
 
 /**
- * max(0, ln(air / max(v, 0.5))) per count v in [0, top], filled lazily (−1: not computed yet; read through
- * `attenuation`): a scan's air level is its own, so a table rarely serves two scans, and a parcel of ~40,000
- * pixels uses a fraction of 65,536 levels. Kept per air level all the same (a repeated level reuses what it holds).
+ * The memos the renderers fill, one per use (a renderer runs to completion, so one set serves every call). The
+ * pseudo-colour's saturation is filled with its lightness, under the lightness memo's stamps.
  */
-function attenuationTable(air: number, top: number): Float64Array {
-  const key = `${air}:${top}`;
-  let t = attenuationTables.get(key);
-  if (!t) {
-    t = new Float64Array(top + 1).fill(-1);
-    if (attenuationTables.size >= 32) attenuationTables.delete(attenuationTables.keys().next().value!);
-    attenuationTables.set(key, t);
-  }
-  return t;
+const memo = { high: new LevelMemo(), low: new LevelMemo(), light: new LevelMemo() };
+const saturation = new Float64Array(65536);
+
+/** The attenuation memo of one air level: max(0, ln(air / max(v, 0.5))) per count v, read through `attenuation`. */
+function attenuationTable(which: 'high' | 'low', air: number, top: number): LevelMemo {
+  if (top > 65535) throw new Error(`counts up to ${top} exceed 16 bits`);
+  return memo[which].use(`${air}:${top}`);
 }
 
 /** The table's value for count v (v in [0, top]), computed on first use. */
-function attenuation(t: Float64Array, air: number, v: number): number {
-  const a = t[v]!;
-  return a >= 0 ? a : (t[v] = Math.max(0, Math.log(air / Math.max(v, 0.5))));
-}
-
-interface ShadeTable { light: Float64Array; sat: Float64Array; }
-const shadeTables = new Map<string, ShadeTable>();
-
-/** Per high-energy level: lightness and saturation, memoised lazily (light < 0: not computed yet). */
-function shadeTable(air: number, top: number, aMax: number, logH: Float64Array): ShadeTable {
-  const key = `${air}:${top}:${aMax}`;
-  let t = shadeTables.get(key);
-  if (!t || t.light.length !== logH.length) {
-    t = { light: new Float64Array(top + 1).fill(-1), sat: new Float64Array(top + 1) };
-    if (shadeTables.size >= 8) shadeTables.delete(shadeTables.keys().next().value!);
-    shadeTables.set(key, t);
-  }
-  return t;
+function attenuation(t: LevelMemo, air: number, v: number): number {
+  return t.has(v) ? t.values[v]! : t.set(v, Math.max(0, Math.log(air / Math.max(v, 0.5))));
 }
 
 let histogram = new Uint32Array(0);
@@ -211,22 +223,24 @@ export function renderPseudoColour(
   // the hue inlined without allocation: this loop runs for every pixel of every parcel. Lightness and
   // saturation depend on the high-energy level only, so they are memoised per level too (filled on first
   // use, kept with the air level): the same doubles as computing them per pixel, without a Math.pow each.
-  const logH = attenuationTable(airH, fs);
-  const logL = airL === airH ? logH : attenuationTable(airL, fs);
-  const shade = shadeTable(airH, fs, aMax, logH);
+  const logH = attenuationTable('high', airH, fs);
+  const logL = airL === airH ? logH : attenuationTable('low', airL, fs);
+  const shadeKey = `${airH}:${fs}:${aMax}`;
+  const light = memo.light.use(shadeKey), satOf = saturation;
   const data = new Uint8Array(width * height * 3);
   const n = width * height;
   const [o0, o1, o2] = ORGANIC, [x0, x1, x2] = MIXED, [m0, m1, m2] = METAL;
   for (let i = 0; i < n; i++) {
     const vh = Math.min(fs, high[i] ?? 0);
     const ah = attenuation(logH, airH, vh);
-    let light = shade.light[vh]!;
-    if (light < 0) {
+    let lightness: number;
+    if (light.has(vh)) lightness = light.values[vh]!;
+    else {
       const d = Math.min(1, ah / aMax);
-      light = shade.light[vh] = 1 - 0.85 * Math.pow(d, 0.7);
-      shade.sat[vh] = Math.min(1, Math.max(0, (ah - 0.05) / 0.3));
+      lightness = light.set(vh, 1 - 0.85 * Math.pow(d, 0.7));
+      satOf[vh] = Math.min(1, Math.max(0, (ah - 0.05) / 0.3));
     }
-    const sat = shade.sat[vh]!;
+    const sat = satOf[vh]!;
     // the ratio is noise where almost nothing attenuates: fade to white there. Otherwise materialHue,
     // inlined (the same arithmetic: a + (b − a)·t per channel).
     let h0 = 255, h1 = 255, h2 = 255;
@@ -239,9 +253,9 @@ export function renderPseudoColour(
       else { h0 = m0; h1 = m1; h2 = m2; }
     }
     const o = i * 3;
-    data[o] = Math.max(0, Math.min(255, Math.round((255 + (h0 - 255) * sat) * light)));
-    data[o + 1] = Math.max(0, Math.min(255, Math.round((255 + (h1 - 255) * sat) * light)));
-    data[o + 2] = Math.max(0, Math.min(255, Math.round((255 + (h2 - 255) * sat) * light)));
+    data[o] = Math.max(0, Math.min(255, Math.round((255 + (h0 - 255) * sat) * lightness)));
+    data[o + 1] = Math.max(0, Math.min(255, Math.round((255 + (h1 - 255) * sat) * lightness)));
+    data[o + 2] = Math.max(0, Math.min(255, Math.round((255 + (h2 - 255) * sat) * lightness)));
   }
   return { width, height, channels: 3, data };
 }
@@ -270,8 +284,8 @@ export function renderContainerMaterial(
   checkSize(low, width, height, 'renderContainerMaterial(low)');
   const fs = fullScale(bitDepth);
   const airH = Math.max(1, percentile(high, fs, 0.995)), airL = Math.max(1, percentile(low, fs, 0.995));
-  const logH = attenuationTable(airH, fs);
-  const logL = attenuationTable(airL, fs);
+  const logH = attenuationTable('high', airH, fs);
+  const logL = airL === airH ? logH : attenuationTable('low', airL, fs);
   const { ratioMin, ratioMax, minAttenuation } = CONTAINER_MATERIAL_SCALE;
   const k = 255 / (ratioMax - ratioMin);
   const data = new Uint8Array(width * height);
