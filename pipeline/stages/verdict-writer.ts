@@ -39,7 +39,8 @@ export async function storeMachineVerdict(
   const created = await deps.db.transaction(async (tx) => {
     const { created, verdict: stored } = await verdictsRepo(deps.db).append(verdict, 'machine', tx);
     await scans.markAssessed(scan.scanId, tx);
-    await routeVerdict(deps, tx, scan, stored, opts);
+    // a verdict another run stored first is routed with the declaration read now, not the one this run assessed
+    await routeVerdict(deps, tx, scan, stored, created ? opts : {});
     return created;
   });
   if (created) {
