@@ -229,17 +229,19 @@ async function main() {
     if (result.bestWithoutFloors) line('closest (not chosen)', result.bestWithoutFloors.metrics);
   }
   console.log(`report: ${values.out}${result.policy ? `, policy: ${values['policy-out']}` : ''}`);
-  if (written) noteRaised(written.raised);
-  else noteRaised(thresholdsUnderModelFloors(base, everySource), 'the base policy\'s');
+  if (written) noteRaised(written.raised, true);
+  else noteRaised(thresholdsUnderModelFloors(base, everySource), false);
 }
 
 /**
- * Names the thresholds written as the model's own: nothing under the model's threshold is emitted, so a lower
- * threshold has no effect (and a lower proposal measured nothing).
+ * Names thresholds under a model's own (`written`: the calibrated ones, written as the model's; else the base
+ * policy's, when nothing was written): nothing under the model's threshold is emitted, so a lower threshold has
+ * no effect (and a lower proposal measured nothing).
  */
-function noteRaised(raised: readonly ThresholdUnderFloor[], whose = 'the calibrated'): void {
+function noteRaised(raised: readonly ThresholdUnderFloor[], written: boolean): void {
+  const whose = written ? 'the calibrated' : 'the base policy\'s';
   for (const t of raised) {
-    console.log(`note: ${t.models.join(' > ')} ${t.label}: ${whose} ${t.policy} is under the model's own threshold ${t.floor}, which applies${whose === 'the calibrated' ? ' (written as such)' : ''}`);
+    console.log(`note: ${t.models.join(' > ')} ${t.label}: ${whose} ${t.policy} is under the model's own threshold ${t.floor}, which applies${written ? ' (written as such)' : ''}`);
   }
 }
 
@@ -256,7 +258,7 @@ async function threatClasses(stream: LabelledScan[], base: RiskPolicy, margin: n
   }
   console.log(`clean scans: ${study[0]?.cleanScans ?? 0}; a planted item counts as located only when a detection of its own class overlaps it`);
   console.log(`report: ${out}, policy: ${policyOut}`);
-  noteRaised(raised);
+  noteRaised(raised, true);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -143,7 +143,7 @@ class LevelMemo {
   readonly values = new Float64Array(65536);
   private readonly stamps = new Uint32Array(65536);
   private key = '';
-  gen = 0;
+  private gen = 0;
   /** Starts `key`'s table (what it holds already when the key is the last one's). */
   use(key: string): this {
     if (key !== this.key) {
@@ -226,7 +226,7 @@ export function renderPseudoColour(
   const logH = attenuationTable('high', airH, fs);
   const logL = airL === airH ? logH : attenuationTable('low', airL, fs);
   const shadeKey = `${airH}:${fs}:${aMax}`;
-  const light = memo.light.use(shadeKey), satOf = saturation;
+  const light = memo.light.use(shadeKey);
   const data = new Uint8Array(width * height * 3);
   const n = width * height;
   const [o0, o1, o2] = ORGANIC, [x0, x1, x2] = MIXED, [m0, m1, m2] = METAL;
@@ -238,9 +238,9 @@ export function renderPseudoColour(
     else {
       const d = Math.min(1, ah / aMax);
       lightness = light.set(vh, 1 - 0.85 * Math.pow(d, 0.7));
-      satOf[vh] = Math.min(1, Math.max(0, (ah - 0.05) / 0.3));
+      saturation[vh] = Math.min(1, Math.max(0, (ah - 0.05) / 0.3));
     }
-    const sat = satOf[vh]!;
+    const sat = saturation[vh]!;
     // the ratio is noise where almost nothing attenuates: fade to white there. Otherwise materialHue,
     // inlined (the same arithmetic: a + (b − a)·t per channel).
     let h0 = 255, h1 = 255, h2 = 255;

@@ -113,6 +113,15 @@ function toScan(r: ScanRow, images: ImageRow[]): Scan {
   };
 }
 
+/**
+ * Runs a stage's conditional status update (`… RETURNING *`): the scan's row as it left it, or null when another run
+ * had already moved the scan on.
+ */
+async function advance(q: Queryable, sql: string, params: unknown[]): Promise<ScanState | null> {
+  const row = (await q.query<ScanRow>(sql, params)).rows[0];
+  return row ? toState(row) : null;
+}
+
 export type InsertResult = { outcome: 'created' | 'existing'; scan: Scan } | { outcome: 'conflict'; scan: Scan };
 
 export function scansRepo(db: Sql) {
@@ -161,27 +170,21 @@ export function scansRepo(db: Sql) {
         return { outcome: 'created', scan: { ...toState(inserted.rows[0]!), images } };
       });
     },
-    /** The scan's row as this update left it; null when another run had already moved the scan on. */
     async markPreprocessed(scanId: string, renderingKey: string, rendering: NonNullable<Scan['rendering']>, q: Queryable = db): Promise<ScanState | null> {
-      const rows = (
-        await q.query<ScanRow>(
-          `UPDATE scans SET status = 'preprocessed', rendering_key = $2, rendering = $3, updated_at = now()
-           WHERE scan_id = $1 AND status = 'received' RETURNING *`,
-          [scanId, renderingKey, JSON.stringify(rendering)],
-        )
-      ).rows;
-      return rows[0] ? toState(rows[0]) : null;
+      return advance(
+        q,
+        `UPDATE scans SET status = 'preprocessed', rendering_key = $2, rendering = $3, updated_at = now()
+         WHERE scan_id = $1 AND status = 'received' RETURNING *`,
+        [scanId, renderingKey, JSON.stringify(rendering)],
+      );
     },
-    /** As markPreprocessed. */
     async markInferred(scanId: string, inference: unknown, q: Queryable = db): Promise<ScanState | null> {
-      const rows = (
-        await q.query<ScanRow>(
-          `UPDATE scans SET status = 'inferred', inference = $2, updated_at = now()
-           WHERE scan_id = $1 AND status IN ('received', 'preprocessed') RETURNING *`,
-          [scanId, JSON.stringify(inference)],
-        )
-      ).rows;
-      return rows[0] ? toState(rows[0]) : null;
+      return advance(
+        q,
+        `UPDATE scans SET status = 'inferred', inference = $2, updated_at = now()
+         WHERE scan_id = $1 AND status IN ('received', 'preprocessed') RETURNING *`,
+        [scanId, JSON.stringify(inference)],
+      );
     },
     async markAssessed(scanId: string, q: Queryable = db) {
       await q.query(`UPDATE scans SET status = 'assessed', updated_at = now() WHERE scan_id = $1`, [scanId]);
