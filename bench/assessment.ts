@@ -9,6 +9,7 @@ import { makeSample, writeSample, type SynthKind } from '../models/synth/index.j
 import { studyThreatClasses } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream } from '../scripts/calibrate.js';
+import { cardModalities, detectionSources, loadRegistry } from '../models/runtime/registry.js';
 import { round } from './common.js';
 
 // Containers at 6 mm per pixel, as a scanner's own export (4-6 mm/px): the threat verifier looks at the
@@ -92,7 +93,10 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
       const fit = await loadStream(fitDir, opts);
       const held = await loadStream(holdDir, { ...opts, seed: 6 });
       // containers: no candidate may let through threats the default policy catches on the threat-rich stream
-      const cal = calibrate(fit, base, { targetFalseClear: TARGET_FALSE_CLEAR, ...RECALL_FLOORS, ...(kind === 'container' && { recallSet: { stream: recallSet } }) });
+      // as `npm run calibrate`: the threat scale moves this modality's models' thresholds only
+      const modality = kind === 'container' ? 'container-xray' : 'parcel-ct';
+      const threatScope = detectionSources((await loadRegistry(registryDir)).map((m) => m.card).filter((c) => cardModalities(c).includes(modality)));
+      const cal = calibrate(fit, base, { threatScope, targetFalseClear: TARGET_FALSE_CLEAR, ...RECALL_FLOORS, ...(kind === 'container' && { recallSet: { stream: recallSet } }) });
       // the same hold-out stream without the second-stage verifiers, beside the full registry
       const plain = plainRegistry && (await loadStream(holdDir, { ...opts, registryDir: plainRegistry, seed: 6 }));
       // containers: the same hold-out stream as renderings only (no raw pair, so no material channel)

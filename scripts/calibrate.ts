@@ -201,7 +201,9 @@ async function main() {
   if (recallStream && recallStream[0]!.input.modality !== stream[0]?.input.modality) {
     throw new Error(`--recall-data holds ${recallStream[0]!.input.modality} scans, --data ${stream[0]?.input.modality ?? 'none'}: they must be the same kind`);
   }
+  // the threat scale moves the thresholds of this modality's models only: the written policy serves every modality
   const result = calibrate(stream, base, {
+    threatScope: sources,
     targetFalseClear: target,
     minProhibitedRecall,
     minMisdeclaredRecall,

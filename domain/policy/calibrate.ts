@@ -3,7 +3,7 @@
 // computed beforehand; each candidate threshold set is applied by re-running the assessment.
 import { assess } from '../assessment/assess.js';
 import type { AssessmentInput } from '../assessment/types.js';
-import type { RiskPolicy } from './policy.js';
+import { threatThreshold, type DetectionSource, type RiskPolicy } from './policy.js';
 import type { Box, Reason } from '../verdict.js';
 
 export interface LabelledScan {
@@ -148,17 +148,27 @@ export function thresholdsOf(p: RiskPolicy, threatScale = 1): CalibratedThreshol
   return { threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold: p.manifest.emptyThreshold };
 }
 
-export function withThresholds(base: RiskPolicy, t: CalibratedThresholds, version: string): RiskPolicy {
+/**
+ * The base policy with a candidate's thresholds. Without `scope`, every threat threshold the policy holds is
+ * multiplied by the threat scale (shared labels, the default and every model's own). With `scope` (the detection
+ * sources serving the calibrated stream's modality), only those sources' thresholds move: each model of a source
+ * gets its own entry for each label it emits, at the threshold in effect for it times the scale, and the shared
+ * thresholds stay as they are for the models outside the scope (a container calibration leaves parcels alone).
+ */
+export function withThresholds(base: RiskPolicy, t: CalibratedThresholds, version: string, scope?: readonly DetectionSource[]): RiskPolicy {
   const clamp = (v: number) => Math.min(0.99, Math.max(0.01, v));
+  const scaled = (byLabel: Record<string, number>) => Object.fromEntries(Object.entries(byLabel).map(([k, v]) => [k, clamp(v * t.threatScale)]));
   return {
     ...base,
     version,
-    security: {
-      threatThresholds: Object.fromEntries(Object.entries(base.security.threatThresholds).map(([k, v]) => [k, clamp(v * t.threatScale)])),
-      defaultThreatThreshold: clamp(base.security.defaultThreatThreshold * t.threatScale),
-      modelThreatThresholds: Object.fromEntries(Object.entries(base.security.modelThreatThresholds).map(([m, byLabel]) => [m, Object.fromEntries(Object.entries(byLabel).map(([k, v]) => [k, clamp(v * t.threatScale)]))])),
-      holdThreshold: base.security.holdThreshold,
-    },
+    security: scope
+      ? { ...base.security, modelThreatThresholds: scopedModelThresholds(base, t.threatScale, scope, clamp) }
+      : {
+          threatThresholds: scaled(base.security.threatThresholds),
+          defaultThreatThreshold: clamp(base.security.defaultThreatThreshold * t.threatScale),
+          modelThreatThresholds: Object.fromEntries(Object.entries(base.security.modelThreatThresholds).map(([m, byLabel]) => [m, scaled(byLabel)])),
+          holdThreshold: base.security.holdThreshold,
+        },
     manifest: { ...base.manifest, emptyThreshold: t.emptyThreshold },
     declaration: {
       ...base.declaration,
@@ -167,6 +177,23 @@ export function withThresholds(base: RiskPolicy, t: CalibratedThresholds, versio
       undeclaredShare: t.undeclaredShare,
     },
   };
+}
+
+/**
+ * `modelThreatThresholds` with every model of each scoped source (the verifier and the detector it confirms) given
+ * its own threshold for each label the source emits: the base threshold in effect for a detection naming that
+ * model (and the ones after it in the chain), times `scale`. Read from the base policy only, so a detector shared
+ * by two verifiers gets one value.
+ */
+function scopedModelThresholds(base: RiskPolicy, scale: number, scope: readonly DetectionSource[], clamp: (v: number) => number): Record<string, Record<string, number>> {
+  const byModel: Record<string, Record<string, number>> = Object.fromEntries(Object.entries(base.security.modelThreatThresholds).map(([m, byLabel]) => [m, { ...byLabel }]));
+  for (const s of scope) {
+    s.models.forEach((model, i) => {
+      const own = (byModel[model] ??= {});
+      for (const label of Object.keys(s.floor)) own[label] = clamp(threatThreshold(base, label, s.models.slice(i)) * scale);
+    });
+  }
+  return byModel;
 }
 
 export interface CalibrationResult {
@@ -200,6 +227,11 @@ export interface CalibrationConstraints {
    * this set (a candidate may not let through a threat the base policy catches there, on balance).
    */
   recallSet?: { stream: readonly LabelledScan[]; minProhibitedRecall?: number };
+  /**
+   * The detection sources whose thresholds the threat scale moves: those serving the stream's modality (see
+   * `withThresholds`). Absent: every threat threshold in the policy, whichever models it serves.
+   */
+  threatScope?: readonly DetectionSource[];
 }
 
 /** The declared-presence thresholds tried with one presence threshold: the grid's at or under it, and it. */
@@ -228,7 +260,7 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
         for (const undeclaredShare of grid.undeclaredShare)
           for (const emptyThreshold of grid.emptyThreshold) {
             const thresholds = { threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold };
-            const policy = withThresholds(base, thresholds, `${base.version}-cal`);
+            const policy = withThresholds(base, thresholds, `${base.version}-cal`, c.threatScope);
             const metrics = streamMetrics(stream, policy);
             tried++;
             if (metrics.falseClearRate > c.targetFalseClear) continue;
@@ -258,7 +290,7 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
     baseline: streamMetrics(stream, base),
     candidatesTried: tried,
     frontier: feasible.slice(0, 10),
-    policy: chosen ? withThresholds(base, chosen.thresholds, `${base.version}-cal`) : null,
+    policy: chosen ? withThresholds(base, chosen.thresholds, `${base.version}-cal`, c.threatScope) : null,
     bestWithoutFloors,
     ...(c.recallSet && { recallSet: { floor: recallFloor, baseline: recallBaseline } }),
   };

@@ -4,6 +4,7 @@ import { CARGO_CATEGORIES } from '../../domain/categories.js';
 import { validateDeclaration } from '../../domain/declaration/validate-declaration.js';
 import { calibrate, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../../domain/policy/calibrate.js';
 import { defaultPolicy } from '../../domain/policy/parse-policy.js';
+import { threatThreshold, type DetectionSource } from '../../domain/policy/policy.js';
 
 const classifier = (seen: Record<string, number>): ModelEvidence => ({
   model: 'cls', version: '1', task: 'classify',
@@ -129,5 +130,38 @@ describe('calibration', () => {
     const half = withThresholds(base, thresholdsOf(base, 0.5), 'half');
     expect(half.security.modelThreatThresholds['container-threat-verify']?.firearm).toBeCloseTo(base.security.modelThreatThresholds['container-threat-verify']!.firearm! / 2, 10);
     expect(half.declaration).toEqual(base.declaration);
+  });
+
+  it('with a scope, scales only the thresholds of the models serving the calibrated stream', () => {
+    const base = defaultPolicy();
+    const containerScope: DetectionSource[] = [{ models: ['container-threat-verify', 'container-threat-detect'], floor: { firearm: 0.05, knife: 0.05 } }];
+    const parcel: DetectionSource = { models: ['parcel-item-detect'], floor: { knife: 0.1, gun: 0.1, lighter: 0.1 } };
+    const half = withThresholds(base, thresholdsOf(base, 0.5), 'half', containerScope);
+    // the container chain: half of what applied to it before, at the verifier and at the detector alone
+    for (const label of ['firearm', 'knife']) {
+      expect(threatThreshold(half, label, containerScope[0]!.models)).toBeCloseTo(threatThreshold(base, label, containerScope[0]!.models) / 2, 10);
+      expect(threatThreshold(half, label, ['container-threat-detect'])).toBeCloseTo(threatThreshold(base, label, ['container-threat-detect']) / 2, 10);
+    }
+    // a parcel detection keeps the threshold it had: shared thresholds and the default are untouched
+    for (const label of Object.keys(parcel.floor)) expect(threatThreshold(half, label, parcel.models)).toBe(threatThreshold(base, label, parcel.models));
+    expect(half.security.threatThresholds).toEqual(base.security.threatThresholds);
+    expect(half.security.defaultThreatThreshold).toBe(base.security.defaultThreatThreshold);
+    // at scale 1 every threshold in effect is the base policy's
+    const same = withThresholds(base, thresholdsOf(base), base.version, containerScope);
+    for (const label of ['firearm', 'knife']) expect(threatThreshold(same, label, containerScope[0]!.models)).toBe(threatThreshold(base, label, containerScope[0]!.models));
+  });
+
+  it('a scoped calibration chooses as an unscoped one on its stream and leaves other modalities\' thresholds alone', () => {
+    const scope: DetectionSource[] = [{ models: ['det'], floor: { firearm: 0.05 } }];
+    const parcel: DetectionSource = { models: ['parcel-item-detect'], floor: { knife: 0.1 } };
+    const all = calibrate(stream, policy, 0.005);
+    const scoped = calibrate(stream, policy, { targetFalseClear: 0.005, threatScope: scope });
+    expect(scoped.chosen!.thresholds).toEqual(all.chosen!.thresholds);
+    expect(scoped.chosen!.metrics).toEqual(all.chosen!.metrics);
+    expect(scoped.chosen!.thresholds.threatScale).toBeLessThan(1);
+    // the faint firearms are caught by the scoped policy; a parcel knife's threshold did not move with them
+    expect(streamMetrics(stream, scoped.policy!).prohibitedRecall).toBe(1);
+    expect(threatThreshold(scoped.policy!, 'knife', parcel.models)).toBe(threatThreshold(policy, 'knife', parcel.models));
+    expect(threatThreshold(all.policy!, 'knife', parcel.models)).toBeLessThan(threatThreshold(policy, 'knife', parcel.models));
   });
 });
