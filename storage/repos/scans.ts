@@ -122,6 +122,9 @@ async function advance(q: Queryable, sql: string, params: unknown[]): Promise<Sc
   return row ? toState(row) : null;
 }
 
+/** scan_images' columns after scan_id, as the insert's VALUES rows type them. */
+const IMAGE_COLUMN_TYPES = ['text', 'text', 'text', 'integer', 'integer', 'integer', 'integer', 'bigint', 'text'] as const;
+
 export type InsertResult = { outcome: 'created' | 'existing'; scan: Scan } | { outcome: 'conflict'; scan: Scan };
 
 export function scansRepo(db: Sql) {
@@ -140,35 +143,34 @@ export function scansRepo(db: Sql) {
   return {
     get,
     /**
-     * Stores a scan and its images in one transaction. The same scanId with the same content is a
-     * retry (existing); with other content a conflict. Nothing stored is ever changed here.
+     * Stores a scan and its images in one statement (atomic as a transaction is, in one round trip instead of four:
+     * the images are inserted only beside a scan row this statement inserted). The same scanId with the same
+     * content is a retry (existing); with other content a conflict. Nothing stored is ever changed here.
      */
     async insert(scan: NewScan): Promise<InsertResult> {
-      return db.transaction(async (tx) => {
-        const inserted = await tx.query<ScanRow>(
-          `INSERT INTO scans (scan_id, gateway_id, scanner_id, modality, container_no, waybill, captured_at, weight_kg, content_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scan_id) DO NOTHING RETURNING *`,
-          [scan.scanId, scan.gatewayId, scan.scannerId, scan.modality, scan.containerNo ?? null, scan.waybill ?? null,
-            scan.capturedAt, scan.weightKg ?? null, scan.contentHash],
-        );
-        if (inserted.rows.length === 0) {
-          const existing = (await get(scan.scanId, tx))!;
-          const same = existing.contentHash === scan.contentHash && existing.gatewayId === scan.gatewayId;
-          return { outcome: same ? 'existing' : 'conflict', scan: existing };
-        }
-        if (scan.images.length > 0) {
-          // all the images in one statement (a dual-energy pair is two rows)
-          const values = scan.images.map((_, k) => `($1, ${Array.from({ length: 9 }, (_, c) => `$${2 + k * 9 + c}`).join(', ')})`);
-          await tx.query(
-            `INSERT INTO scan_images (scan_id, role, object_key, format, width, height, channels, bit_depth, bytes, sha256)
-             VALUES ${values.join(', ')}`,
-            [scan.scanId, ...scan.images.flatMap((img) => [img.role, img.objectKey, img.format, img.width, img.height, img.channels, img.bitDepth, img.bytes, img.sha256])],
-          );
-        }
-        // the stored scan from the inserted row, its images in the order a read gives them (by role)
-        const images = [...scan.images].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
-        return { outcome: 'created', scan: { ...toState(inserted.rows[0]!), images } };
-      });
+      // the images as typed VALUES rows (a dual-energy pair is two), joined to the inserted scan: none on a conflict
+      const images = scan.images.map((_, k) => `(${IMAGE_COLUMN_TYPES.map((type, c) => `$${10 + k * IMAGE_COLUMN_TYPES.length + c}::${type}`).join(', ')})`);
+      const inserted = await db.query<ScanRow>(
+        `WITH s AS (
+           INSERT INTO scans (scan_id, gateway_id, scanner_id, modality, container_no, waybill, captured_at, weight_kg, content_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scan_id) DO NOTHING RETURNING *
+         )${images.length ? `, i AS (
+           INSERT INTO scan_images (scan_id, role, object_key, format, width, height, channels, bit_depth, bytes, sha256)
+           SELECT s.scan_id, v.* FROM s, (VALUES ${images.join(', ')}) AS v
+         )` : ''}
+         SELECT * FROM s`,
+        [scan.scanId, scan.gatewayId, scan.scannerId, scan.modality, scan.containerNo ?? null, scan.waybill ?? null,
+          scan.capturedAt, scan.weightKg ?? null, scan.contentHash,
+          ...scan.images.flatMap((img) => [img.role, img.objectKey, img.format, img.width, img.height, img.channels, img.bitDepth, img.bytes, img.sha256])],
+      );
+      if (inserted.rows.length === 0) {
+        const existing = (await get(scan.scanId))!;
+        const same = existing.contentHash === scan.contentHash && existing.gatewayId === scan.gatewayId;
+        return { outcome: same ? 'existing' : 'conflict', scan: existing };
+      }
+      // the stored scan from the inserted row, its images in the order a read gives them (by role)
+      const sorted = [...scan.images].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
+      return { outcome: 'created', scan: { ...toState(inserted.rows[0]!), images: sorted } };
     },
     async markPreprocessed(scanId: string, renderingKey: string, rendering: NonNullable<Scan['rendering']>, q: Queryable = db): Promise<ScanState | null> {
       return advance(
