@@ -49,6 +49,11 @@ const Env = Type.Object({
   /** HMAC key of the signed image URLs the review UI loads; absent → a random key per process (then every
    * API process behind one load balancer needs the same value set). */
   IMAGE_URL_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /**
+   * How long the API trusts an API client's key it has checked (0: every request reads the database). A revoked or
+   * rotated key stops working within this time on every API process.
+   */
+  CLIENT_KEY_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5_000 }),
   /** How long a signed image URL stays valid. */
   IMAGE_URL_TTL_S: Type.Integer({ minimum: 10, maximum: 3600, default: 300 }),
   LOG_LEVEL: Type.Union(
@@ -107,6 +112,8 @@ export interface Config {
   modelsDir: string;
   maxUploadBytes: number;
   maxImagePixels: number;
+  /** How long a checked API client key is trusted without reading the database again (0: never). */
+  clientKeyCacheMs: number;
   sweepIdleMs: number;
   sweepIntervalMs: number;
   policyFile: string | null;
@@ -189,6 +196,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     modelsDir: e.MODELS_DIR,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxImagePixels: e.MAX_IMAGE_PIXELS,
+    clientKeyCacheMs: e.CLIENT_KEY_CACHE_MS,
     sweepIdleMs: e.SWEEP_IDLE_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     policyFile: e.POLICY_FILE ?? null,

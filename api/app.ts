@@ -27,7 +27,8 @@ import referenceRoutes from './routes/references/index.js';
 import reviewUi from './web/serve.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'maxImagePixels' | 'imageUrls'>;
+  /** clientKeyCacheMs absent: the default of config.ts. */
+  config: Pick<Config, 'maxUploadBytes' | 'maxImagePixels' | 'imageUrls'> & Partial<Pick<Config, 'clientKeyCacheMs'>>;
   /** The review workflow's settings; absent → the defaults of config.ts. */
   review?: Config['review'];
   db: Sql;
@@ -57,7 +58,7 @@ export async function buildApp(deps: AppDeps) {
     throwFileSizeLimit: true,
     limits: { fileSize: deps.config.maxUploadBytes, files: 2, fields: 1, parts: 4, fieldSize: 16 * 1024, headerPairs: 100 },
   });
-  await app.register(auth, { db: deps.db });
+  await app.register(auth, { db: deps.db, keyCacheMs: deps.config.clientKeyCacheMs ?? loadConfig({}).clientKeyCacheMs });
   await app.register(healthRoutes, { db: deps.db, queues: deps.queues, objects: deps.objects });
   await app.register(metricsPlugin, { queues: deps.queues });
   await app.register(scanRoutes, { db: deps.db, objects: deps.objects, queues: deps.queues, maxImagePixels: deps.config.maxImagePixels });

@@ -209,6 +209,7 @@ const commands: Record<string, Record<string, Command>> = {
       }
       const { key } = await gatewaysRepo(db).rotate(name);
       console.log(`gateway key: ${key}`);
+      console.log('the old key stops working within CLIENT_KEY_CACHE_MS (default 5 s) on every running API process');
       return 0;
     },
     async list(db) {
@@ -223,7 +224,7 @@ const commands: Record<string, Record<string, Command>> = {
         return 2;
       }
       const ok = await gatewaysRepo(db).revoke(name);
-      console.log(ok ? `revoked ${name}` : `no active gateway named ${name}`);
+      console.log(ok ? `revoked ${name}: its key stops working within CLIENT_KEY_CACHE_MS (default 5 s) on every running API process` : `no active gateway named ${name}`);
       return ok ? 0 : 1;
     },
   },

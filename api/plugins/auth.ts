@@ -1,6 +1,7 @@
 // Authentication and roles for every route. A request carries `Authorization: Bearer <token>`: an API
 // client's key (gateway, declaration source, terminal, risk control) or a user's session token; resolvers
 // turn it into a principal, and `requireRole` guards each route.
+import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { gatewaysRepo } from '../../storage/repos/gateways.js';
@@ -43,13 +44,45 @@ export function bearerToken(req: FastifyRequest): string | null {
   return m ? m[1]! : null;
 }
 
-export default fp(async function auth(app: FastifyInstance, opts: { db: Sql }) {
+/** At most this many checked client keys are remembered (a port has tens of gateways and clients). */
+const KEY_CACHE_ENTRIES = 1024;
+
+/**
+ * API client keys as the database last confirmed them, for `ttlMs`: a gateway pushing several scans a second
+ * would otherwise cost a query on each. Only keys found active are kept, under their SHA-256 (never the key);
+ * an unknown or revoked key reads the database every time. A key revoked or rotated elsewhere (the CLI, another
+ * API process) keeps working here until its entry expires.
+ */
+function clientKeyCache(ttlMs: number) {
+  const entries = new Map<string, { principal: Principal; until: number }>();
+  return {
+    async resolve(token: string, lookup: () => Promise<Principal | null>): Promise<Principal | null> {
+      if (ttlMs === 0) return lookup();
+      const id = createHash('sha256').update(token).digest('base64');
+      const hit = entries.get(id);
+      const now = Date.now();
+      if (hit && hit.until > now) return hit.principal;
+      entries.delete(id);
+      const principal = await lookup();
+      if (principal) {
+        if (entries.size >= KEY_CACHE_ENTRIES) entries.delete(entries.keys().next().value!);
+        entries.set(id, { principal: Object.freeze(principal), until: now + ttlMs });
+      }
+      return principal;
+    },
+  };
+}
+
+export default fp(async function auth(app: FastifyInstance, opts: { db: Sql; keyCacheMs: number }) {
   const clients = gatewaysRepo(opts.db);
+  const cache = clientKeyCache(opts.keyCacheMs);
   const resolvers: PrincipalResolver[] = [
     async (token) => {
       if (!token.startsWith('twg_')) return null;
-      const c = await clients.authenticate(token);
-      return c ? { kind: 'client', id: c.id, name: c.name, role: c.role } : null;
+      return cache.resolve(token, async () => {
+        const c = await clients.authenticate(token);
+        return c ? { kind: 'client', id: c.id, name: c.name, role: c.role } : null;
+      });
     },
   ];
   app.decorateRequest('principal', null);
