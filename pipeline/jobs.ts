@@ -29,6 +29,13 @@ export function jobId(stage: Stage, scanId: string): string {
 export interface StageNext {
   next: Stage;
   scan: Scan;
+  /**
+   * Stores what this stage did (its status), when the stage left that to the next one: `scan` then holds it in
+   * memory only, and the next stage, run in this job, stores it with its own in one update. The worker calls
+   * `save` whenever the next stage does not run in this job (another worker's queue, a retry from its own
+   * queue); a crash before either loses only work that is done again (the scan's stored status is the earlier).
+   */
+  save?: () => Promise<unknown>;
 }
 
 /**

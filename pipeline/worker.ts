@@ -90,10 +90,13 @@ export function startWorkers(
         }
         const { scanId } = job.data;
         // The stage a handler names next runs in this job when this worker serves it: no queue hop, and
-        // the rendering stays in memory. Each stage still stores its status before the next begins, so a
-        // crash resumes from the stored status (this job runs again, or the sweeper re-enqueues the scan).
+        // the rendering stays in memory. A stage stores its status before the next begins, or leaves it to that
+        // next stage of this job (`save`, called here whenever the scan leaves the job instead), so a crash
+        // resumes from the stored status (this job runs again, or the sweeper re-enqueues the scan).
         let current: Stage = stage;
         let carried: Scan | undefined;
+        // what the stage that handed over to `current` left unstored
+        let unsaved: (() => Promise<unknown>) | undefined;
         for (let ran = 1; ; ran++) {
           let started = performance.now();
           let next: Stage | void;
@@ -107,6 +110,7 @@ export function startWorkers(
             });
             next = typeof outcome === 'object' ? outcome.next : outcome;
             carried = typeof outcome === 'object' ? outcome.scan : undefined;
+            unsaved = typeof outcome === 'object' ? outcome.save : undefined;
             stageSeconds.observe({ stage: current, outcome: 'ok' }, (performance.now() - started) / 1000);
             deps.logger.debug({ stage: current, job: stage, scanId, ms: Math.round(performance.now() - started) }, 'stage done');
           } catch (err) {
@@ -115,7 +119,10 @@ export function startWorkers(
             if (!permanent && current !== stage) {
               // A stage continued in this job failed: it goes to its own queue with its own retries, as
               // if it had been enqueued. Should that fail too, this job retries (its stages are idempotent).
-              const handedOver = await deps.queues.enqueue(current, scanId).then(() => true, () => false);
+              const handedOver = await (async () => {
+                await unsaved?.();
+                await deps.queues.enqueue(current, scanId);
+              })().then(() => true, () => false);
               if (handedOver) {
                 deps.logger.warn({ stage: current, scanId, err: (err as Error).message }, 'stage failed; will retry from its queue');
                 return;
@@ -133,6 +140,7 @@ export function startWorkers(
           }
           if (!next) return;
           if (!served.has(next) || ran >= MAX_STAGES_PER_JOB) {
+            await unsaved?.();
             await deps.queues.enqueue(next, scanId);
             return;
           }

@@ -80,7 +80,8 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
         ...(outputs.length > 0 && deps.runtime.revision && { runtime: deps.runtime.revision }),
         ...(shadow && { shadow }),
       };
-      const stored = await scans.markInferred(scanId, inference);
+      // with the rendering preprocess found: a scan preprocess handed on in this job has it in memory only
+      const stored = await scans.markInferred(scanId, inference, { renderingKey: scan.renderingKey!, rendering: scan.rendering! });
       if (stored) return { next: 'assess', scan: { ...stored, images: scan.images } };
     }
     return 'assess';

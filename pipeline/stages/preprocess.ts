@@ -54,14 +54,16 @@ export function preprocessHandler(deps: PipelineDeps, cache?: RenderingCache) {
       // the material first: once the scan is marked preprocessed, infer may look for it
       if (material) await deps.objects.put(materialKey(scanId), await materialPng(material), { contentType: 'image/png' });
       await deps.objects.put(renderingKey(scanId), await renderingPng(rendering), { contentType: 'image/png' });
-      const stored = await scans.markPreprocessed(scanId, renderingKey(scanId), {
-        width: rendering.width,
-        height: rendering.height,
-        channels: rendering.channels,
-      });
-      cache?.put(scanId, renderingKey(scanId), rendering);
+      const key = renderingKey(scanId);
+      const stored = { width: rendering.width, height: rendering.height, channels: rendering.channels };
+      cache?.put(scanId, key, rendering);
       if (material) cache?.put(materialCacheId(scanId), materialKey(scanId), material);
-      if (stored) return { next: 'infer', scan: { ...stored, images: scan.images } };
+      // the status is left to infer when it runs in this job (one update for both); `save` stores it otherwise
+      return {
+        next: 'infer',
+        scan: { ...scan, status: 'preprocessed', renderingKey: key, rendering: stored },
+        save: () => scans.markPreprocessed(scanId, key, stored),
+      };
     }
     return 'infer';
   };

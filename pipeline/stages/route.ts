@@ -18,18 +18,18 @@ import type { ScanJobPayload, Stage } from '../jobs.js';
 /**
  * Routes a stored machine verdict inside the caller's transaction; false when the scan was already routed (then
  * nothing is written). `declaration` is the one the verdict was assessed against (null: none); when not given it
- * is read in the transaction.
+ * is read in the transaction. `claimed`: the caller has already marked the scan routed in this transaction.
  */
 export async function routeVerdict(
   deps: Pick<PipelineDeps, 'db' | 'now' | 'reviewSla'>,
   tx: Queryable,
   scan: Pick<Scan, 'scanId' | 'containerNo' | 'waybill'>,
   verdict: StoredVerdict,
-  opts: { declaration?: Declaration | null } = {},
+  opts: { declaration?: Declaration | null; claimed?: boolean } = {},
 ): Promise<boolean> {
   const { scanId } = scan;
   // first: its row lock makes a concurrent routing of this scan wait, then find it routed
-  if (!(await scansRepo(deps.db).markRouted(scanId, tx))) return false;
+  if (!opts.claimed && !(await scansRepo(deps.db).markRouted(scanId, tx))) return false;
   const outbox = outboxRepo(deps.db);
   await outbox.add('verdict', `verdict.${verdict.id}`, verdict, tx);
   if (verdict.decision === 'hold' && scan.containerNo) {

@@ -37,10 +37,13 @@ export async function storeMachineVerdict(
   };
   const scans = scansRepo(deps.db);
   const created = await deps.db.transaction(async (tx) => {
+    // first, in one statement: `assessed` and routed. Its row lock makes a concurrent run wait, then find the scan
+    // routed: a verdict is stored and routed together, so that run's verdict stands and nothing is written here.
+    if (!(await scans.markRouted(scan.scanId, tx, { assessed: true }))) return false;
     const { created, verdict: stored } = await verdictsRepo(deps.db).append(verdict, 'machine', tx);
-    await scans.markAssessed(scan.scanId, tx);
-    // a verdict another run stored first is routed with the declaration read now, not the one this run assessed
-    await routeVerdict(deps, tx, scan, stored, created ? opts : {});
+    // a verdict another run stored first (without routing it) is routed with the declaration read now, not the
+    // one this run assessed against
+    await routeVerdict(deps, tx, scan, stored, { ...(created ? opts : {}), claimed: true });
     return created;
   });
   if (created) {

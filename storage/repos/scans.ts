@@ -180,23 +180,28 @@ export function scansRepo(db: Sql) {
         [scanId, renderingKey, JSON.stringify(rendering)],
       );
     },
-    async markInferred(scanId: string, inference: unknown, q: Queryable = db): Promise<ScanState | null> {
+    /**
+     * Stores the model outputs and the rendering they were made from (what markPreprocessed stores: preprocess
+     * leaves it to this update when infer runs in the same job).
+     */
+    async markInferred(scanId: string, inference: unknown, preprocessed: { renderingKey: string; rendering: NonNullable<Scan['rendering']> }, q: Queryable = db): Promise<ScanState | null> {
       return advance(
         q,
-        `UPDATE scans SET status = 'inferred', inference = $2, updated_at = now()
+        `UPDATE scans SET status = 'inferred', inference = $2, rendering_key = $3, rendering = $4, updated_at = now()
          WHERE scan_id = $1 AND status IN ('received', 'preprocessed') RETURNING *`,
-        [scanId, JSON.stringify(inference)],
+        [scanId, JSON.stringify(inference), preprocessed.renderingKey, JSON.stringify(preprocessed.rendering)],
       );
-    },
-    async markAssessed(scanId: string, q: Queryable = db) {
-      await q.query(`UPDATE scans SET status = 'assessed', updated_at = now() WHERE scan_id = $1`, [scanId]);
     },
     /**
      * Marks the scan routed; false when it already was. Inside the routing transaction it is taken first: the row
      * lock makes a concurrent routing of the same scan wait and then find it routed, so a verdict is routed once.
+     * `assessed`: the same statement moves the scan to `assessed` (the transaction storing its machine verdict).
      */
-    async markRouted(scanId: string, q: Queryable = db): Promise<boolean> {
-      const r = await q.query('UPDATE scans SET routed_at = now(), updated_at = now() WHERE scan_id = $1 AND routed_at IS NULL RETURNING scan_id', [scanId]);
+    async markRouted(scanId: string, q: Queryable = db, opts: { assessed?: boolean } = {}): Promise<boolean> {
+      const r = await q.query(
+        `UPDATE scans SET ${opts.assessed ? "status = 'assessed', " : ''}routed_at = now(), updated_at = now() WHERE scan_id = $1 AND routed_at IS NULL RETURNING scan_id`,
+        [scanId],
+      );
       return r.rows.length > 0;
     },
     /** Scans that have not finished the pipeline and have not moved for `idleMs`: the sweeper's work list. */

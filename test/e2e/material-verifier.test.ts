@@ -10,6 +10,7 @@ import { containerSample } from '../../models/synth/container.js';
 import { png16Of, pngOf } from '../../models/synth/index.js';
 import { Rng } from '../../models/synth/prng.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
+import type { StageNext } from '../../pipeline/jobs.js';
 import { inferHandler } from '../../pipeline/stages/infer.js';
 import { materialKey, preprocessHandler } from '../../pipeline/stages/preprocess.js';
 import { scansRepo } from '../../storage/repos/scans.js';
@@ -77,7 +78,11 @@ describe('dual-energy threat verification', () => {
       expect(res.status).toBe(202);
       const deps = { db: api.db.db, objects: api.objects, runtime: own.runtime, maxImagePixels: api.config.maxImagePixels, now: () => new Date() } as unknown as PipelineDeps;
       // each stage reads the scan itself (nothing carried over, as in another process)
-      expect(await preprocessHandler(deps)({ scanId: 'de-raw-2' })).toMatchObject({ next: 'infer', scan: { status: 'preprocessed' } });
+      const pre = await preprocessHandler(deps)({ scanId: 'de-raw-2' });
+      expect(pre).toMatchObject({ next: 'infer', scan: { status: 'preprocessed' } });
+      // as the worker does when infer runs elsewhere: the status preprocess left to infer is stored first
+      await (pre as StageNext).save!();
+      expect((await scansRepo(api.db.db).get('de-raw-2'))!.status).toBe('preprocessed');
       expect(await inferHandler(deps)({ scanId: 'de-raw-2' })).toMatchObject({ next: 'assess', scan: { status: 'inferred' } });
       const scan = await scansRepo(api.db.db).get('de-raw-2');
       const out = (scan!.inference as { outputs: ModelOutput[] }).outputs.find((o) => o.model === 'container-threat-grid')!;

@@ -59,8 +59,7 @@ describe.each([['PostgreSQL', postgresTestDb], ['PGlite', pgliteTestDb]] as cons
     const verified = async (scanId: string, hsCodes: string[]) => {
       const scans = scansRepo(t.db);
       await scans.insert({ scanId, gatewayId, scannerId: 'H986-01', modality: 'container-xray', containerNo: 'CSQU3054383', capturedAt: '2026-11-23T08:00:00.000Z', contentHash: scanId, images: [{ role: 'image', objectKey: `images/${scanId}.png`, format: 'png', width: 900, height: 200, channels: 1, bitDepth: 8, bytes: 100, sha256: scanId }] });
-      await scans.markPreprocessed(scanId, `renderings/${scanId}.png`, { width: 900, height: 200, channels: 1 });
-      await scans.markInferred(scanId, { outputs: [{ model: 'embed-t', version: '1.0.0', task: 'embed', embedding: [0.8, 0.6], tiles }], at: '2026-11-23T08:00:01.000Z' });
+      await scans.markInferred(scanId, { outputs: [{ model: 'embed-t', version: '1.0.0', task: 'embed', embedding: [0.8, 0.6], tiles }], at: '2026-11-23T08:00:01.000Z' }, { renderingKey: `renderings/${scanId}.png`, rendering: { width: 900, height: 200, channels: 1 } });
       const v = await verdictsRepo(t.db).append({ scanId, subject: { containerNo: 'CSQU3054383' }, decision: 'clear', reasons: [], policyVersion: 'none', models: [], source: 'inspection', at: '2026-11-23T09:00:00.000Z' }, 'rick');
       const inspections = inspectionsRepo(t.db);
       const inspectionId = await inspections.add(t.db, { scanId, result: 'nothing', labels: [], photos: [], enterpriseId: null, inspector: 'rick', verdictId: v.verdict.id });

@@ -131,6 +131,10 @@ describe.each([['PostgreSQL', postgresTestDb], ['PGlite', pgliteTestDb]] as cons
     const rec = recording(t.db);
     expect(await runJob(deps(rec.db), 'st-1')).toEqual(['preprocess', 'infer', 'assess']);
     expect(rec.statements.filter((s) => s.startsWith('SELECT s.*'))).toHaveLength(1);
+    // two updates of the scan: preprocess's status stored with infer's, and `assessed` with routed
+    expect(rec.statements.filter((s) => s.startsWith('UPDATE scans'))).toHaveLength(2);
+    // and the rendering preprocess made is stored all the same
+    expect(await scansRepo(t.db).get('st-1')).toMatchObject({ renderingKey: 'renderings/st-1.png', rendering: { width: 64, height: 48, channels: 3 } });
     expect(rec.statements.filter((s) => s === 'BEGIN')).toHaveLength(1);
     expect(rec.statements.filter((s) => /FROM verdicts WHERE scan_id/.test(s))).toHaveLength(0);
     // no declaration: review, queued for a person, the verdict on the feed's outbox

@@ -25,6 +25,8 @@ function harness(opts: { stages?: Stage[]; failOnce?: Stage; concurrency?: numbe
   const prefix = `twchain-${randomBytes(4).toString('hex')}`;
   const calls: string[] = [];
   const enqueued: string[] = [];
+  // the status a carrying stage left to the next one, stored by the worker (noting whether anything was enqueued first)
+  const saves: string[] = [];
   const failed = new Set<Stage>();
   const next: Record<Stage, Stage | undefined> = { preprocess: 'infer', infer: 'assess', assess: 'route', route: undefined };
   const active: Record<string, number> = {};
@@ -44,7 +46,8 @@ function harness(opts: { stages?: Stage[]; failOnce?: Stage; concurrency?: numbe
     }
     // a stage in `carry` hands the next the scan as it stored it (here: a stand-in whose status names the stage)
     const n = next[stage];
-    return n && opts.carry?.includes(stage) ? { next: n, scan: { scanId, status: stage } as unknown as Scan } : n;
+    const save = async () => void saves.push(`${stage}:${scanId}${enqueued.length ? ' after an enqueue' : ''}`);
+    return n && opts.carry?.includes(stage) ? { next: n, scan: { scanId, status: stage } as unknown as Scan, save } : n;
   };
   const handlers = Object.fromEntries((['preprocess', 'infer', 'assess', 'route'] as const).map((s) => [s, handler(s)])) as StageHandlers;
   const queues: Queues = {
@@ -59,7 +62,7 @@ function harness(opts: { stages?: Stage[]; failOnce?: Stage; concurrency?: numbe
   const producer = new Queue(JOBS.preprocess.queue, { connection, prefix });
   opened.push({ close: async () => { await producer.close(); connection.disconnect(); } });
   const push = (scanId: string) => producer.add('preprocess', { scanId }, { jobId: jobId('preprocess', scanId), removeOnComplete: true });
-  return { calls, enqueued, push, peak };
+  return { calls, enqueued, saves, push, peak };
 }
 
 async function stageCount(stage: Stage): Promise<number> {
@@ -82,6 +85,8 @@ it('hands the scan a stage stored to the next stage of the same job, never acros
   await h.push('c4');
   await expect.poll(() => h.calls.length, { timeout: 10_000 }).toBe(4);
   expect(h.calls).toEqual(['preprocess:c4', 'infer:c4<preprocess', 'assess:c4', 'route:c4<assess']);
+  // the next stage ran in this job: what the carrying stages left unstored is its to store
+  expect(h.saves).toEqual([]);
 });
 
 it('a stage handed to another worker through its queue gets the scan id only', async () => {
@@ -89,6 +94,16 @@ it('a stage handed to another worker through its queue gets the scan id only', a
   await h.push('c5');
   await expect.poll(() => h.enqueued, { timeout: 10_000 }).toEqual(['infer:c5']); // the next job reads the scan
   expect(h.calls).toEqual(['preprocess:c5']);
+  // so what preprocess left to infer is stored before infer's job exists
+  expect(h.saves).toEqual(['preprocess:c5']);
+});
+
+it('a continued stage that fails transiently gets the status its predecessor left stored before its own queue does', async () => {
+  const h = harness({ failOnce: 'infer', carry: ['preprocess'] });
+  await h.push('c6');
+  await expect.poll(() => h.enqueued, { timeout: 10_000 }).toEqual(['infer:c6']);
+  expect(h.calls).toEqual(['preprocess:c6', 'infer:c6<preprocess']);
+  expect(h.saves).toEqual(['preprocess:c6']);
 });
 
 it('enqueues the next stage when this worker does not serve it', async () => {
