@@ -160,6 +160,31 @@ describe('MicroBatcher', () => {
     expect(out).toEqual([10, 20, 30, 40, 50]);
     expect(seen).toEqual([[1, 2, 3, 4], [5]]);
   });
+  it('while a batch runs, what is submitted waits and goes as the next batch, not as many small ones', async () => {
+    const seen: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const b = new MicroBatcher<number, number>(async (xs) => {
+      seen.push(xs);
+      if (seen.length === 1) await gate;
+      return xs.map((x) => x + 1);
+    }, 8, 1);
+    const first = b.submit(0);
+    await new Promise((r) => setTimeout(r, 20)); // the first batch (of one) is running
+    // submitted several timer periods apart while it runs: one batch afterwards
+    const later: Array<Promise<number>> = [];
+    for (let i = 1; i <= 5; i++) {
+      later.push(b.submit(i));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(seen).toEqual([[0]]);
+    release();
+    expect(await first).toBe(1);
+    expect(await Promise.all(later)).toEqual([2, 3, 4, 5, 6]);
+    expect(seen).toEqual([[0], [1, 2, 3, 4, 5]]);
+    await b.drain();
+    expect(b.batchSizes).toEqual([1, 5]);
+  });
   it('flushes a lone item after maxWaitMs and propagates errors to every item of the batch', async () => {
     const b = new MicroBatcher<number, number>(async () => { throw new Error('boom'); }, 8, 1);
     await expect(Promise.all([b.submit(1), b.submit(2)])).rejects.toThrow('boom');
