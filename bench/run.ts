@@ -1,5 +1,5 @@
 // `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N] [--memory-kind container] [--cpu-kind container]
-// [--assessment-kinds container,parcel]`:
+// [--cpu-scans N] [--compare <git ref> [--pairs 3]] [--assessment-kinds container,parcel]`:
 // the benchmark suite. Each section writes bench/results/<section>.json; ratios are measured side by side
 // in the same run (pipeline throughput against raw ONNX Runtime on the same models, same machine).
 import { parseArgs } from 'node:util';
@@ -15,6 +15,7 @@ import { prepareBench } from './prepare.js';
 import { assessmentBench } from './assessment.js';
 import { bestPerModel, rawLimits } from './raw.js';
 import { cpuBench } from './cpu.js';
+import { compareCpu } from './compare.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +27,9 @@ const { values } = parseArgs({
     'cpu-kind': { type: 'string', default: 'parcel' },
     // scans measured at saturation by `cpu` (default 240 parcels / 40 containers): more averages out a noisy machine
     'cpu-scans': { type: 'string' },
+    // `cpu` beside the same benchmark of an earlier commit, in alternating pairs (bench/compare.ts)
+    compare: { type: 'string' },
+    pairs: { type: 'string', default: '3' },
     'memory-kind': { type: 'string', default: 'parcel' },
     // the assessment's streams: containers always, parcels unless left out (a change to container models alone)
     'assessment-kinds': { type: 'string', default: 'container,parcel' },
@@ -166,8 +170,16 @@ async function main() {
     const kind = oneKind('cpu-kind', values['cpu-kind']);
     const cpuScans = values['cpu-scans'] === undefined ? undefined : Number(values['cpu-scans']);
     if (cpuScans !== undefined && !(Number.isInteger(cpuScans) && cpuScans >= 16)) throw new Error(`--cpu-scans: a whole number of at least 16 (got ${values['cpu-scans']})`);
-    const result = await cpuBench({ kind, ...(cpuScans !== undefined && { scans: cpuScans }), ...(values['cpu-prof'] && { cpuProfDir: values['cpu-prof'] }) });
-    console.log(`→ ${await writeResult(kind === 'parcel' ? 'cpu' : 'cpu-container', result)}`);
+    if (values.compare) {
+      const pairs = Number(values.pairs);
+      if (!(Number.isInteger(pairs) && pairs >= 1)) throw new Error(`--pairs: a whole number of at least 1 (got ${values.pairs})`);
+      const result = await compareCpu({ ref: values.compare, pairs, kind, ...(cpuScans !== undefined && { scans: cpuScans }) });
+      console.log(`cpu compare: medians ${JSON.stringify(result.median)}; ratio ${JSON.stringify(result.ratio)}`);
+      console.log(`→ ${await writeResult(kind === 'parcel' ? 'cpu-compare' : 'cpu-container-compare', result)}`);
+    } else {
+      const result = await cpuBench({ kind, ...(cpuScans !== undefined && { scans: cpuScans }), ...(values['cpu-prof'] && { cpuProfDir: values['cpu-prof'] }) });
+      console.log(`→ ${await writeResult(kind === 'parcel' ? 'cpu' : 'cpu-container', result)}`);
+    }
   }
   if (sections.has('assessment')) {
     const kinds = assessmentKinds(values['assessment-kinds']);
