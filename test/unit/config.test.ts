@@ -5,7 +5,7 @@ import { DEFAULT_REVIEW_SLA } from '../../domain/review/queue-priority.js';
 describe('configuration', () => {
   it('has working defaults for the embedded mode', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 8080, databaseUrl: null, redisUrl: null, s3: null, dataDir: './data', declarationWaitMs: 300_000 });
+    expect(c).toMatchObject({ port: 8080, databaseUrl: null, redisUrl: null, s3: null, dataDir: './data', declarationWaitMs: 300_000, clientKeyCacheMs: 5_000 });
   });
 
   it('reads numbers from text for every numeric variable the schema declares', () => {
@@ -23,6 +23,9 @@ describe('configuration', () => {
     [{ REVIEW_SLA_PROHIBITED_MINUTES: '2.5' }, 'REVIEW_SLA_PROHIBITED_MINUTES'],
     [{ REVIEW_SLA_VESSEL_BUFFER_MINUTES: '-5' }, 'REVIEW_SLA_VESSEL_BUFFER_MINUTES'],
     [{ LOGIN_MAX_FAILURES: '5', LOGIN_ACCOUNT_MAX_FAILURES: '4' }, 'LOGIN_ACCOUNT_MAX_FAILURES'],
+    // a revoked key trusted for more than a minute is not a cache any more
+    [{ CLIENT_KEY_CACHE_MS: '600000' }, 'CLIENT_KEY_CACHE_MS'],
+    [{ CLIENT_KEY_CACHE_MS: '-1' }, 'CLIENT_KEY_CACHE_MS'],
   ])('fails fast on %o, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: ${variable} `));
