@@ -82,6 +82,7 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
   } finally {
     if (!KEEP) await rm(studyDir, { recursive: true, force: true });
   }
+  const cards = (await loadRegistry(registryDir)).map((m) => m.card);
   for (const kind of kinds) {
     const s = SIZE[kind];
     // Seeds disjoint from every training and validation seed in models/training (which use < 20000).
@@ -95,7 +96,7 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
       // containers: no candidate may let through threats the default policy catches on the threat-rich stream
       // as `npm run calibrate`: the threat scale moves this modality's models' thresholds only
       const modality = kind === 'container' ? 'container-xray' : 'parcel-ct';
-      const threatScope = detectionSources((await loadRegistry(registryDir)).map((m) => m.card).filter((c) => cardModalities(c).includes(modality)));
+      const threatScope = detectionSources(cards.filter((c) => cardModalities(c).includes(modality)));
       const cal = calibrate(fit, base, { threatScope, targetFalseClear: TARGET_FALSE_CLEAR, ...RECALL_FLOORS, ...(kind === 'container' && { recallSet: { stream: recallSet } }) });
       // the same hold-out stream without the second-stage verifiers, beside the full registry
       const plain = plainRegistry && (await loadStream(holdDir, { ...opts, registryDir: plainRegistry, seed: 6 }));

@@ -1,10 +1,9 @@
 // Authentication and roles for every route. A request carries `Authorization: Bearer <token>`: an API
 // client's key (gateway, declaration source, terminal, risk control) or a user's session token; resolvers
 // turn it into a principal, and `requireRole` guards each route.
-import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { gatewaysRepo } from '../../storage/repos/gateways.js';
+import { gatewaysRepo, hashKey } from '../../storage/repos/gateways.js';
 import type { Sql } from '../../storage/db/sql.js';
 import { forbidden, unauthorized } from '../errors.js';
 
@@ -58,7 +57,8 @@ function clientKeyCache(ttlMs: number) {
   return {
     async resolve(token: string, lookup: () => Promise<Principal | null>): Promise<Principal | null> {
       if (ttlMs === 0) return lookup();
-      const id = createHash('sha256').update(token).digest('base64');
+      // the digest the gateways table keeps, never the key itself
+      const id = hashKey(token);
       const hit = entries.get(id);
       const now = Date.now();
       if (hit && hit.until > now) return hit.principal;

@@ -55,14 +55,14 @@ export function preprocessHandler(deps: PipelineDeps, cache?: RenderingCache) {
       if (material) await deps.objects.put(materialKey(scanId), await materialPng(material), { contentType: 'image/png' });
       await deps.objects.put(renderingKey(scanId), await renderingPng(rendering), { contentType: 'image/png' });
       const key = renderingKey(scanId);
-      const stored = { width: rendering.width, height: rendering.height, channels: rendering.channels };
+      const dims = { width: rendering.width, height: rendering.height, channels: rendering.channels };
       cache?.put(scanId, key, rendering);
       if (material) cache?.put(materialCacheId(scanId), materialKey(scanId), material);
       // the status is left to infer when it runs in this job (one update for both); `save` stores it otherwise
       return {
         next: 'infer',
-        scan: { ...scan, status: 'preprocessed', renderingKey: key, rendering: stored },
-        save: () => scans.markPreprocessed(scanId, key, stored),
+        scan: { ...scan, status: 'preprocessed', renderingKey: key, rendering: dims },
+        save: () => scans.markPreprocessed(scanId, key, dims),
       };
     }
     return 'infer';
