@@ -23,7 +23,7 @@ export async function demoScans(runId: string): Promise<DemoScan[]> {
   const enterprise = { id: 'DEMO-ENT-1', name: 'Demo Trading Co.', creditLevel: 'aeo-advanced' };
   for (let i = 0; i < CONTAINERS.length; i++) {
     // Clean loads (no planted threat) so the story is about declared vs seen.
-    const s = makeSample('container', 20261123, i, { threatRate: 0 });
+    const s = makeSample('container', 20261123, i, { threatRate: 0, mmpp: 6 });
     const containerNo = CONTAINERS[i]!;
     const seen = s.categories ?? [];
     const faithful = containerLines(seen);
