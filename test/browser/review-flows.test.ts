@@ -72,6 +72,24 @@ describe.skipIf(!haveChromium)('review flows in chromium', () => {
     await page.waitForSelector('#scan-canvas');
     await waitForFullPaint(page);
     const fitted = await viewState(page);
+    // a parcel's dual-energy pair opens in material colours, as parcel screeners work: coloured pixels on the
+    // canvas, and G turns them grey
+    const coloured = () => page.evaluate(() => {
+      const c = document.getElementById('scan-canvas') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.max(d[i]!, d[i + 1]!, d[i + 2]!) - Math.min(d[i]!, d[i + 1]!, d[i + 2]!) > 40) n++;
+      return n / (d.length / 4);
+    });
+    expect(await page.locator('#t-material').getAttribute('aria-pressed')).toBe('true');
+    expect(await coloured()).toBeGreaterThan(0.05);
+    await page.keyboard.press('g');
+    await expect.poll(() => page.locator('#t-grey').getAttribute('aria-pressed')).toBe('true');
+    await waitForFullPaint(page);
+    expect(await coloured()).toBeLessThan(0.01);
+    await page.keyboard.press('f');
+    await expect.poll(() => page.locator('#t-material').getAttribute('aria-pressed')).toBe('true');
+    await waitForFullPaint(page);
 
     // every reason with a model box is a button naming its region; the prohibited item's comes first
     const ammo = page.getByRole('button', { name: /Prohibited item \(ammunition\)/ });

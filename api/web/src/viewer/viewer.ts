@@ -71,7 +71,9 @@ export class ScanViewer {
     this.sixteen = set.bitDepth === 16;
     this.dualEnergy = this.sixteen && !!client.set('low') && client.displayRole === 'high';
     this.colourSource = set.channels === 3;
-    this.display.material = this.colourSource;
+    // A rendering in colour shows its own colours; a parcel's dual-energy pair opens in material colours, the
+    // view parcel screeners work in (organic orange, mixed green, metal blue). Containers open in grey.
+    this.display.material = this.colourSource || (this.dualEnergy && regime === 'kv');
     this.resizeObserver = new ResizeObserver(() => this.requestDraw());
     this.resizeObserver.observe(canvas);
     this.bindInput();
