@@ -55,15 +55,15 @@ const KEY_CACHE_ENTRIES = 1024;
 function clientKeyCache(ttlMs: number) {
   const entries = new Map<string, { principal: Principal; until: number }>();
   return {
-    async resolve(token: string, lookup: () => Promise<Principal | null>): Promise<Principal | null> {
-      if (ttlMs === 0) return lookup();
+    async resolve(token: string, lookup: (keyHash: string) => Promise<Principal | null>): Promise<Principal | null> {
       // the digest the gateways table keeps, never the key itself
       const id = hashKey(token);
+      if (ttlMs === 0) return lookup(id);
       const hit = entries.get(id);
       const now = Date.now();
       if (hit && hit.until > now) return hit.principal;
       entries.delete(id);
-      const principal = await lookup();
+      const principal = await lookup(id);
       if (principal) {
         if (entries.size >= KEY_CACHE_ENTRIES) entries.delete(entries.keys().next().value!);
         entries.set(id, { principal: Object.freeze(principal), until: now + ttlMs });
@@ -79,8 +79,8 @@ export default fp(async function auth(app: FastifyInstance, opts: { db: Sql; key
   const resolvers: PrincipalResolver[] = [
     async (token) => {
       if (!token.startsWith('twg_')) return null;
-      return cache.resolve(token, async () => {
-        const c = await clients.authenticate(token);
+      return cache.resolve(token, async (keyHash) => {
+        const c = await clients.authenticateDigest(keyHash);
         return c ? { kind: 'client', id: c.id, name: c.name, role: c.role } : null;
       });
     },

@@ -79,7 +79,11 @@ export function gatewaysRepo(db: Queryable) {
     },
     /** The active gateway holding this key, or null (unknown or revoked). */
     async authenticate(key: string): Promise<Gateway | null> {
-      const r = await db.query<GatewayRow>('SELECT * FROM gateways WHERE key_hash = $1 AND revoked_at IS NULL', [hashKey(key)]);
+      return this.authenticateDigest(hashKey(key));
+    },
+    /** The same by the key's digest (hashKey), for a caller that has already computed it. */
+    async authenticateDigest(keyHash: string): Promise<Gateway | null> {
+      const r = await db.query<GatewayRow>('SELECT * FROM gateways WHERE key_hash = $1 AND revoked_at IS NULL', [keyHash]);
       return r.rows[0] ? toGateway(r.rows[0]) : null;
     },
   };
