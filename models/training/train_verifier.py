@@ -54,6 +54,7 @@ MAX_PROPOSALS = 48
 TRUTH_WINDOWS = 4     # training windows per planted threat (positives are ~1 % of the proposals)
 RANDOM_WINDOWS = 2    # training windows anywhere in each rendering, besides the proposals (--random-windows)
 DEFAULT_RANDOM_WINDOWS = RANDOM_WINDOWS  # the default, recorded in a card only when a run chose otherwise
+FAINT_CONTRAST = 0.0  # > 0: planted threats under this contrast are never training positives (--faint-contrast)
 DENSE_STRIDE = 0      # > 0: also a window every DENSE_STRIDE grid-input pixels over the whole scan (--dense-stride)
 # per-window info: (rendering, proposed class, grid score, centre x, centre y, the grid's probability of every class
 # around the centre...)
@@ -135,21 +136,43 @@ def crop(img, b, air=255):
     return np.asarray(Image.fromarray(a).resize((SIZE, SIZE), Image.BOX))
 
 
-def targets(boxes, b):
-    """Multi-hot target and mask for window b: positive when a box overlaps the central half of the window."""
+def targets(boxes, b, faint=frozenset()):
+    """Multi-hot target and mask for window b: positive when a box overlaps the central half of the window. A box
+    whose index is in `faint` (training with --faint-contrast) is never a positive: a window it touches is ignored for
+    its class (no loss) unless a visible box of that class makes the window positive."""
     x0, y0, x1, y1 = b
     q = (x1 - x0) / 4
     cx0, cy0, cx1, cy1 = x0 + q, y0 + q, x1 - q, y1 - q
     y = np.zeros(len(LABELS), np.uint8)
     m = np.ones(len(LABELS), np.uint8)
-    for lab, (bx0, by0, bx1, by1) in boxes:
+    for i, (lab, (bx0, by0, bx1, by1)) in enumerate(boxes):
         k = LABELS.index(lab)
-        if bx0 < cx1 and bx1 > cx0 and by0 < cy1 and by1 > cy0:
+        if bx0 < cx1 and bx1 > cx0 and by0 < cy1 and by1 > cy0 and i not in faint:
             y[k] = 1
             m[k] = 1
         elif bx0 < x1 and bx1 > x0 and by0 < y1 and by1 > y0 and not y[k]:
             m[k] = 0
     return y, m
+
+
+def faint_boxes(d, im, contrast):
+    """Indices (in load_boxes' order) of the rendering's planted threats standing out by less than `contrast` against
+    their clutter (item / (item + clutter), the generator's recorded visibility): within the detector noise over the
+    goods around them, so a label the verifier cannot learn from the pixels (models/README.md, "Where the dual-energy
+    verifier misses"). Training only: every figure still counts them."""
+    if contrast <= 0:
+        return frozenset()
+    meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
+    out = set()
+    for i, b in enumerate(meta['boxes']):
+        v = b.get('visibility')
+        if v is None and b['label'] == 'hidden-compartment':  # a false wall is the container's own: no item g/cm2
+            continue
+        if v is None:
+            raise SystemExit(f'{d}/{im["id"]}: a {b["label"]} box without visibility: regenerate {d} with the current generator')
+        if v['itemGcm2'] / max(1e-9, v['itemGcm2'] + v['clutterGcm2']) < contrast:
+            out.add(i)
+    return frozenset(out)
 
 
 def load_boxes(d, im):
@@ -229,12 +252,13 @@ def build(d, train, rng, material=False):
     for n, im in enumerate(j['images']):
         # a held-out set's images are read when its windows are (LazyWindows): only the boxes here
         boxes, img, mat = load_rendering(d, im, material) if train else (load_boxes(d, im), None, None)
+        faint = faint_boxes(d, im, FAINT_CONTRAST) if train else frozenset()
         wins = [(k, s, cx, cy, 'proposal') for k, s, cx, cy in proposals(p[n], j['stride'])]
         if not train:  # the dense sweep (training draws random windows anywhere already)
             wins += [(-1, 0.0, cx, cy, 'dense') for cx, cy in dense_centres(im)]
         else:
-            for lab, (bx0, by0, bx1, by1) in boxes:  # every planted threat, TRUTH_WINDOWS times, jittered
-                for _ in range(TRUTH_WINDOWS):
+            for i, (lab, (bx0, by0, bx1, by1)) in enumerate(boxes):  # every planted threat, TRUTH_WINDOWS times, jittered
+                for _ in range(0 if i in faint else TRUTH_WINDOWS):
                     gx = (bx0 + bx1) / 2 * im['sx'] + im['padX'] + rng.uniform(-WINDOW / 5, WINDOW / 5)
                     gy = (by0 + by1) / 2 * im['sy'] + im['padY'] + rng.uniform(-WINDOW / 5, WINDOW / 5)
                     wins.append((LABELS.index(lab), 0.0, gx, gy, 'truth'))
@@ -243,7 +267,7 @@ def build(d, train, rng, material=False):
         for k, s, cx, cy in ((w[0], w[1], w[2], w[3]) for w in wins):
             side = WINDOW * (rng.uniform(0.85, 1.15) if train else 1.0)
             b = window_box(im, cx, cy, side)
-            t, m = targets(boxes, b)
+            t, m = targets(boxes, b, faint)
             xs.append(window_planes(img, mat, b) if train else (n, b)); ys.append(t); ms.append(m)
             # where the window is and what the grid says around its centre, for the fusion
             info.append((n, k, s, cx, cy, *grid_around(p[n], cx, cy, j['stride'])))
@@ -402,7 +426,7 @@ def recall_at_clean_rate(s, truth, j, rate):
 
 
 def main():
-    global MAX_PROPOSALS, DENSE_STRIDE, RANDOM_WINDOWS
+    global MAX_PROPOSALS, DENSE_STRIDE, RANDOM_WINDOWS, FAINT_CONTRAST
     ap = argparse.ArgumentParser()
     ap.add_argument('--train', default='models/training/out/verify-train', help='training set folders, comma-separated')
     ap.add_argument('--val', default='models/training/out/verify-val')
@@ -436,7 +460,11 @@ def main():
                     'more of them teach the verifier more of the cargo it must not flag')
     ap.add_argument('--dense-stride', type=float, default=0, help='also score a window every this many grid-input pixels over '
                     'the whole scan (the card\'s verifies.denseStride), so no threat depends on the grid proposing it; 0: off')
+    ap.add_argument('--faint-contrast', type=float, default=0, help='training only: a planted threat standing out by less than '
+                    'this against its clutter (item / (item + clutter) g/cm2, its recorded visibility) is never a positive; '
+                    'windows on it are ignored for its class. Held-out figures count every item. 0: off')
     a = ap.parse_args()
+    FAINT_CONTRAST = a.faint_contrast
     MAX_PROPOSALS = a.max_proposals
     DENSE_STRIDE = a.dense_stride
     RANDOM_WINDOWS = a.random_windows
@@ -607,6 +635,7 @@ def training_block(a, windows, step, stopped, model, t, gj):
             'proposalsFrom': f"{gj['model']} {gj['version']}",
             **({'continuedFrom': a.init} if a.init else {}), **({'randomWindows': a.random_windows} if a.random_windows != DEFAULT_RANDOM_WINDOWS else {}), **({'hardNegatives': a.hard_negatives, 'hardPool': a.hard_pool} if a.hard_negatives else {}),
             **({'flipAverage': True} if a.flip_average else {}),
+            **({'faintContrast': a.faint_contrast} if a.faint_contrast else {}),
             'command': command, 'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__,
             'params': sum(q.numel() for q in model.parameters())}
 
