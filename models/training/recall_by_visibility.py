@@ -21,7 +21,7 @@ Sets must be written by a generator that records visibility (their meta boxes ca
 import argparse, json, os, sys
 import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
-from train_verifier import AROUND, CENTRE, LABELS, WINDOW, fused, image_scores, load_grid, neighbour_scores, targets, window_box
+from train_verifier import AROUND, CENTRE, LABELS, WINDOW, contrast, fused, image_scores, load_grid, neighbour_scores, targets, window_box
 
 STEEL = 7.85  # g/cm3: a blade's steel thickness along the beam is itemGcm2 / STEEL cm
 
@@ -109,12 +109,12 @@ def main():
         items = [(n, box, vis) for n in range(first, len(images)) for box, vis in planted(val, images[n], label)]
         caught = [located(w, rows_of.get(n, np.zeros(0, np.int64)), info, images[n], k, label, box, t) for n, box, vis in items]
         steel = [vis[0] / STEEL for _, _, vis in items]
-        contrast = [vis[0] / (vis[0] + vis[1]) for _, _, vis in items]
+        contrasts = [contrast(*vis) for _, _, vis in items]
         clutter = [vis[1] for _, _, vis in items]
         report['classes'][label] = {
             'threshold': round(t, 4), 'items': len(items), 'located': int(sum(caught)), 'recall': round(sum(caught) / max(1, len(items)), 4),
             'bySteelCm': band_rows(caught, steel, [0, 1, 2, 3, 5, 1e12], cm),
-            'byContrast': band_rows(caught, contrast, [0, 0.05, 0.1, 0.2, 1.01], pct),
+            'byContrast': band_rows(caught, contrasts, [0, 0.05, 0.1, 0.2, 1.01], pct),
             'byClutter': band_rows(caught, clutter, [0, 30, 60, 100, 150, 1e12], gcm),
             'missed': [{'id': images[n]['id'], 'steelCm': round(vis[0] / STEEL, 2), 'clutterGcm2': vis[1]}
                        for (n, _, vis), c in zip(items, caught) if not c],

@@ -155,30 +155,44 @@ def targets(boxes, b, faint=frozenset()):
     return y, m
 
 
-def faint_boxes(d, im, contrast):
-    """Indices (in load_boxes' order) of the rendering's planted threats standing out by less than `contrast` against
-    their clutter (item / (item + clutter), the generator's recorded visibility): within the detector noise over the
-    goods around them, so a label the verifier cannot learn from the pixels (models/README.md, "Where the dual-energy
-    verifier misses"). Training only: every figure still counts them."""
-    if contrast <= 0:
+def contrast(item_gcm2, clutter_gcm2):
+    """How much a planted item stands out against its clutter: item / (item + clutter) g/cm2 (its recorded
+    visibility), as --faint-contrast and recall_by_visibility.py measure it."""
+    return item_gcm2 / max(1e-9, item_gcm2 + clutter_gcm2)
+
+
+def faint_boxes(meta, where, threshold):
+    """Indices (in the meta file's box order, as load_boxes gives them) of a rendering's planted threats standing out
+    by less than `threshold` against their clutter: within the detector noise over the goods around them, so a label
+    the verifier cannot learn from the pixels (models/README.md, "Where the dual-energy verifier misses"). Training
+    only: every figure still counts them. `where` names the rendering in an error."""
+    if threshold <= 0:
         return frozenset()
-    meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
     out = set()
     for i, b in enumerate(meta['boxes']):
         v = b.get('visibility')
         if v is None and b['label'] == 'hidden-compartment':  # a false wall is the container's own: no item g/cm2
             continue
         if v is None:
-            raise SystemExit(f'{d}/{im["id"]}: a {b["label"]} box without visibility: regenerate {d} with the current generator')
-        if v['itemGcm2'] / max(1e-9, v['itemGcm2'] + v['clutterGcm2']) < contrast:
+            raise SystemExit(f'{where}: a {b["label"]} box without visibility: regenerate it with the current generator')
+        if contrast(v['itemGcm2'], v['clutterGcm2']) < threshold:
             out.add(i)
     return frozenset(out)
 
 
+def read_meta(d, im):
+    """A rendering's meta file: its planted boxes (with their visibility) and what else the generator recorded."""
+    return json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
+
+
+def boxes_of(meta):
+    """The planted boxes of a meta file [(label, box)]."""
+    return [(b['label'], b['box']) for b in meta['boxes']]
+
+
 def load_boxes(d, im):
     """A rendering's planted boxes [(label, box)]."""
-    meta = json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))
-    return [(b['label'], b['box']) for b in meta['boxes']]
+    return boxes_of(read_meta(d, im))
 
 
 def load_planes(d, im, material=False):
@@ -249,10 +263,15 @@ def build(d, train, rng, material=False):
     held-out set (train False) gives its crops as LazyWindows: read when predicted, never all held."""
     j, p = load_grid(d)
     xs, ys, ms, info = [], [], [], []
+    truth = np.zeros((len(j['images']), len(LABELS)), bool)
     for n, im in enumerate(j['images']):
+        meta = read_meta(d, im)  # once a rendering: its boxes, their visibility and the rendering's truth
+        boxes = boxes_of(meta)
+        for lab, _ in boxes:
+            truth[n, LABELS.index(lab)] = True
         # a held-out set's images are read when its windows are (LazyWindows): only the boxes here
-        boxes, img, mat = load_rendering(d, im, material) if train else (load_boxes(d, im), None, None)
-        faint = faint_boxes(d, im, FAINT_CONTRAST) if train else frozenset()
+        img, mat = load_planes(d, im, material) if train else (None, None)
+        faint = faint_boxes(meta, f'{d}/{im["id"]}', FAINT_CONTRAST) if train else frozenset()
         wins = [(k, s, cx, cy, 'proposal') for k, s, cx, cy in proposals(p[n], j['stride'])]
         if not train:  # the dense sweep (training draws random windows anywhere already)
             wins += [(-1, 0.0, cx, cy, 'dense') for cx, cy in dense_centres(im)]
@@ -273,10 +292,6 @@ def build(d, train, rng, material=False):
             info.append((n, k, s, cx, cy, *grid_around(p[n], cx, cy, j['stride'])))
         if (n + 1) % 500 == 0:
             print(f'  {d}: {n + 1}/{len(j["images"])} renderings, {len(xs)} windows', flush=True)
-    truth = np.zeros((len(j['images']), len(LABELS)), bool)
-    for n, im in enumerate(j['images']):
-        for b in json.load(open(os.path.join(d, 'meta', im['id'] + '.json')))['boxes']:
-            truth[n, LABELS.index(b['label'])] = True
     x = np.stack(xs) if train else LazyWindows(d, j['images'], material, xs)
     return x, np.stack(ys), np.stack(ms), np.array(info, dtype=np.float64), truth, p
 
