@@ -1,7 +1,10 @@
 // Benchmark 1, the physical limit: onnxruntime-node alone on each committed model, batch 1, 8 and 32,
 // with the session options TRAINING.md found best here (and intra-op threads 1 vs 2 for comparison).
 import * as ort from 'onnxruntime-node';
+import { latticeCanvas, latticeGeometry } from '../models/runtime/lattice.js';
+import { placement } from '../models/runtime/letterbox.js';
 import { loadRegistry } from '../models/runtime/registry.js';
+import type { Rendering } from '../models/runtime/types.js';
 import { round } from './common.js';
 
 export interface RawResult {
@@ -34,6 +37,7 @@ async function timeModel(bytes: Uint8Array, inputName: string, shape: number[], 
 export async function rawLimits(registryDir: string, opts: { seconds?: number } = {}): Promise<RawResult[]> {
   const out: RawResult[] = [];
   for (const m of await loadRegistry(registryDir)) {
+    if (m.card.output.layout === 'window-map') continue; // a canvas a scan, timed on the pool's scans (latticeRawRates)
     const shape = m.card.input.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
     for (const [batch, threads] of [[1, 2], [8, 2], [32, 2], [8, 1]] as const) {
       const probe = await ort.InferenceSession.create(m.bytes);
@@ -55,4 +59,36 @@ export function bestPerModel(results: readonly RawResult[]): Record<string, { mo
     if (!best[r.model] || best[r.model]!.imagesPerSecond < r.imagesPerSecond) best[r.model] = { modality: r.modality, imagesPerSecond: r.imagesPerSecond, batch: r.batch };
   }
   return best;
+}
+
+/**
+ * A lattice verifier (card layout `window-map`) runs once a scan on a canvas the scan's own size, so its raw limit
+ * is measured on the pool's own canvases: ONNX Runtime alone (2 threads, the session options above) on each scan's
+ * canvas as the runtime builds it, scans per second over the pool. Keyed by model name, as bestPerModel, with one
+ * "image" a scan.
+ */
+export async function latticeRawRates(registryDir: string, pool: ReadonlyArray<{ rendering: Rendering; material?: Rendering }>, reps = 3): Promise<Record<string, { modality: string; imagesPerSecond: number; batch: number }>> {
+  const out: Record<string, { modality: string; imagesPerSecond: number; batch: number }> = {};
+  const models = await loadRegistry(registryDir);
+  for (const m of models) {
+    if (m.card.output.layout !== 'window-map' || !m.card.verifies) continue;
+    const grid = models.find((g) => g.card.name === m.card.verifies!.model)?.card;
+    if (!grid) continue;
+    const [, , gh, gw] = grid.input.shape as [unknown, number, number, number];
+    const session = await ort.InferenceSession.create(m.bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+    const { size } = latticeGeometry(m.card);
+    const canvases = pool.map((s) => {
+      const p = placement(s.rendering.width, s.rendering.height, gw, gh, 'letterbox');
+      return latticeCanvas(m.card, s.rendering, s.material, (size * p.sx) / m.card.verifies!.window);
+    });
+    const run = (c: (typeof canvases)[number]) => session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', c.tensor, c.dims) });
+    await run(canvases[0]!);
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) for (const c of canvases) await run(c);
+    const seconds = (performance.now() - t0) / 1000 / (reps * canvases.length);
+    await session.release();
+    out[m.card.name] = { modality: m.card.modality, imagesPerSecond: round(1 / seconds, 2), batch: 1 };
+    console.log(`raw  ${m.card.name.padEnd(28)} lattice, one canvas a scan: ${round(1 / seconds, 2)} scans/s`);
+  }
+  return out;
 }

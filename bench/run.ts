@@ -13,7 +13,7 @@ import { BENCH_MMPP, imagesPerScan, openLoop, saturate, scanPool, waitForVerdict
 import { preprocessBench } from './preprocess.js';
 import { prepareBench } from './prepare.js';
 import { assessmentBench } from './assessment.js';
-import { bestPerModel, rawLimits } from './raw.js';
+import { bestPerModel, latticeRawRates, rawLimits } from './raw.js';
 import { cpuBench } from './cpu.js';
 import { compareCpu } from './compare.js';
 
@@ -69,6 +69,7 @@ async function main() {
       // The raw limit per scan: the time each model needs at its raw rate for the images it runs per scan
       // (once for a classifier, per tile, per proposal window), summed over the modality's models.
       const perScan = await imagesPerScan(values.registry, pool);
+      Object.assign(best, await latticeRawRates(values.registry, pool));
       const perScanRaw = models.length && models.every((m) => best[m]) ? 1 / models.reduce((s, m) => s + (perScan[m] ?? 0) / best[m]!.imagesPerSecond, 0) : null;
       const cluster = await startCluster({ workers: 1, env: { WORKER_CONCURRENCY: '8' } });
       try {

@@ -12,7 +12,8 @@ import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
 import { decodeGrid } from './grid.js';
 import { storedTiles, withTileCrops, type TileSpan } from './tiles.js';
 import { sharedDownscale, toRenderingPixels, type Shared } from './downscale.js';
-import { checkMaterial, confirmed, denseProposals, gridProposals, proposalWindows, sampleWindow, verifySpec, type Proposal, type VerifySpec } from './verify.js';
+import { checkMaterial, confirmed, denseProposals, gridProposals, proposalWindows, sampleWindow, verifySpec, type Proposal, type VerifiedWindow, type VerifySpec } from './verify.js';
+import { latticeCanvas, latticeCells, latticeGeometry, latticeScores } from './lattice.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
 export { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
@@ -23,7 +24,8 @@ export { decodeGrid } from './grid.js';
 export { letterbox, placement, resize, toTensor, unplaceBox } from './letterbox.js';
 export { embeddingTiles, cropColumns, storedTiles, withTileCrops, TILE_ASPECT, LONG_CONTAINER_ASPECT } from './tiles.js';
 export { sharedDownscale, sharedScale, toRenderingPixels } from './downscale.js';
-export { gridProposals, denseProposals, sampleWindow, proposalWindows, confirmed } from './verify.js';
+export { gridProposals, denseProposals, sampleWindow, proposalWindows, confirmed, boxResize } from './verify.js';
+export { latticeCanvas, latticeCells, latticeScores } from './lattice.js';
 
 /**
  * Changes whenever the runtime prepares a model's input differently (the same cards then give other outputs),
@@ -133,7 +135,7 @@ function growTo(buf: Uint8Array, n: number): Uint8Array {
  */
 interface InferJob { rendering: Rendering | (() => Rendering); tiles: boolean; }
 
-interface Built { card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, Inferred> }
+interface Built { card: ModelCard; pool: SessionPool; batcher: MicroBatcher<InferJob, Inferred>; inputName: string; onBatch?: RuntimeOptions['onBatch'] }
 
 type Verifier = Built & { spec: VerifySpec };
 
@@ -198,20 +200,40 @@ class Runtime implements ModelRuntime {
     if (!v || !proposals) return mapped;
     const p = proposals.place;
     const list = v.spec.denseStride ? [...proposals.list, ...proposals.sweep(v.spec.window, v.spec.denseStride)] : proposals.list;
-    const windows = proposalWindows(list, v.spec, { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy }, rendering.width, rendering.height);
+    const place = { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy };
+    const windows = proposalWindows(list, v.spec, place, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
     const m = v.card.input.channels === 'grey+material' ? material : undefined;
-    // each window sampled straight to the verifier's input size, as training sampled it (no resize after)
-    const size = v.card.input.shape[3] as number;
-    const scratch = (this.windowBuffer = growTo(this.windowBuffer, size * size * (m ? 2 : rendering.channels)));
-    const crop = (w: (typeof windows)[number]) => (): Rendering => sampleWindow(rendering, w.x0, w.y0, w.x1, w.y1, size, m, 255, scratch);
-    const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: crop(w), tiles: false })));
+    const scores = v.card.output.layout === 'window-map' ? await this.latticeRun(v, list, place, rendering, m) : await this.windowRuns(v, windows, rendering, m);
     return {
       ...mapped,
       version: `${out.version}+${v.card.name}.${v.card.version}`,
       verifiedBy: { model: v.card.name, version: v.card.version },
-      detections: confirmed(windows, scores.map((s) => s.scores ?? {}), v.card),
+      detections: confirmed(windows, scores, v.card),
     };
+  }
+
+  /** A windowed verifier: each window sampled straight to its input size, as training sampled it (no resize after). */
+  private async windowRuns(v: Verifier, windows: VerifiedWindow[], rendering: Rendering, m?: Rendering): Promise<Array<Record<string, number>>> {
+    const size = v.card.input.shape[3] as number;
+    const scratch = (this.windowBuffer = growTo(this.windowBuffer, size * size * (m ? 2 : rendering.channels)));
+    const crop = (w: VerifiedWindow) => (): Rendering => sampleWindow(rendering, w.x0, w.y0, w.x1, w.y1, size, m, 255, scratch);
+    const scores = await Promise.all(windows.map((w) => v.batcher.submit({ rendering: crop(w), tiles: false })));
+    return scores.map((s) => s.scores ?? {});
+  }
+
+  /**
+   * A lattice verifier (lattice.ts): the whole scan resampled once to the verifier's scale, one run, and each
+   * window's scores read from the window map. Scans differ in size, so each is a run of its own.
+   */
+  private async latticeRun(v: Verifier, list: Proposal[], place: Placement, rendering: Rendering, m?: Rendering): Promise<Array<Record<string, number>>> {
+    const { size } = latticeGeometry(v.card);
+    const canvas = latticeCanvas(v.card, rendering, m, (size * place.sx) / v.spec.window);
+    const started = performance.now();
+    const out = await v.pool.run(v.inputName, canvas.tensor, canvas.dims, v.card.output.name);
+    v.onBatch?.(v.card.name, 1, (performance.now() - started) / 1000);
+    const [, , gh, gw] = out.dims as [number, number, number, number];
+    return latticeScores(out.data, out.dims, latticeCells(list, place, canvas, v.card, gh, gw), v.card.labels);
   }
 
   async close(): Promise<void> {
@@ -281,7 +303,7 @@ async function build(m: LoadedModel, o: RuntimeOptions, verifier?: VerifySpec, o
       return { ...whole, tiles: storedTiles(spans, spans.map(() => outs[k++]!.embedding ?? [])) };
     });
   };
-  return { card, pool, batcher: new MicroBatcher(run, maxBatch, o.maxWaitMs ?? 5) };
+  return { card, pool, batcher: new MicroBatcher(run, maxBatch, o.maxWaitMs ?? 5), inputName, ...(o.onBatch && { onBatch: o.onBatch }) };
 }
 
 /** Loads and verifies every model in `registryDir`; throws on a bad card or a sha256 mismatch. */

@@ -15,7 +15,7 @@ export class ModelCardError extends Error {
 }
 
 const TASKS = ['classify', 'detect', 'embed', 'verify'];
-const LAYOUTS = ['logits', 'multilabel-logits', 'yolov8', 'grid-logits', 'embedding'];
+const LAYOUTS = ['logits', 'multilabel-logits', 'yolov8', 'grid-logits', 'embedding', 'window-map'];
 const CHANNELS: Record<string, number> = { grey: 1, rgb: 3, 'grey+material': 2 };
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -70,7 +70,17 @@ export function validateCard(raw: unknown, where = 'model card'): ModelCard {
     if (fusion !== undefined && !(isObj(fusion) && Object.values(fusion).every((f) => Array.isArray(f) && f.length === terms && f.every((x) => typeof x === 'number' && Number.isFinite(x))))) {
       errs.push(terms === 4 ? 'verifies.fusion (label → [a, b, d, c] finite numbers, with neighbourRadius)' : 'verifies.fusion (label → [a, b, c] finite numbers)');
     }
-    if (isObj(raw.output) && raw.output.layout !== 'multilabel-logits') errs.push('output.layout (verify models: multilabel-logits)');
+    if (isObj(raw.output) && raw.output.layout !== 'multilabel-logits' && raw.output.layout !== 'window-map') errs.push('output.layout (verify models: multilabel-logits or window-map)');
+    if (isObj(raw.output) && raw.output.layout === 'window-map') {
+      // a window is input.shape's square, a whole number of lattice cells a side
+      const sh = isObj(raw.input) && Array.isArray(raw.input.shape) ? raw.input.shape : [];
+      const st = raw.output.stride;
+      if (!(Number.isInteger(st) && (st as number) > 0 && sh[2] === sh[3] && Number.isInteger(sh[2]) && (sh[2] as number) % (st as number) === 0)) {
+        errs.push('output.stride (window-map: a positive integer dividing the square window input.shape[2] × [3])');
+      }
+    }
+  } else if (isObj(raw.output) && raw.output.layout === 'window-map') {
+    errs.push('output.layout (window-map: verify models only)');
   }
   if (errs.length > 0) throw new ModelCardError(`${where}: missing or invalid ${errs.join('; ')}`);
   return raw as unknown as ModelCard;

@@ -34,9 +34,12 @@ export interface ModelCard {
   /**
    * Output layout: classify → logits [N, classes]; detect → Ultralytics YOLOv8 [N, 4 + classes, anchors], or
    * `grid-logits` [N, classes, H/stride, W/stride]: a logit per class for every stride × stride cell of the
-   * input (connected cells over the threshold become one box).
+   * input (connected cells over the threshold become one box). `window-map` (verify models): the verifier run
+   * fully convolutionally over the whole scan resampled to its scale (any H and W, multiples of `stride`): one
+   * logit per class for every window of input.shape's size whose corner lies on the stride lattice,
+   * [N, classes, H/stride − k + 1, W/stride − k + 1] with k = input.shape[2] / stride (models/runtime/lattice.ts).
    */
-  output: { name: string; layout: 'logits' | 'multilabel-logits' | 'yolov8' | 'grid-logits' | 'embedding'; stride?: number };
+  output: { name: string; layout: 'logits' | 'multilabel-logits' | 'yolov8' | 'grid-logits' | 'embedding' | 'window-map'; stride?: number };
   labels: string[];
   /** Per-label decision thresholds, calibrated on the validation figures in `metrics`. */
   thresholds: Record<string, number>;

@@ -500,3 +500,43 @@ export function joinTouching(dets: readonly RawDetection[]): RawDetection[] {
   }
   return groups.sort((a, b) => b.score - a.score || a.cls - b.cls);
 }
+
+/**
+ * One 8-bit plane (W × H) resized to outW × outH exactly as Pillow's `Image.resize(size, Image.BOX)` does it for an
+ * 'L' image: the horizontal pass into 8 bits first (when the width changes), then the vertical one (when the height
+ * does), each output sample the fixed-point mean of the source samples under it (boxTaps). A lattice verifier's
+ * whole scan is resampled with it, as fcn_verifier.py resamples its canvases.
+ */
+export function boxResize(src: Uint8Array, W: number, H: number, outW: number, outH: number): Uint8Array {
+  if (src.length !== W * H) throw new Error(`boxResize: ${src.length} bytes for ${W}×${H}`);
+  let rows = src;
+  if (outW !== W) {
+    const tx = boxTaps(W, outW), s = tx.start, ix = tx.idx, kk = tx.kk;
+    rows = new Uint8Array(outW * H);
+    for (let y = 0; y < H; y++) {
+      const from = y * W, to = y * outW;
+      for (let j = 0; j < outW; j++) {
+        let sum = 0;
+        for (let k = s[j] as number, k1 = s[j + 1] as number; k < k1; k++) sum += (src[from + (ix[k] as number)] as number) * (kk[k] as number);
+        rows[to + j] = fixedByte(sum);
+      }
+    }
+  }
+  if (outH === H) return rows === src ? src.slice() : rows;
+  const ty = boxTaps(H, outH), s = ty.start, iy = ty.idx, kk = ty.kk;
+  const out = new Uint8Array(outW * outH);
+  for (let i = 0; i < outH; i++) {
+    const k0 = s[i] as number, k1 = s[i + 1] as number, o = i * outW;
+    if (k1 - k0 === 1) {
+      const from = (iy[k0] as number) * outW;
+      out.set(rows.subarray(from, from + outW), o);
+      continue;
+    }
+    for (let j = 0; j < outW; j++) {
+      let sum = 0;
+      for (let k = k0; k < k1; k++) sum += (rows[(iy[k] as number) * outW + j] as number) * (kk[k] as number);
+      out[o + j] = fixedByte(sum);
+    }
+  }
+  return out;
+}

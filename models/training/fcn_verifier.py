@@ -1,0 +1,397 @@
+"""The dual-energy threat verifier run fully convolutionally (issue 8's container lever): instead of cutting and
+resampling each of a scan's ~340 sweep windows and running the verifier's layers on each, the whole rendering is
+resampled once to the verifier's scale (128 px per window), its layers run once over it (a feature map at stride
+32), and each window is pooled from its 4 x 4 cells exactly as the head pools a window's own map today (mean and
+max, then the linear head). Windows then sit on a 32-px lattice of the resampled scan (a proposal's window snaps to
+the nearest lattice point, at most 16 px away), and a window's border cells see the scan around it instead of the
+crop's edge, so the weights trained on crops are not the same model in this form: this script measures how far
+they move, refits the head on lattice features of training renderings (--refit-head), and can fine-tune every layer
+in this form (--finetune-minutes) on whole renderings.
+
+Held-out figures as the cards give them: verify-val's windows (the grid's proposals and the dense sweep), the
+fusion with the grid and the neighbouring windows fitted on the first half, thresholds chosen there, every figure
+on the second half.
+
+Run (from the repo root; sets written with --material and their grid proposals, as train_verifier.py says):
+  /usr/bin/python3 models/training/fcn_verifier.py --init models/registry/container-threat-verify-de.onnx \
+    [--train models/training/out/verify-dense,models/training/out/verify-hn --refit-head] [--out result.json]
+"""
+import argparse, json, os, sys
+import numpy as np
+from PIL import Image
+import torch, torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(__file__))
+import train_verifier as tv
+from common import Timer, load_folded_onnx
+from train_grid_detector import LABELS
+
+CELL = 32                 # the verifier's output stride
+CELLS = tv.SIZE // CELL   # a window's cells a side (4)
+
+
+def scale_of(im):
+    """Resampled pixels per rendering pixel: a window of WINDOW grid-input px becomes SIZE px, as the crops are."""
+    return tv.SIZE * im['sx'] / tv.WINDOW
+
+
+def canvas(d, im, f):
+    """The rendering and its material channel resampled by f (PIL BOX, as the crops) on an air canvas whose sides are
+    multiples of CELL with at least two cells of air around the scan: (planes uint8 [2, H, W], ox, oy)."""
+    return planes_canvas(*tv.load_planes(d, im, True), f)
+
+
+def planes_canvas(g, m, f):
+    """canvas() of two PIL 'L' images (grey and material)."""
+    w, h = max(1, round(g.size[0] * f)), max(1, round(g.size[1] * f))
+    g, m = np.asarray(g.resize((w, h), Image.BOX)), np.asarray(m.resize((w, h), Image.BOX))
+    margin = 2 * CELL
+    W = -(-(w + 2 * margin) // CELL) * CELL; H = -(-(h + 2 * margin) // CELL) * CELL
+    ox, oy = margin, margin
+    out = np.empty((2, H, W), np.uint8)
+    out[0].fill(255); out[1].fill(0)
+    out[0, oy:oy + h, ox:ox + w] = g; out[1, oy:oy + h, ox:ox + w] = m
+    return out, ox, oy
+
+
+def window_cells(info_rows, im, f, ox, oy, gh, gw):
+    """Each window's top-left cell on the lattice (clipped to the map of window positions gh x gw)."""
+    out = []
+    for r in info_rows:
+        cx, cy = r[tv.CENTRE]
+        x = (cx - im['padX']) / im['sx'] * f + ox; y = (cy - im['padY']) / im['sy'] * f + oy
+        i = int(round((x - tv.SIZE / 2) / CELL)); j = int(round((y - tv.SIZE / 2) / CELL))
+        out.append((min(max(j, 0), gh - 1), min(max(i, 0), gw - 1)))
+    return np.array(out, np.int64).reshape(-1, 2)
+
+
+def pooled(model, planes):
+    """Window features [256, gh, gw] of every lattice position: mean and max of each 4 x 4 block of cells."""
+    h = model.f(tv.normalise(planes[None]))
+    return torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)[0]
+
+
+def window_logits(model, planes, cells, flip=True):
+    """Logits [N, classes] of the windows at these lattice cells; with flip the mean with the mirrored scan's."""
+    p = pooled(model, planes)
+    gw = p.shape[2]
+    feats = p[:, cells[:, 0], cells[:, 1]].T
+    z = model.head(feats)
+    if flip:
+        q = pooled(model, np.ascontiguousarray(planes[..., ::-1]))
+        z = (z + model.head(q[:, cells[:, 0], gw - 1 - cells[:, 1]].T)) / 2
+    return z
+
+
+def build_train(d, rng):
+    """Training windows of set d as build(train=True) places them (proposals, jittered windows on every planted
+    threat, random windows) plus the dense sweep, without cutting crops: (None, targets, masks, info, truth, p)."""
+    j, p = tv.load_grid(d)
+    ys, ms, info = [], [], []
+    truth = np.zeros((len(j['images']), len(LABELS)), bool)
+    for n, im in enumerate(j['images']):
+        boxes = tv.boxes_of(tv.read_meta(d, im))
+        for lab, _ in boxes:
+            truth[n, LABELS.index(lab)] = True
+        wins = [(k, s, cx, cy) for k, s, cx, cy in tv.proposals(p[n], j['stride'])]
+        wins += [(-1, 0.0, cx, cy) for cx, cy in tv.dense_centres(im)]
+        for lab, (bx0, by0, bx1, by1) in boxes:
+            for _ in range(tv.TRUTH_WINDOWS):
+                gx = (bx0 + bx1) / 2 * im['sx'] + im['padX'] + rng.uniform(-tv.WINDOW / 5, tv.WINDOW / 5)
+                gy = (by0 + by1) / 2 * im['sy'] + im['padY'] + rng.uniform(-tv.WINDOW / 5, tv.WINDOW / 5)
+                wins.append((LABELS.index(lab), 0.0, gx, gy))
+        for k, s, cx, cy in wins:
+            t, mk = tv.targets(boxes, tv.window_box(im, cx, cy, tv.WINDOW))
+            ys.append(t); ms.append(mk)
+            info.append((n, k, s, cx, cy, *tv.grid_around(p[n], cx, cy, j['stride'])))
+    return None, np.stack(ys), np.stack(ms), np.array(info, np.float64), truth, p
+
+
+def by_rendering(info):
+    n = info[:, 0].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, n[1:] != n[:-1]])
+    return zip(n[starts], starts, np.r_[starts[1:], len(n)])
+
+
+def score_set(model, d, info, flip=True, feats=False):
+    """Window probabilities of set d's windows in the fully convolutional form (or, with feats, the pooled window
+    features of the unflipped and the mirrored scan, for refitting the head)."""
+    j = json.load(open(os.path.join(d, 'grid.json')))
+    out = []
+    model.eval()
+    with torch.no_grad():
+        for n, a, b in by_rendering(info):
+            im = j['images'][n]
+            f = scale_of(im)
+            planes, ox, oy = canvas(d, im, f)
+            if feats:
+                p = pooled(model, planes); q = pooled(model, np.ascontiguousarray(planes[..., ::-1]))
+                cells = window_cells(info[a:b], im, f, ox, oy, p.shape[1], p.shape[2])
+                out.append(np.stack([p[:, cells[:, 0], cells[:, 1]].T.numpy(), q[:, cells[:, 0], p.shape[2] - 1 - cells[:, 1]].T.numpy()], 1))
+            else:
+                gh, gw = planes.shape[1] // CELL - CELLS + 1, planes.shape[2] // CELL - CELLS + 1
+                cells = window_cells(info[a:b], im, f, ox, oy, gh, gw)
+                out.append(torch.sigmoid(window_logits(model, planes, cells, flip)).numpy())
+            if (n + 1) % 200 == 0:
+                print(f'  {d}: {n + 1} renderings', flush=True)
+    return np.concatenate(out)
+
+
+def refit_head(model, feats, y, m, steps=300, lr=0.05, seed=5):
+    """The linear head refitted on lattice features (both the scan and its mirror as samples), masked BCE, from the
+    crop-trained head."""
+    torch.manual_seed(seed)
+    x = torch.from_numpy(feats.reshape(-1, feats.shape[-1]))
+    yy = torch.from_numpy(np.repeat(y, 2, 0)).float(); mm = torch.from_numpy(np.repeat(m, 2, 0)).float()
+    pos = yy.sum(0).clamp(min=1); neg = (mm.sum(0) - pos).clamp(min=1)
+    # positives are rare: weight them to half of each class's loss, as training drew half its windows from threats
+    wpos = (neg / pos).clamp(max=50)
+    opt = torch.optim.LBFGS(model.head.parameters(), lr=lr, max_iter=steps, line_search_fn='strong_wolfe')
+
+    def closure():
+        opt.zero_grad()
+        z = model.head(x)
+        l = (F.binary_cross_entropy_with_logits(z, yy, reduction='none', pos_weight=wpos) * mm).sum() / mm.sum()
+        l = l + 1e-4 * model.head.weight.pow(2).sum()
+        l.backward()
+        return l
+    opt.step(closure)
+    return float(closure())
+
+
+def lattice_targets(boxes, im, f, ox, oy, gh, gw):
+    """Targets and masks [gh, gw, classes] of every lattice window of a canvas (train_verifier.targets on the
+    window's box in rendering pixels)."""
+    y = np.zeros((gh, gw, len(LABELS)), np.uint8); m = np.ones((gh, gw, len(LABELS)), np.uint8)
+    if not boxes:
+        return y, m
+    for j in range(gh):
+        for i in range(gw):
+            x0, y0 = (i * CELL - ox) / f, (j * CELL - oy) / f
+            y[j, i], m[j, i] = tv.targets(boxes, (x0, y0, x0 + tv.SIZE / f, y0 + tv.SIZE / f))
+    return y, m
+
+
+def load_canvases(dirs):
+    """Every training rendering as a canvas with its lattice targets and its planted threats' centres (canvas px)."""
+    out = []
+    for d in dirs:
+        j = json.load(open(os.path.join(d, 'grid.json')))
+        for im in j['images']:
+            f = scale_of(im)
+            planes, ox, oy = canvas(d, im, f)
+            boxes = tv.load_boxes(d, im)
+            gh, gw = planes.shape[1] // CELL - CELLS + 1, planes.shape[2] // CELL - CELLS + 1
+            y, m = lattice_targets(boxes, im, f, ox, oy, gh, gw)
+            centres = [((b[0] + b[2]) / 2 * f + ox, (b[1] + b[3]) / 2 * f + oy) for _, b in boxes]
+            out.append((planes, y, m, centres))
+    return out
+
+
+def finetune(model, data, minutes, lr, rng, patch=384, bs=12):
+    """Every layer trained in the lattice form on patches of the training canvases (patch x patch px on the lattice:
+    (patch / 32 - 3)^2 windows each), half of them around a planted threat, with train_verifier's augmentation;
+    masked BCE over every window of the patch. Warm-up then cosine decay over the time budget."""
+    from common import set_warmup_cosine_lr
+    opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=1e-4)
+    k = patch // CELL
+    gp = k - CELLS + 1
+    t0 = Timer(); step = 0; budget = minutes * 60
+    with_threat = [i for i, c in enumerate(data) if c[3]]
+    model.train()
+    while t0.s() < budget:
+        xs, ys, ms = [], [], []
+        for b in range(bs):
+            planes, y, m, centres = data[rng.choice(with_threat) if b % 2 == 0 else rng.integers(len(data))]
+            H, W = planes.shape[1] // CELL, planes.shape[2] // CELL
+            if b % 2 == 0:
+                cx, cy = centres[rng.integers(len(centres))]
+                i = int(round(cx / CELL - k / 2 + rng.uniform(-2, 2))); j = int(round(cy / CELL - k / 2 + rng.uniform(-2, 2)))
+            else:
+                i = int(rng.integers(0, max(1, W - k + 1))); j = int(rng.integers(0, max(1, H - k + 1)))
+            i = min(max(i, 0), max(0, W - k)); j = min(max(j, 0), max(0, H - k))
+            x = np.full((2, k * CELL, k * CELL), 0, np.uint8); x[0] = 255
+            part = planes[:, j * CELL:(j + k) * CELL, i * CELL:(i + k) * CELL]
+            x[:, :part.shape[1], :part.shape[2]] = part
+            yy = np.zeros((gp, gp, len(LABELS)), np.uint8); mm = np.zeros((gp, gp, len(LABELS)), np.uint8)
+            ty, tm = y[j:j + gp, i:i + gp], m[j:j + gp, i:i + gp]
+            yy[:ty.shape[0], :ty.shape[1]] = ty; mm[:tm.shape[0], :tm.shape[1]] = tm
+            if rng.random() < 0.5:
+                x, yy, mm = x[..., ::-1], yy[:, ::-1], mm[:, ::-1]
+            xs.append(np.ascontiguousarray(x)); ys.append(np.ascontiguousarray(yy)); ms.append(np.ascontiguousarray(mm))
+        xb = tv.normalise(np.stack(xs))
+        n = len(xs)
+        xb[:, :1] = xb[:, :1] * (1 + 0.15 * torch.randn(n, 1, 1, 1)) + 0.15 * torch.randn(n, 1, 1, 1)
+        xb[:, 1:] = xb[:, 1:] * (1 + 0.05 * torch.randn(n, 1, 1, 1)) + 0.1 * torch.randn(n, 1, 1, 1)
+        xb = xb + 0.05 * torch.randn_like(xb)
+        h = model.f(xb)
+        z = model.head(torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1).permute(0, 2, 3, 1))
+        yb, mb = torch.from_numpy(np.stack(ys)).float(), torch.from_numpy(np.stack(ms)).float()
+        loss = (F.binary_cross_entropy_with_logits(z, yb, reduction='none') * mb).sum() / mb.sum().clamp(min=1)
+        set_warmup_cosine_lr(opt, lr, min(1.0, t0.s() / budget))
+        opt.zero_grad(); loss.backward(); opt.step()
+        step += 1
+        if step % 100 == 0:
+            print(f'  finetune step {step} loss {float(loss):.4f} t {t0.s()} s', flush=True)
+    model.eval()
+    return step
+
+
+def report(v, info, y, m, truth):
+    """The card's figures for window scores v: fusion (grid + neighbours, radius 24) and thresholds on the first half,
+    figures on the second."""
+    n = len(truth); half = n // 2
+    s, fusion = tv.fused_image_scores(v, info, y, m, n, 24)
+    thr = tv.choose_thresholds(s[:half], truth[:half])
+    res = tv.figures(s[half:], truth[half:], thr)
+    plain = tv.image_scores(v, info, n)
+    res['verifierWithoutFusion'] = {k: tv.figures(plain[half:], truth[half:], tv.choose_thresholds(plain[:half], truth[:half]))[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')}
+    res['recallAtCleanFlagRate'] = {lab: {'at1pct': tv.recall_at_clean_rate(s[half:], truth[half:], LABELS.index(lab), 0.01),
+                                          'at5pct': tv.recall_at_clean_rate(s[half:], truth[half:], LABELS.index(lab), 0.05)} for lab in ('firearm', 'knife')}
+    res['thresholds'] = thr
+    res['fusion'] = fusion
+    return res
+
+
+def load_lattice_onnx(model, path):
+    """Loads a lattice verifier this script exported (WindowMap: its layers appear twice, for the scan and its mirror
+    image, on shared weights) into tv.Net(fused=True): the convolutions' weights in order of first use, the last
+    one (1 x 1) the head."""
+    import onnx
+    from onnx import numpy_helper
+    g = onnx.load(path).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    seen, convs = set(), []
+    for n in g.node:
+        if n.op_type == 'Conv' and n.input[1] not in seen:
+            seen.add(n.input[1]); convs.append((inits[n.input[1]], inits[n.input[2]]))
+    layers = [c for c in model.f.modules() if isinstance(c, torch.nn.Conv2d)]
+    assert len(convs) == len(layers) + 1, f'{path} is not a lattice verifier of this architecture'
+    with torch.no_grad():
+        for layer, (w, b) in zip(layers, convs):
+            layer.weight.copy_(torch.from_numpy(w.copy())); layer.bias.copy_(torch.from_numpy(b.copy()))
+        w, b = convs[-1]
+        model.head.weight.copy_(torch.from_numpy(w[:, :, 0, 0].copy())); model.head.bias.copy_(torch.from_numpy(b.copy()))
+
+
+class WindowMap(torch.nn.Module):
+    """The exported form: a canvas [N, C, H, W] (H, W multiples of CELL) -> the logits of every lattice window
+    [N, classes, H / CELL - 3, W / CELL - 3], averaged with the mirrored canvas's (as the windowed verifier's
+    --flip-average export): one graph, one run a scan."""
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def one(self, x):
+        h = self.m.f(x)
+        p = torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)
+        return F.conv2d(p, self.m.head.weight[:, :, None, None], self.m.head.bias)
+
+    def forward(self, x):
+        return (self.one(x) + torch.flip(self.one(torch.flip(x, [3])), [3])) / 2
+
+
+def export(model, res, a, t, trained):
+    """Writes <out dir>/container-threat-verify-de.onnx and its card (layout window-map)."""
+    from common import sha256, write_card
+    os.makedirs(a.export, exist_ok=True)
+    name = tv.NAME_DE
+    path = os.path.join(a.export, name + '.onnx')
+    model.eval()
+    torch.onnx.export(WindowMap(model), torch.zeros(1, 2, 8 * CELL, 12 * CELL), path, opset_version=13, input_names=['images'],
+                      output_names=['logits'], dynamic_axes={'images': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch', 2: 'rows', 3: 'columns'}},
+                      do_constant_folding=True)
+    vds = json.load(open(os.path.join(a.val, 'dataset.json')))
+    gj = json.load(open(os.path.join(a.val, 'grid.json')))
+    prev = json.load(open(a.init[:-len('.onnx')] + '.card.json')) if a.init.endswith('.onnx') else {}
+    card = {
+        'name': name, 'version': a.version, 'sha256': sha256(path), 'file': name + '.onnx', 'task': 'verify', 'modality': 'container-xray',
+        'input': {'shape': ['batch', 2, tv.SIZE, tv.SIZE], 'channels': 'grey+material',
+                  'normalisation': {'mean': [tv.MEAN, tv.MEAN_M], 'std': [tv.STD, tv.STD_M]}, 'resize': 'stretch', 'padValue': 255},
+        'output': {'name': 'logits', 'layout': 'window-map', 'stride': CELL},
+        'labels': LABELS, 'thresholds': res['thresholds'],
+        'verifies': {'model': gj['model'], 'proposalThreshold': tv.PROPOSAL_THRESHOLD, 'maxProposals': tv.MAX_PROPOSALS, 'window': tv.WINDOW,
+                     'minWindowPixels': 72, 'denseStride': 24, 'neighbourRadius': 24, 'fusion': res['fusion']},
+        'metrics': {'split': 'held-out synthetic, second half of verify-val (the first half chose the thresholds)', 'heldOutSeed': vds['seed'],
+                    'renderingMmPerPixel': vds.get('mmpp'), 'form': 'lattice: the whole scan resampled once, windows on a 32-px lattice',
+                    **{k: v for k, v in res.items() if k not in ('thresholds', 'fusion')}},
+        'training': {'generator': vds['generator'], 'continuedFrom': f"{a.init} ({prev.get('name')} {prev.get('version')}, trained on windows)",
+                     **({'latticeFineTune': {k: trained[k] for k in ('train', 'minutes', 'steps', 'lr', 'command') if k in trained} | {'patch': 384, 'batch': 12}} if trained else {}),
+                     'cardCommand': '/usr/bin/python3 models/training/fcn_verifier.py ' + ' '.join(sys.argv[1:]), 'cardWallSeconds': t.s(),
+                     'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(q.numel() for q in model.parameters())},
+    }
+    write_card(os.path.join(a.export, name + '.card.json'), card)
+    print('wrote', path, flush=True)
+
+
+def short(r):
+    return {k: r[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP', 'recallAtCleanFlagRate')} | {
+        'AP': {l: r['perLabel'][l]['imageAP'] for l in LABELS}}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--init', default='models/registry/container-threat-verify-de.onnx')
+    ap.add_argument('--val', default='models/training/out/verify-val')
+    ap.add_argument('--train', default='')
+    ap.add_argument('--refit-head', action='store_true')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--seed', type=int, default=29)
+    ap.add_argument('--finetune-minutes', type=float, default=0)
+    ap.add_argument('--lr', type=float, default=1e-4)
+    ap.add_argument('--skip-crop-head', action='store_true', help='do not score the crop-trained head first')
+    ap.add_argument('--export', help='write the lattice model (.onnx, window-map layout) and its card to this folder')
+    ap.add_argument('--version', default='2.0.0')
+    ap.add_argument('--load', help='the weights a fine-tuning run of this script saved (<out>.ft.pt), over --init')
+    ap.add_argument('--trained-by', help='with --load and --export: that run\'s result JSON (--out), whose fine-tuning the card records')
+    ap.add_argument('--out')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    tv.DENSE_STRIDE = 24
+    t = Timer()
+    rng = np.random.default_rng(a.seed)
+    model = tv.Net(len(LABELS), fused=True, channels=2)
+    load_folded_onnx(model, a.init)
+    if a.load:
+        model.load_state_dict(torch.load(a.load))
+    _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, True)
+    print('val windows', len(vinfo), t.s(), 's', flush=True)
+    result = {'init': a.init, 'val': a.val, 'valWindows': len(vinfo), 'command': '/usr/bin/python3 models/training/fcn_verifier.py ' + ' '.join(sys.argv[1:])}
+    full = {}  # the latest figures in full, for the card
+    if not a.skip_crop_head:
+        full = report(score_set(model, a.val, vinfo), vinfo, vy, vm, vtruth)
+        result['asTrainedOnCrops'] = short(full)
+        print('lattice, crop-trained head', json.dumps(result['asTrainedOnCrops']), t.s(), 's', flush=True)
+    if a.refit_head and a.train:
+        feats, ys, ms = [], [], []
+        for d in a.train.split(','):
+            _, y, m, info, _, _ = build_train(d, rng)
+            feats.append(score_set(model, d, info, feats=True)); ys.append(y); ms.append(m)
+            print(' ', d, len(info), 'windows', t.s(), 's', flush=True)
+        loss = refit_head(model, np.concatenate(feats), np.concatenate(ys), np.concatenate(ms))
+        v2 = score_set(model, a.val, vinfo)
+        result['headRefitted'] = short(report(v2, vinfo, vy, vm, vtruth)) | {'trainLoss': round(loss, 4), 'train': a.train}
+        print('lattice, head refitted', json.dumps(result['headRefitted']), t.s(), 's', flush=True)
+        torch.save(model.state_dict(), (a.out or 'fcn') + '.pt')
+    if a.finetune_minutes > 0 and a.train:
+        torch.manual_seed(a.seed)
+        data = load_canvases(a.train.split(','))
+        print('canvases', len(data), t.s(), 's', flush=True)
+        steps = finetune(model, data, a.finetune_minutes, a.lr, rng)
+        del data
+        full = report(score_set(model, a.val, vinfo), vinfo, vy, vm, vtruth)
+        result['finetuned'] = short(full) | {'steps': steps, 'minutes': a.finetune_minutes, 'lr': a.lr, 'train': a.train, 'command': result['command']}
+        print('lattice, fine-tuned', json.dumps(result['finetuned']), t.s(), 's', flush=True)
+        torch.save(model.state_dict(), (a.out or 'fcn') + '.ft.pt')
+    result['wallSeconds'] = t.s()
+    if a.export:
+        if not full:  # e.g. --load with --skip-crop-head: the loaded weights' figures for the card
+            full = report(score_set(model, a.val, vinfo), vinfo, vy, vm, vtruth)
+            result['exported'] = short(full)
+        trained = result.get('finetuned') or (json.load(open(a.trained_by))['finetuned'] if a.trained_by else None)
+        export(model, full, a, t, trained)
+    if a.out:
+        json.dump(result, open(a.out, 'w'), indent=1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,35 @@
+// The lattice verifier through the model runtime (models/runtime/index.ts → lattice.ts): a scan sent as a raw
+// dual-energy pair at a scanner's 6 mm/px, the grid's proposals and the dense sweep scored from one run over the
+// whole scan. The golden scan of test/fixtures/models/golden.json carries a planted firearm and a false wall.
+import { describe, expect, it } from 'vitest';
+import { createModelRuntime, renderContainerMaterial } from '../../models/runtime/index.js';
+import { makeSample } from '../../models/synth/index.js';
+
+const REG = 'models/registry';
+/** The lattice verifier laid over the registry by card name, as shadow mode lays candidates (SHADOW_MODELS_DIR). */
+const CANDIDATE = 'models/candidates/lattice';
+
+describe('lattice verifier in the runtime', () => {
+  it('confirms the planted firearm and the false wall of a raw-pair container, from one run a scan', async () => {
+    const batches: Array<[string, number]> = [];
+    const rt = await createModelRuntime({ registryDir: REG, overlayDir: CANDIDATE, onBatch: (model, size) => void batches.push([model, size]) });
+    try {
+      const s = makeSample('container', 424242, 1, { threatRate: 1, mmpp: 6 });
+      const material = renderContainerMaterial(s.high, s.low, s.width, s.height, 16);
+      const grid = (await rt.infer('container-xray', s.rendering, { material })).find((o) => o.model === 'container-threat-grid')!;
+      expect(grid.verifiedBy).toEqual({ model: 'container-threat-verify-de', version: '2.0.0' });
+      // confidently the two planted threats (a weak box may sit at its card threshold: the policy's decide)
+      const sure = new Set(grid.detections!.filter((d) => d.score > 0.5).map((d) => d.label));
+      expect(sure).toEqual(new Set(['firearm', 'hidden-compartment']));
+      const firearm = grid.detections!.find((d) => d.label === 'firearm')!;
+      // where the golden windowed verifier put it (rendering px): x 525–832, y 107–303
+      expect(firearm.box[0]).toBeLessThan(832);
+      expect(firearm.box[2]).toBeGreaterThan(525);
+      // the verifier ran once for the scan (the grey windowed verifier did not run: the raw pair's material was given)
+      expect(batches.filter(([m]) => m === 'container-threat-verify-de')).toEqual([['container-threat-verify-de', 1]]);
+      expect(batches.some(([m]) => m === 'container-threat-verify')).toBe(false);
+    } finally {
+      await rt.close();
+    }
+  });
+});
