@@ -1,4 +1,4 @@
-// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N] [--memory-kind container] [--cpu-kind container]
+// `npm run bench [-- --only raw,preprocess,prepare,pipeline,latency,scaleout,memory,assessment,cpu] [--memory-scans N] [--memory-kind container] [--cpu-kind container] [--pipeline-kinds container]
 // [--cpu-scans N] [--compare <git ref> [--pairs 3]] [--assessment-kinds container,parcel]`:
 // the benchmark suite. Each section writes bench/results/<section>.json; ratios are measured side by side
 // in the same run (pipeline throughput against raw ONNX Runtime on the same models, same machine).
@@ -33,12 +33,20 @@ const { values } = parseArgs({
     'memory-kind': { type: 'string', default: 'parcel' },
     // the assessment's streams: containers always, parcels unless left out (a change to container models alone)
     'assessment-kinds': { type: 'string', default: 'container,parcel' },
+    // `pipeline` and `latency`: the kinds of scan measured (both by default; a change to container models alone)
+    'pipeline-kinds': { type: 'string', default: 'parcel,container' },
   },
 });
 /** A `--<flag>` that names one kind of scan (parcel or container). */
 function oneKind(flag: string, v: string | undefined): SynthKind {
   if (v !== 'parcel' && v !== 'container') throw new Error(`--${flag} is parcel or container`);
   return v;
+}
+
+function pipelineKinds(v: string): SynthKind[] {
+  const kinds = [...new Set(v.split(','))];
+  if (kinds.length === 0 || kinds.some((k) => k !== 'container' && k !== 'parcel')) throw new Error(`--pipeline-kinds: parcel, container or both (got ${v})`);
+  return (['parcel', 'container'] as const).filter((k) => kinds.includes(k));
 }
 
 function assessmentKinds(v: string): SynthKind[] {
@@ -63,7 +71,7 @@ async function main() {
   if (sections.has('pipeline') || sections.has('latency')) {
     const pipeline: Record<string, unknown> = {};
     const latency: Record<string, unknown> = {};
-    for (const kind of ['parcel', 'container'] as const) {
+    for (const kind of pipelineKinds(values['pipeline-kinds']!)) {
       const models = cards.filter((c) => (cardModalities(c) as string[]).includes(MODALITY[kind])).map((c) => c.name);
       const pool = await scanPool(kind, 16);
       // The raw limit per scan: the time each model needs at its raw rate for the images it runs per scan

@@ -6,13 +6,11 @@ import { createModelRuntime, renderContainerMaterial } from '../../models/runtim
 import { makeSample } from '../../models/synth/index.js';
 
 const REG = 'models/registry';
-/** The lattice verifier laid over the registry by card name, as shadow mode lays candidates (SHADOW_MODELS_DIR). */
-const CANDIDATE = 'models/candidates/lattice';
 
 describe('lattice verifier in the runtime', () => {
   it('confirms the planted firearm and the false wall of a raw-pair container, from one run a scan', async () => {
     const batches: Array<[string, number]> = [];
-    const rt = await createModelRuntime({ registryDir: REG, overlayDir: CANDIDATE, onBatch: (model, size) => void batches.push([model, size]) });
+    const rt = await createModelRuntime({ registryDir: REG, onBatch: (model, size) => void batches.push([model, size]) });
     try {
       const s = makeSample('container', 424242, 1, { threatRate: 1, mmpp: 6 });
       const material = renderContainerMaterial(s.high, s.low, s.width, s.height, 16);
