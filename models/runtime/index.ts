@@ -148,6 +148,8 @@ class Runtime implements ModelRuntime {
   private readonly models: Built[];
   /** The verifiers' window buffer (see InferJob): one for every scan, as windows are cropped one at a time. */
   private windowBuffer: Uint8Array = new Uint8Array(0);
+  /** Lattice verifiers' runs in progress (one a scan, outside the batchers). */
+  private readonly latticeInFlight = new Set<Promise<unknown>>();
   /** How this runtime prepares inputs (RUNTIME_REVISION): recorded with every scan's inference. */
   readonly revision = RUNTIME_REVISION;
 
@@ -230,7 +232,10 @@ class Runtime implements ModelRuntime {
     const { size } = latticeGeometry(v.card);
     const canvas = latticeCanvas(v.card, rendering, m, (size * place.sx) / v.spec.window);
     const started = performance.now();
-    const out = await v.pool.run(v.inputName, canvas.tensor, canvas.dims, v.card.output.name);
+    // not a batcher's job: close() waits for it by this set before the sessions go
+    const run = v.pool.run(v.inputName, canvas.tensor, canvas.dims, v.card.output.name);
+    this.latticeInFlight.add(run);
+    const out = await run.finally(() => this.latticeInFlight.delete(run));
     v.onBatch?.(v.card.name, 1, (performance.now() - started) / 1000);
     const [, , gh, gw] = out.dims as [number, number, number, number];
     return latticeScores(out.data, out.dims, latticeCells(list, place, canvas, v.card, gh, gw), v.card.labels);
@@ -240,6 +245,7 @@ class Runtime implements ModelRuntime {
     // detectors first: a verifier's windows are submitted while its detector's jobs finish
     await Promise.all(this.models.map((m) => m.batcher.drain()));
     await Promise.all(this.allVerifiers().map((m) => m.batcher.drain()));
+    await Promise.allSettled([...this.latticeInFlight]);
     await Promise.all(this.all.map((m) => m.pool.close()));
   }
 }
