@@ -187,10 +187,30 @@ def load_canvases(dirs):
     return out
 
 
-def finetune(model, data, minutes, lr, rng, patch=384, bs=12):
+def hard_negatives(model, data, per_canvas=8):
+    """The threat-free lattice windows the current weights score highest (any class, windows with no target and no
+    ignored class), up to per_canvas a canvas: [(canvas, row, column, score)], what a clean scan gets flagged for."""
+    out = []
+    model.eval()
+    with torch.no_grad():
+        for n, (planes, y, m, _) in enumerate(data):
+            h = model.f(tv.normalise(planes[None]))
+            z = model.head(torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)[0].permute(1, 2, 0))
+            p = torch.sigmoid(z).max(2).values.numpy()
+            clean = (y.max(2) == 0) & (m.min(2) == 1)
+            p = np.where(clean[:p.shape[0], :p.shape[1]], p, -1)
+            for k in np.argsort(-p, axis=None)[:per_canvas]:
+                j, i = divmod(int(k), p.shape[1])
+                if p[j, i] > 0:
+                    out.append((n, j, i, float(p[j, i])))
+    return out
+
+
+def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None):
     """Every layer trained in the lattice form on patches of the training canvases (patch x patch px on the lattice:
     (patch / 32 - 3)^2 windows each), half of them around a planted threat, with train_verifier's augmentation;
-    masked BCE over every window of the patch. Warm-up then cosine decay over the time budget."""
+    masked BCE over every window of the patch. Warm-up then cosine decay over the time budget. With `hard`
+    (hard_negatives), a third of the patches are centred on one of those windows instead of drawn at random."""
     from common import set_warmup_cosine_lr
     opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=1e-4)
     k = patch // CELL
@@ -201,9 +221,12 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12):
     while t0.s() < budget:
         xs, ys, ms = [], [], []
         for b in range(bs):
-            planes, y, m, centres = data[rng.choice(with_threat) if b % 2 == 0 else rng.integers(len(data))]
+            hn = hard[rng.integers(len(hard))] if hard and b % 3 == 1 else None
+            planes, y, m, centres = data[hn[0] if hn else rng.choice(with_threat) if b % 2 == 0 else rng.integers(len(data))]
             H, W = planes.shape[1] // CELL, planes.shape[2] // CELL
-            if b % 2 == 0:
+            if hn:  # the hard window's corner cell somewhere inside the patch's window positions
+                i = hn[2] - int(rng.integers(0, gp)); j = hn[1] - int(rng.integers(0, gp))
+            elif b % 2 == 0:
                 cx, cy = centres[rng.integers(len(centres))]
                 i = int(round(cx / CELL - k / 2 + rng.uniform(-2, 2))); j = int(round(cy / CELL - k / 2 + rng.uniform(-2, 2)))
             else:
@@ -314,7 +337,7 @@ def export(model, res, a, t, trained):
         'metrics': {'split': 'held-out synthetic, second half of verify-val (the first half chose the thresholds)', 'heldOutSeed': vds['seed'],
                     'renderingMmPerPixel': vds.get('mmpp'), 'form': 'lattice: the whole scan resampled once, windows on a 32-px lattice',
                     **{k: v for k, v in res.items() if k not in ('thresholds', 'fusion')}},
-        'training': {'generator': vds['generator'], 'continuedFrom': f"{a.init} ({prev.get('name')} {prev.get('version')}, trained on windows)",
+        'training': {'generator': vds['generator'], 'continuedFrom': f"{a.init} ({prev.get('name')} {prev.get('version')}, " + ('lattice form)' if prev.get('output', {}).get('layout') == 'window-map' else 'trained on windows)'),
                      **({'latticeFineTune': {k: trained[k] for k in ('train', 'minutes', 'steps', 'lr', 'command') if k in trained} | {'patch': 384, 'batch': 12}} if trained else {}),
                      'cardCommand': '/usr/bin/python3 models/training/fcn_verifier.py ' + ' '.join(sys.argv[1:]), 'cardWallSeconds': t.s(),
                      'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(q.numel() for q in model.parameters())},
@@ -338,6 +361,8 @@ def main():
     ap.add_argument('--seed', type=int, default=29)
     ap.add_argument('--finetune-minutes', type=float, default=0)
     ap.add_argument('--lr', type=float, default=1e-4)
+    ap.add_argument('--hard-negatives', type=int, default=0, help='fine-tuning: mine this many highest-scoring threat-free '
+                    'windows a training canvas with the starting weights; a third of the patches are centred on them')
     ap.add_argument('--skip-crop-head', action='store_true', help='do not score the crop-trained head first')
     ap.add_argument('--export', help='write the lattice model (.onnx, window-map layout) and its card to this folder')
     ap.add_argument('--version', default='2.0.0')
@@ -350,7 +375,10 @@ def main():
     t = Timer()
     rng = np.random.default_rng(a.seed)
     model = tv.Net(len(LABELS), fused=True, channels=2)
-    load_folded_onnx(model, a.init)
+    try:
+        load_folded_onnx(model, a.init)  # a windowed verifier (1.5.0 and before)
+    except AssertionError:
+        load_lattice_onnx(model, a.init)  # one this script exported (2.0.0 on)
     if a.load:
         model.load_state_dict(torch.load(a.load))
     _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, True)
@@ -376,10 +404,15 @@ def main():
         torch.manual_seed(a.seed)
         data = load_canvases(a.train.split(','))
         print('canvases', len(data), t.s(), 's', flush=True)
-        steps = finetune(model, data, a.finetune_minutes, a.lr, rng)
+        hard = None
+        if a.hard_negatives > 0:
+            hard = hard_negatives(model, data, a.hard_negatives)
+            print('hard negatives', len(hard), 'scores >=', round(min(h[3] for h in hard), 4) if hard else None, t.s(), 's', flush=True)
+        steps = finetune(model, data, a.finetune_minutes, a.lr, rng, hard=hard)
         del data
         full = report(score_set(model, a.val, vinfo), vinfo, vy, vm, vtruth)
-        result['finetuned'] = short(full) | {'steps': steps, 'minutes': a.finetune_minutes, 'lr': a.lr, 'train': a.train, 'command': result['command']}
+        result['finetuned'] = short(full) | {'steps': steps, 'minutes': a.finetune_minutes, 'lr': a.lr, 'train': a.train, 'command': result['command'],
+                                             **({'hardNegativesPerCanvas': a.hard_negatives} if a.hard_negatives else {})}
         print('lattice, fine-tuned', json.dumps(result['finetuned']), t.s(), 's', flush=True)
         torch.save(model.state_dict(), (a.out or 'fcn') + '.ft.pt')
     result['wallSeconds'] = t.s()
