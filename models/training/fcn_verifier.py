@@ -12,9 +12,11 @@ Held-out figures as the cards give them: verify-val's windows (the grid's propos
 fusion with the grid and the neighbouring windows fitted on the first half, thresholds chosen there, every figure
 on the second half.
 
-Run (from the repo root; sets written with --material and their grid proposals, as train_verifier.py says):
-  /usr/bin/python3 models/training/fcn_verifier.py --init models/registry/container-threat-verify-de.onnx \
-    [--train models/training/out/verify-dense,models/training/out/verify-hn --refit-head] [--out result.json]
+Run (from the repo root; sets written with --material and their grid proposals, as train_verifier.py says; the
+commands that made 2.0.0 are in models/README.md):
+  /usr/bin/python3 models/training/fcn_verifier.py [--init <a windowed or lattice .onnx>] [--out result.json]
+      [--train models/training/out/verify-dense,models/training/out/verify-hn (--refit-head | --finetune-minutes M
+       [--lr 1e-4] [--hard-negatives K])] [--export <dir> --version V]
 """
 import argparse, json, os, sys
 import numpy as np
