@@ -77,7 +77,7 @@ async function main() {
       // The raw limit per scan: the time each model needs at its raw rate for the images it runs per scan
       // (once for a classifier, per tile, per proposal window), summed over the modality's models.
       const perScan = await imagesPerScan(values.registry, pool);
-      Object.assign(best, await latticeRawRates(values.registry, pool));
+      Object.assign(best, await latticeRawRates(values.registry, MODALITY[kind], pool));
       const perScanRaw = models.length && models.every((m) => best[m]) ? 1 / models.reduce((s, m) => s + (perScan[m] ?? 0) / best[m]!.imagesPerSecond, 0) : null;
       const cluster = await startCluster({ workers: 1, env: { WORKER_CONCURRENCY: '8' } });
       try {
