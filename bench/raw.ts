@@ -1,7 +1,7 @@
 // Benchmark 1, the physical limit: onnxruntime-node alone on each committed model, batch 1, 8 and 32,
 // with the session options TRAINING.md found best here (and intra-op threads 1 vs 2 for comparison).
 import * as ort from 'onnxruntime-node';
-import { latticeCanvas, latticeGeometry } from '../models/runtime/lattice.js';
+import { latticeCanvas, latticeScale } from '../models/runtime/lattice.js';
 import { placement } from '../models/runtime/letterbox.js';
 import { cardModalities, loadRegistry } from '../models/runtime/registry.js';
 import type { Rendering } from '../models/runtime/types.js';
@@ -17,8 +17,11 @@ export interface RawResult {
   msPerBatch: number;
 }
 
+/** The session options TRAINING.md found best on this CPU, with `threads` intra-op threads. */
+const sessionOptions = (threads: number): ort.InferenceSession.SessionOptions => ({ intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+
 async function timeModel(bytes: Uint8Array, inputName: string, shape: number[], batch: number, threads: number, seconds: number): Promise<{ ips: number; ms: number }> {
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+  const session = await ort.InferenceSession.create(bytes, sessionOptions(threads));
   const [, c, h, w] = shape as [number, number, number, number];
   const data = new Float32Array(batch * c * h * w).map((_, i) => ((i * 2654435761) % 1000) / 1000);
   const feeds = { [inputName]: new ort.Tensor('float32', data, [batch, c, h, w]) };
@@ -77,11 +80,10 @@ export async function latticeRawRates(registryDir: string, modality: string, poo
     const grid = models.find((g) => g.card.name === m.card.verifies!.model)?.card;
     if (!grid) continue;
     const [, , gh, gw] = grid.input.shape as [unknown, number, number, number];
-    const session = await ort.InferenceSession.create(m.bytes, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
-    const { size } = latticeGeometry(m.card);
+    const session = await ort.InferenceSession.create(m.bytes, sessionOptions(2));
     const canvases = pool.map((s) => {
       const p = placement(s.rendering.width, s.rendering.height, gw, gh, 'letterbox');
-      return latticeCanvas(m.card, s.rendering, s.material, (size * p.sx) / m.card.verifies!.window);
+      return latticeCanvas(m.card, s.rendering, s.material, latticeScale(m.card, p.sx));
     });
     const run = (c: (typeof canvases)[number]) => session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', c.tensor, c.dims) });
     await run(canvases[0]!);

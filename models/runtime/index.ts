@@ -13,7 +13,7 @@ import { decodeGrid } from './grid.js';
 import { storedTiles, withTileCrops, type TileSpan } from './tiles.js';
 import { sharedDownscale, toRenderingPixels, type Shared } from './downscale.js';
 import { checkMaterial, confirmed, denseProposals, gridProposals, proposalWindows, sampleWindow, verifySpec, type Proposal, type VerifiedWindow, type VerifySpec } from './verify.js';
-import { latticeCanvas, latticeCells, latticeGeometry, latticeScores } from './lattice.js';
+import { latticeCanvas, latticeCells, latticeScale, latticeScores } from './lattice.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
 export { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
@@ -229,8 +229,7 @@ class Runtime implements ModelRuntime {
    * window's scores read from the window map. Scans differ in size, so each is a run of its own.
    */
   private async latticeRun(v: Verifier, list: Proposal[], place: Placement, rendering: Rendering, m?: Rendering): Promise<Array<Record<string, number>>> {
-    const { size } = latticeGeometry(v.card);
-    const canvas = latticeCanvas(v.card, rendering, m, (size * place.sx) / v.spec.window);
+    const canvas = latticeCanvas(v.card, rendering, m, latticeScale(v.card, place.sx));
     const started = performance.now();
     // not a batcher's job: close() waits for it by this set before the sessions go
     const run = v.pool.run(v.inputName, canvas.tensor, canvas.dims, v.card.output.name);

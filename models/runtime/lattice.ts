@@ -33,6 +33,15 @@ export function latticeGeometry(card: ModelCard): { size: number; stride: number
 }
 
 /**
+ * Canvas pixels per rendering pixel: a window of `verifies.window` grid-input pixels becomes the card's window size
+ * (fcn_verifier.py's scale_of). `gridScale`: grid-input pixels per rendering pixel.
+ */
+export function latticeScale(card: ModelCard, gridScale: number): number {
+  if (!card.verifies) throw new Error(`${card.name} is not a verifier`);
+  return (latticeGeometry(card).size * gridScale) / card.verifies.window;
+}
+
+/**
  * The scan (grey, and the material channel for a grey+material card) resampled by `scale` (Pillow BOX, as the
  * training crops) and normalised onto an air canvas: grey 255 and material 0 around it (air attenuates nothing),
  * its sides whole cells with at least MARGIN_CELLS of air each way.

@@ -66,10 +66,15 @@ def window_cells(info_rows, im, f, ox, oy, gh, gw):
     return np.array(out, np.int64).reshape(-1, 2)
 
 
+def pool_cells(h):
+    """Window features [N, 256, gh, gw] of every lattice position of feature maps h [N, 128, H, W]: the mean and max of
+    each 4 x 4 block of cells, as the head pools a window's own map."""
+    return torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)
+
+
 def pooled(model, planes):
-    """Window features [256, gh, gw] of every lattice position: mean and max of each 4 x 4 block of cells."""
-    h = model.f(tv.normalise(planes[None]))
-    return torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)[0]
+    """Window features [256, gh, gw] of every lattice position of one canvas."""
+    return pool_cells(model.f(tv.normalise(planes[None])))[0]
 
 
 def window_logits(model, planes, cells, flip=True):
@@ -196,8 +201,7 @@ def hard_negatives(model, data, per_canvas=8):
     model.eval()
     with torch.no_grad():
         for n, (planes, y, m, _) in enumerate(data):
-            h = model.f(tv.normalise(planes[None]))
-            z = model.head(torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)[0].permute(1, 2, 0))
+            z = model.head(pooled(model, planes).permute(1, 2, 0))
             p = torch.sigmoid(z).max(2).values.numpy()
             clean = (y.max(2) == 0) & (m.min(2) == 1)
             p = np.where(clean[:p.shape[0], :p.shape[1]], p, -1)
@@ -249,7 +253,7 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None):
         xb[:, 1:] = xb[:, 1:] * (1 + 0.05 * torch.randn(n, 1, 1, 1)) + 0.1 * torch.randn(n, 1, 1, 1)
         xb = xb + 0.05 * torch.randn_like(xb)
         h = model.f(xb)
-        z = model.head(torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1).permute(0, 2, 3, 1))
+        z = model.head(pool_cells(h).permute(0, 2, 3, 1))
         yb, mb = torch.from_numpy(np.stack(ys)).float(), torch.from_numpy(np.stack(ms)).float()
         loss = (F.binary_cross_entropy_with_logits(z, yb, reduction='none') * mb).sum() / mb.sum().clamp(min=1)
         set_warmup_cosine_lr(opt, lr, min(1.0, t0.s() / budget))
@@ -307,8 +311,7 @@ class WindowMap(torch.nn.Module):
         self.m = m
 
     def one(self, x):
-        h = self.m.f(x)
-        p = torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)
+        p = pool_cells(self.m.f(x))
         return F.conv2d(p, self.m.head.weight[:, :, None, None], self.m.head.bias)
 
     def forward(self, x):
