@@ -29,6 +29,7 @@ from train_grid_detector import LABELS
 
 CELL = 32                 # the verifier's output stride
 CELLS = tv.SIZE // CELL   # a window's cells a side (4)
+DEV = torch.device('cpu') # --device: where the layers run (scoring, mining, fine-tuning); canvases stay in host memory
 
 
 def scale_of(im):
@@ -72,9 +73,16 @@ def pool_cells(h):
     return torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)
 
 
+def to_input(xb):
+    """uint8 canvases or patches [N, C, H, W] (numpy) -> the model's input on DEV (tv.normalise there)."""
+    mean = torch.tensor([tv.MEAN, tv.MEAN_M][:xb.shape[1]], device=DEV).view(1, -1, 1, 1)
+    std = torch.tensor([tv.STD, tv.STD_M][:xb.shape[1]], device=DEV).view(1, -1, 1, 1)
+    return (torch.from_numpy(xb).to(DEV).float() / 255 - mean) / std
+
+
 def pooled(model, planes):
     """Window features [256, gh, gw] of every lattice position of one canvas."""
-    return pool_cells(model.f(tv.normalise(planes[None])))[0]
+    return pool_cells(model.f(to_input(planes[None])))[0]
 
 
 def window_logits(model, planes, cells, flip=True):
@@ -133,11 +141,11 @@ def score_set(model, d, info, flip=True, feats=False):
             if feats:
                 p = pooled(model, planes); q = pooled(model, np.ascontiguousarray(planes[..., ::-1]))
                 cells = window_cells(info[a:b], im, f, ox, oy, p.shape[1], p.shape[2])
-                out.append(np.stack([p[:, cells[:, 0], cells[:, 1]].T.numpy(), q[:, cells[:, 0], p.shape[2] - 1 - cells[:, 1]].T.numpy()], 1))
+                out.append(np.stack([p[:, cells[:, 0], cells[:, 1]].T.cpu().numpy(), q[:, cells[:, 0], p.shape[2] - 1 - cells[:, 1]].T.cpu().numpy()], 1))
             else:
                 gh, gw = planes.shape[1] // CELL - CELLS + 1, planes.shape[2] // CELL - CELLS + 1
                 cells = window_cells(info[a:b], im, f, ox, oy, gh, gw)
-                out.append(torch.sigmoid(window_logits(model, planes, cells, flip)).numpy())
+                out.append(torch.sigmoid(window_logits(model, planes, cells, flip)).cpu().numpy())
             if (n + 1) % 200 == 0:
                 print(f'  {d}: {n + 1} renderings', flush=True)
     return np.concatenate(out)
@@ -178,20 +186,29 @@ def lattice_targets(boxes, im, f, ox, oy, gh, gw):
     return y, m
 
 
-def load_canvases(dirs):
-    """Every training rendering as a canvas with its lattice targets and its planted threats' centres (canvas px)."""
-    out = []
-    for d in dirs:
-        j = json.load(open(os.path.join(d, 'grid.json')))
-        for im in j['images']:
-            f = scale_of(im)
-            planes, ox, oy = canvas(d, im, f)
-            boxes = tv.load_boxes(d, im)
-            gh, gw = planes.shape[1] // CELL - CELLS + 1, planes.shape[2] // CELL - CELLS + 1
-            y, m = lattice_targets(boxes, im, f, ox, oy, gh, gw)
-            centres = [((b[0] + b[2]) / 2 * f + ox, (b[1] + b[3]) / 2 * f + oy) for _, b in boxes]
-            out.append((planes, y, m, centres))
-    return out
+def load_canvas(d, im):
+    """One training rendering as a canvas with its lattice targets and its planted threats' centres (canvas px)."""
+    f = scale_of(im)
+    planes, ox, oy = canvas(d, im, f)
+    boxes = tv.load_boxes(d, im)
+    gh, gw = planes.shape[1] // CELL - CELLS + 1, planes.shape[2] // CELL - CELLS + 1
+    y, m = lattice_targets(boxes, im, f, ox, oy, gh, gw)
+    centres = [((b[0] + b[2]) / 2 * f + ox, (b[1] + b[3]) / 2 * f + oy) for _, b in boxes]
+    return planes, y, m, centres
+
+
+def _load_canvas(job):
+    return load_canvas(*job)
+
+
+def load_canvases(dirs, workers=1):
+    """Every training rendering of these sets as load_canvas gives it, in order (workers processes)."""
+    jobs = [(d, im) for d in dirs for im in json.load(open(os.path.join(d, 'grid.json')))['images']]
+    if workers <= 1:
+        return [load_canvas(d, im) for d, im in jobs]
+    import multiprocessing
+    with multiprocessing.get_context('fork').Pool(workers) as pool:
+        return pool.map(_load_canvas, jobs, chunksize=8)
 
 
 def hard_negatives(model, data, per_canvas=8):
@@ -202,7 +219,7 @@ def hard_negatives(model, data, per_canvas=8):
     with torch.no_grad():
         for n, (planes, y, m, _) in enumerate(data):
             z = model.head(pooled(model, planes).permute(1, 2, 0))
-            p = torch.sigmoid(z).max(2).values.numpy()
+            p = torch.sigmoid(z).max(2).values.cpu().numpy()
             clean = (y.max(2) == 0) & (m.min(2) == 1)
             p = np.where(clean[:p.shape[0], :p.shape[1]], p, -1)
             for k in np.argsort(-p, axis=None)[:per_canvas]:
@@ -247,14 +264,14 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None):
             if rng.random() < 0.5:
                 x, yy, mm = x[..., ::-1], yy[:, ::-1], mm[:, ::-1]
             xs.append(np.ascontiguousarray(x)); ys.append(np.ascontiguousarray(yy)); ms.append(np.ascontiguousarray(mm))
-        xb = tv.normalise(np.stack(xs))
+        xb = to_input(np.stack(xs))
         n = len(xs)
-        xb[:, :1] = xb[:, :1] * (1 + 0.15 * torch.randn(n, 1, 1, 1)) + 0.15 * torch.randn(n, 1, 1, 1)
-        xb[:, 1:] = xb[:, 1:] * (1 + 0.05 * torch.randn(n, 1, 1, 1)) + 0.1 * torch.randn(n, 1, 1, 1)
+        xb[:, :1] = xb[:, :1] * (1 + 0.15 * torch.randn(n, 1, 1, 1, device=DEV)) + 0.15 * torch.randn(n, 1, 1, 1, device=DEV)
+        xb[:, 1:] = xb[:, 1:] * (1 + 0.05 * torch.randn(n, 1, 1, 1, device=DEV)) + 0.1 * torch.randn(n, 1, 1, 1, device=DEV)
         xb = xb + 0.05 * torch.randn_like(xb)
         h = model.f(xb)
         z = model.head(pool_cells(h).permute(0, 2, 3, 1))
-        yb, mb = torch.from_numpy(np.stack(ys)).float(), torch.from_numpy(np.stack(ms)).float()
+        yb, mb = torch.from_numpy(np.stack(ys)).to(DEV).float(), torch.from_numpy(np.stack(ms)).to(DEV).float()
         loss = (F.binary_cross_entropy_with_logits(z, yb, reduction='none') * mb).sum() / mb.sum().clamp(min=1)
         set_warmup_cosine_lr(opt, lr, min(1.0, t0.s() / budget))
         opt.zero_grad(); loss.backward(); opt.step()
@@ -343,9 +360,10 @@ def export(model, res, a, t, trained):
                     'renderingMmPerPixel': vds.get('mmpp'), 'form': 'lattice: the whole scan resampled once, windows on a 32-px lattice',
                     **{k: v for k, v in res.items() if k not in ('thresholds', 'fusion')}},
         'training': {'generator': vds['generator'], 'continuedFrom': f"{a.init} ({prev.get('name')} {prev.get('version')}, " + ('lattice form)' if prev.get('output', {}).get('layout') == 'window-map' else 'trained on windows)'),
-                     **({'latticeFineTune': {k: trained[k] for k in ('train', 'minutes', 'steps', 'lr', 'command') if k in trained} | {'patch': 384, 'batch': 12}} if trained else {}),
+                     **({'latticeFineTune': {'patch': 384, 'batch': 12} | {k: trained[k] for k in ('train', 'minutes', 'steps', 'lr', 'batch', 'hardNegativesPerCanvas', 'seed', 'device', 'torch', 'command') if k in trained}} if trained else {}),
                      'cardCommand': '/usr/bin/python3 models/training/fcn_verifier.py ' + ' '.join(sys.argv[1:]), 'cardWallSeconds': t.s(),
-                     'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(q.numel() for q in model.parameters())},
+                     'machine': (f"fine-tuned on {trained['device']} (torch {trained.get('torch')}); card scored on a 2-core CPU, torch {torch.__version__}"
+                                 if trained and trained.get('device') else '2-core CPU, torch %s' % torch.__version__), 'params': sum(q.numel() for q in model.parameters())},
     }
     write_card(os.path.join(a.export, name + '.card.json'), card)
     print('wrote', path, flush=True)
@@ -385,7 +403,7 @@ def main():
     except AssertionError:
         load_lattice_onnx(model, a.init)  # one this script exported (2.0.0 on)
     if a.load:
-        model.load_state_dict(torch.load(a.load))
+        model.load_state_dict(torch.load(a.load, map_location='cpu'))
     _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, True)
     print('val windows', len(vinfo), t.s(), 's', flush=True)
     result = {'init': a.init, 'val': a.val, 'valWindows': len(vinfo), 'command': '/usr/bin/python3 models/training/fcn_verifier.py ' + ' '.join(sys.argv[1:])}
