@@ -15,7 +15,7 @@ describe('lattice verifier in the runtime', () => {
       const s = makeSample('container', 424242, 1, { threatRate: 1, mmpp: 6 });
       const material = renderContainerMaterial(s.high, s.low, s.width, s.height, 16);
       const grid = (await rt.infer('container-xray', s.rendering, { material })).find((o) => o.model === 'container-threat-grid')!;
-      expect(grid.verifiedBy).toEqual({ model: 'container-threat-verify-de', version: '2.0.0' });
+      expect(grid.verifiedBy).toEqual({ model: 'container-threat-verify-de', version: '2.2.0' });
       // confidently the two planted threats (a weak box may sit at its card threshold: the policy's decide)
       const sure = new Set(grid.detections!.filter((d) => d.score > 0.5).map((d) => d.label));
       expect(sure).toEqual(new Set(['firearm', 'hidden-compartment']));
