@@ -149,3 +149,43 @@ export function withStudiedThresholds(base: RiskPolicy, study: readonly ThreatCl
   }
   return { ...base, version, security: { ...base.security, modelThreatThresholds } };
 }
+
+export interface LocatedMatch {
+  /** Planted items the old model's study locates at its current threshold. */
+  oldLocated: number;
+  /** What the new threshold keeps: oldLocated, or all the new model locates at its table's lowest threshold when fewer. */
+  target: number;
+  /** The highest table threshold locating at least `target` items, × margin, never under the model's own. */
+  threshold: number;
+}
+
+/**
+ * Thresholds for a new version of `model` that keep, class by class, the planted items its predecessor located
+ * (a threat-rich labelled set studied with both: `old` with the predecessor's policy, `neu` with the new model's
+ * outputs): per class, the highest threshold of the new study's table at which it locates at least as many items
+ * as the old study did at its current threshold (or as many as the new model can), times `margin` for items that
+ * score lower than any in the set, never under `floors` (the new model's own thresholds: nothing under them is
+ * emitted). Classes without a planted item in the set are left out.
+ */
+export function locatedMatchedThresholds(
+  old: readonly ThreatClassStudy[],
+  neu: readonly ThreatClassStudy[],
+  model: string,
+  floors: Readonly<Record<string, number>>,
+  margin = 0.5,
+): Record<string, LocatedMatch> {
+  if (!(margin > 0 && margin <= 1)) throw new Error(`margin must be in (0, 1], got ${margin}`);
+  const out: Record<string, LocatedMatch> = {};
+  for (const s of neu) {
+    if (s.model !== model || s.positives === 0) continue;
+    const located = (r: { locatedRecall: number }) => Math.round(r.locatedRecall * s.positives);
+    const before = old.find((o) => o.model === model && o.label === s.label);
+    const oldLocated = before?.atCurrent.located ?? 0;
+    const target = Math.min(oldLocated, Math.max(0, ...s.table.map(located)));
+    const keeps = s.table.filter((r) => located(r) >= target).map((r) => r.threshold);
+    const highest = keeps.length ? Math.max(...keeps) : Math.min(...s.table.map((r) => r.threshold));
+    const floor = floors[s.label] ?? 0;
+    out[s.label] = { oldLocated, target, threshold: Math.max(floor, Math.round(highest * margin * 1e4) / 1e4) };
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { validateDeclaration } from '../../domain/declaration/validate-declarati
 import { calibrate, streamMetrics, type LabelledScan } from '../../domain/policy/calibrate.js';
 import { defaultPolicy, parsePolicy } from '../../domain/policy/parse-policy.js';
 import type { RiskPolicy } from '../../domain/policy/policy.js';
-import { studyThreatClasses, withStudiedThresholds } from '../../domain/policy/threat-classes.js';
+import { locatedMatchedThresholds, studyThreatClasses, withStudiedThresholds } from '../../domain/policy/threat-classes.js';
 import type { Box } from '../../domain/verdict.js';
 
 const VERIFIER = 'container-threat-verify-de';
@@ -102,5 +102,34 @@ describe('per-class threat thresholds', () => {
     const cal = calibrate(stream, policy, 0.5);
     expect(cal.policy).not.toBeNull();
     expect(() => parsePolicy(JSON.parse(JSON.stringify(cal.policy)))).not.toThrow();
+  });
+});
+
+describe('located-matched thresholds for a new verifier version', () => {
+  const table = [0.05, 0.1, 0.2, 0.3, 0.5, 0.8];
+  // 4 knives: the old verifier locates them at 0.06, 0.3, 0.5, 0.9 (3 at its 0.1 threshold); the new one at
+  // 0.12, 0.35, 0.6, 0.95; 2 firearms the old one locates (0.4, 0.7) and the new one only one of (0.85)
+  const knives = (scores: number[]) => scores.map((s, i) => scan(500 + i, [verified([{ label: 'knife', score: s, box: [0, 0, 50, 50] }])], [{ label: 'knife', box: [5, 5, 45, 45] }]));
+  const guns = (scores: number[]) => scores.map((s, i) => scan(600 + i, [verified(s > 0 ? [{ label: 'firearm', score: s, box: [0, 0, 50, 50] }] : [])], [{ label: 'firearm', box: [5, 5, 45, 45] }]));
+  const policy = (knife: number, firearm: number): RiskPolicy => {
+    const p = defaultPolicy();
+    return { ...p, security: { ...p.security, modelThreatThresholds: { ...p.security.modelThreatThresholds, [VERIFIER]: { knife, firearm } } } };
+  };
+  const old = studyThreatClasses([...knives([0.06, 0.3, 0.5, 0.9]), ...guns([0.4, 0.7])], policy(0.1, 0.1), { table });
+  const neu = studyThreatClasses([...knives([0.12, 0.35, 0.6, 0.95]), ...guns([0.85, 0])], policy(0.05, 0.05), { table });
+
+  it('keeps as many located items per class as the old version, with the margin, never under the model floor', () => {
+    const m = locatedMatchedThresholds(old, neu, VERIFIER, { knife: 0.05, firearm: 0.05 }, 0.5);
+    // knife: the old one located 3 at 0.1; the new one locates 3 up to 0.3 (0.35, 0.6, 0.95): 0.3 × 0.5
+    expect(m.knife).toEqual({ oldLocated: 3, target: 3, threshold: 0.15 });
+    // firearm: the new one can locate only 1 of the old 2: the highest threshold keeping it, 0.8 × 0.5
+    expect(m.firearm).toEqual({ oldLocated: 2, target: 1, threshold: 0.4 });
+    // a model floor above the matched threshold wins (nothing under it is emitted)
+    expect(locatedMatchedThresholds(old, neu, VERIFIER, { knife: 0.2 }, 0.5).knife!.threshold).toBe(0.2);
+    expect(locatedMatchedThresholds(old, neu, VERIFIER, {}, 1).knife!.threshold).toBe(0.3);
+  });
+
+  it('refuses a margin outside (0, 1]', () => {
+    expect(() => locatedMatchedThresholds(old, neu, VERIFIER, {}, 0)).toThrow(/margin/);
   });
 });
