@@ -182,8 +182,8 @@ export function locatedMatchedThresholds(
     const before = old.find((o) => o.model === model && o.label === s.label);
     const oldLocated = before?.atCurrent.located ?? 0;
     const target = Math.min(oldLocated, Math.max(0, ...s.table.map(located)));
-    const keeps = s.table.filter((r) => located(r) >= target).map((r) => r.threshold);
-    const highest = keeps.length ? Math.max(...keeps) : Math.min(...s.table.map((r) => r.threshold));
+    // never empty: the table's row that locates the most keeps `target`
+    const highest = Math.max(...s.table.filter((r) => located(r) >= target).map((r) => r.threshold));
     const floor = floors[s.label] ?? 0;
     out[s.label] = { oldLocated, target, threshold: Math.max(floor, Math.round(highest * margin * 1e4) / 1e4) };
   }

@@ -73,16 +73,9 @@ def pool_cells(h):
     return torch.cat([F.avg_pool2d(h, CELLS, 1), F.max_pool2d(h, CELLS, 1)], 1)
 
 
-def to_input(xb):
-    """uint8 canvases or patches [N, C, H, W] (numpy) -> the model's input on DEV (tv.normalise there)."""
-    mean = torch.tensor([tv.MEAN, tv.MEAN_M][:xb.shape[1]], device=DEV).view(1, -1, 1, 1)
-    std = torch.tensor([tv.STD, tv.STD_M][:xb.shape[1]], device=DEV).view(1, -1, 1, 1)
-    return (torch.from_numpy(xb).to(DEV).float() / 255 - mean) / std
-
-
 def pooled(model, planes):
     """Window features [256, gh, gw] of every lattice position of one canvas."""
-    return pool_cells(model.f(to_input(planes[None])))[0]
+    return pool_cells(model.f(tv.normalise(planes[None], DEV)))[0]
 
 
 def window_logits(model, planes, cells, flip=True):
@@ -264,7 +257,7 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None):
             if rng.random() < 0.5:
                 x, yy, mm = x[..., ::-1], yy[:, ::-1], mm[:, ::-1]
             xs.append(np.ascontiguousarray(x)); ys.append(np.ascontiguousarray(yy)); ms.append(np.ascontiguousarray(mm))
-        xb = to_input(np.stack(xs))
+        xb = tv.normalise(np.stack(xs), DEV)
         n = len(xs)
         xb[:, :1] = xb[:, :1] * (1 + 0.15 * torch.randn(n, 1, 1, 1, device=DEV)) + 0.15 * torch.randn(n, 1, 1, 1, device=DEV)
         xb[:, 1:] = xb[:, 1:] * (1 + 0.05 * torch.randn(n, 1, 1, 1, device=DEV)) + 0.1 * torch.randn(n, 1, 1, 1, device=DEV)
@@ -317,6 +310,16 @@ def load_lattice_onnx(model, path):
             layer.weight.copy_(torch.from_numpy(w.copy())); layer.bias.copy_(torch.from_numpy(b.copy()))
         w, b = convs[-1]
         model.head.weight.copy_(torch.from_numpy(w[:, :, 0, 0].copy())); model.head.bias.copy_(torch.from_numpy(b.copy()))
+
+
+def load_init(path):
+    """The verifier's weights from a windowed export (1.5.0 and before) or a lattice one (2.0.0 on) as tv.Net."""
+    model = tv.Net(len(LABELS), fused=True, channels=2)
+    try:
+        load_folded_onnx(model, path)
+    except AssertionError:
+        load_lattice_onnx(model, path)
+    return model
 
 
 class WindowMap(torch.nn.Module):
@@ -397,11 +400,7 @@ def main():
     tv.DENSE_STRIDE = 24
     t = Timer()
     rng = np.random.default_rng(a.seed)
-    model = tv.Net(len(LABELS), fused=True, channels=2)
-    try:
-        load_folded_onnx(model, a.init)  # a windowed verifier (1.5.0 and before)
-    except AssertionError:
-        load_lattice_onnx(model, a.init)  # one this script exported (2.0.0 on)
+    model = load_init(a.init)
     if a.load:
         model.load_state_dict(torch.load(a.load, map_location='cpu'))
     _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, True)

@@ -15,9 +15,6 @@ import numpy as np
 import torch
 sys.path.insert(0, os.path.dirname(__file__))
 import fcn_verifier as fv
-import train_verifier as tv
-from common import load_folded_onnx
-from train_grid_detector import LABELS
 
 
 def parse_variant(text):
@@ -37,12 +34,7 @@ def run_variant(v, data, a):
     if fv.DEV.type == 'cuda':
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = True
-    model = tv.Net(len(LABELS), fused=True, channels=2)
-    try:
-        load_folded_onnx(model, a.init)
-    except AssertionError:
-        fv.load_lattice_onnx(model, a.init)
-    model.to(fv.DEV)
+    model = fv.load_init(a.init).to(fv.DEV)
     rng = np.random.default_rng(v['seed'])
     t0 = time.time()
     hard = fv.hard_negatives(model, data, v['hard']) if v['hard'] > 0 else None

@@ -296,11 +296,12 @@ def build(d, train, rng, material=False):
     return x, np.stack(ys), np.stack(ms), np.array(info, dtype=np.float64), truth, p
 
 
-def normalise(xb):
-    """uint8 windows [N, C, H, W] -> the model's input, per channel as the card says."""
-    mean = torch.tensor([MEAN, MEAN_M][:xb.shape[1]]).view(1, -1, 1, 1)
-    std = torch.tensor([STD, STD_M][:xb.shape[1]]).view(1, -1, 1, 1)
-    return (torch.from_numpy(xb).float() / 255 - mean) / std
+def normalise(xb, device='cpu'):
+    """uint8 windows [N, C, H, W] (numpy) -> the model's input on `device`, per channel as the card says (the
+    bytes move to the device before they are widened to floats)."""
+    mean = torch.tensor([MEAN, MEAN_M][:xb.shape[1]], device=device).view(1, -1, 1, 1)
+    std = torch.tensor([STD, STD_M][:xb.shape[1]], device=device).view(1, -1, 1, 1)
+    return (torch.from_numpy(xb).to(device).float() / 255 - mean) / std
 
 
 def predict(model, x, bs=256):
