@@ -25,10 +25,8 @@ wait
 # verify-train2 (seed 2600) is the grey verifier 1.3.0's second set; verify-train3 (seed 2700) the dual-energy 1.3.0's;
 # verify-dense (seed 2800, threat-rich: 3-6 threats in every scan, knives and firearms drawn 3 and 2 times as often as
 # the rest) and verify-train3's first 1,500 (the --start 0 chain alone) the dual-energy 1.4.0's
-V="--kind container --mmpp 6 --material"
-D="--threat-rate 1 --threats-per-scan 3-6 --threat-classes knife,knife,knife,firearm,firearm,ammunition,cigarettes,drugs,currency,ivory"
-# verify-hn (seed 3200): the four cargo kinds the dual-energy verifier confused most, the dual-energy 1.5.0's third set
-H="--categories textiles-cartons,machinery-electronics,vehicles,tyres --threat-rate 0.5 --seed 3200"
+# verify-hn (seed 3200): the four cargo kinds the dual-energy verifier confused most (V, D and H: verify_sets.sh)
+. "$(dirname "$0")/verify_sets.sh"
 ( $S $V --threat-rate 0.6 --seed 2500 --start 0 --count 1500 --out $O/verify-train &&
   $S $V --threat-rate 0.5 --seed 9100 --start 0 --count 400 --out $O/verify-val &&
   $S $V --threat-rate 0.6 --seed 2600 --start 0 --count 750 --out $O/verify-train2 &&

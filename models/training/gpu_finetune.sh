@@ -14,21 +14,22 @@ K=.dev; W=/tmp/tw-gpu; rm -rf $W; mkdir -p $W $OUT_DIR
 python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open('$K/node.xz'), open('$W/node','wb'))"; chmod +x $W/node
 python3 -c "import tarfile; tarfile.open('$K/js.tar.xz').extractall('$W')"
 NODE=$W/node; echo "node $($NODE --version), $(nproc) cores, $(( $(date +%s) - T0 )) s"
-D=/tmp/tw-sets; rm -rf $D; mkdir -p $D
-S="$NODE $W/js/synth/cli.mjs --no-raw --kind container --mmpp 6 --material"
-DENSE="--threat-rate 1 --threats-per-scan 3-6 --threat-classes knife,knife,knife,firearm,firearm,ammunition,cigarettes,drugs,currency,ivory --seed 2800"
-HN="--categories textiles-cartons,machinery-electronics,vehicles,tyres --threat-rate 0.5 --seed 3200"
+SETS=/tmp/tw-sets; rm -rf $SETS; mkdir -p $SETS
+. models/training/verify_sets.sh   # V, D, H: the flags gen_all.sh renders these sets with
+S="$NODE $W/js/synth/cli.mjs --no-raw $V"
+DENSE="$D --seed 2800"
+HN="$H"
 T3="--threat-rate 0.6 --seed 2700"
 # 16 chains of N = 375 renderings (CHAIN=n to try it small): verify-dense and verify-hn 1,500 each, verify-train3 3,000
 N=${CHAIN:-375}
 pids=()
-for k in 0 1 2 3; do $S $DENSE --start $((k * N)) --count $N --out $D/verify-dense > $W/gen-d$k.log 2>&1 & pids+=($!); done
-for k in 0 1 2 3; do $S $HN --start $((k * N)) --count $N --out $D/verify-hn > $W/gen-h$k.log 2>&1 & pids+=($!); done
-for k in 0 1 2 3 4 5 6 7; do $S $T3 --start $((k * N)) --count $N --out $D/verify-train3 > $W/gen-t$k.log 2>&1 & pids+=($!); done
+for k in 0 1 2 3; do $S $DENSE --start $((k * N)) --count $N --out $SETS/verify-dense > $W/gen-d$k.log 2>&1 & pids+=($!); done
+for k in 0 1 2 3; do $S $HN --start $((k * N)) --count $N --out $SETS/verify-hn > $W/gen-h$k.log 2>&1 & pids+=($!); done
+for k in 0 1 2 3 4 5 6 7; do $S $T3 --start $((k * N)) --count $N --out $SETS/verify-train3 > $W/gen-t$k.log 2>&1 & pids+=($!); done
 for p in "${pids[@]}"; do wait $p; done
-echo "rendered $(ls $D/verify-dense/images | wc -l) + $(ls $D/verify-hn/images | wc -l) + $(ls $D/verify-train3/images | wc -l) in $(( $(date +%s) - T0 )) s"
-for s in verify-dense verify-hn verify-train3; do $NODE $W/js/training/grid_proposals.mjs $D/$s --geometry-only & done; wait
+echo "rendered $(ls $SETS/verify-dense/images | wc -l) + $(ls $SETS/verify-hn/images | wc -l) + $(ls $SETS/verify-train3/images | wc -l) in $(( $(date +%s) - T0 )) s"
+for s in verify-dense verify-hn verify-train3; do $NODE $W/js/training/grid_proposals.mjs $SETS/$s --geometry-only & done; wait
 echo "mapped in $(( $(date +%s) - T0 )) s"
-python3 models/training/lattice_gpu.py --train $D/verify-dense,$D/verify-hn,$D/verify-train3 --out $OUT_DIR \
+python3 models/training/lattice_gpu.py --train $SETS/verify-dense,$SETS/verify-hn,$SETS/verify-train3 --out $OUT_DIR \
   --deadline $(( T0 + BUDGET - 25 )) "$@"
 echo "done in $(( $(date +%s) - T0 )) s"
