@@ -39,6 +39,16 @@ const MIN_SEGMENT_CM: Partial<Record<CargoCategory, number>> = { vehicles: 420, 
 
 interface MassRegion { x0: number; y0: number; w: number; h: number; data: Float32Array; }
 
+/** The canvas's total mass (every material) over the columns [x0, x1), whole height. */
+function columnsMass(cv: Canvas, x0: number, x1: number): number {
+  const xa = Math.max(0, Math.floor(x0)), xb = Math.min(cv.width, Math.ceil(x1));
+  let sum = 0;
+  for (const m of [cv.maps.organic, cv.maps.mixed, cv.maps.metal]) {
+    for (let y = 0; y < cv.height; y++) for (let x = y * cv.width + xa, end = y * cv.width + xb; x < end; x++) sum += m[x]!;
+  }
+  return sum;
+}
+
 /** A copy of the canvas's total mass (every material) over a rectangle, clipped to the canvas. */
 function massRegion(cv: Canvas, x0: number, y0: number, x1: number, y1: number): MassRegion {
   const xa = Math.max(0, Math.floor(x0)), ya = Math.max(0, Math.floor(y0));
@@ -166,7 +176,13 @@ export function containerSample(r: Rng, o: ContainerOptions): ContainerSample {
       const k = kinds[i] as Exclude<CargoCategory, 'empty'>;
       const len = i === kinds.length - 1 ? Math.min(slot.x1, slot.x0 + used) - x : (weights[i] ?? 0) * scale * r.uniform(0.85, 1.15);
       const seg: Slot = { ...slot, x0: x, x1: Math.min(slot.x1, x + len) };
-      if (seg.x1 - seg.x0 > 10 / cmPerPx) { PAINTERS[k](cv, r, seg); categories.push(k); }
+      if (seg.x1 - seg.x0 > 10 / cmPerPx) {
+        // a kind is labelled only when its painter drew something: a car longer than its segment is not drawn, and
+        // a container declared with a car that the image does not show is not a clean scan
+        const before = columnsMass(cv, seg.x0, seg.x1);
+        PAINTERS[k](cv, r, seg);
+        if (columnsMass(cv, seg.x0, seg.x1) > before) categories.push(k);
+      }
       x = seg.x1 + r.uniform(0, 20) / cmPerPx;
     }
   }

@@ -12,7 +12,9 @@ import { parcelSample } from './parcel.js';
 import { Rng } from './prng.js';
 import type { Visibility } from './threats.js';
 
-export const GENERATOR_VERSION = 'tidewatch-synth/1.0.0';
+// 1.1.0: a container's cargo kind is labelled only when its painter drew something (1.0.0 also labelled a kind whose
+// segment was too short for it, e.g. `vehicles` for a container with no car in it); pixels and boxes as 1.0.0.
+export const GENERATOR_VERSION = 'tidewatch-synth/1.1.0';
 export type SynthKind = 'container' | 'parcel';
 export { Rng } from './prng.js';
 export { containerSample, type ContainerSample } from './container.js';

@@ -116,6 +116,18 @@ describe('samples', () => {
     expect(Buffer.from(a.rendering.data).equals(Buffer.from(c.rendering.data))).toBe(false);
   });
 
+  it('label a cargo kind only when it is drawn: a partial vehicle load too short for a car is an empty container', () => {
+    // the 20 ft scan of the assessment benchmark's fit stream (seed 70001) that was labelled `vehicles` while its
+    // 4.3 m load segment could not hold the 4.4 m car drawn for it: the image shows an empty container
+    const s = makeSample('container', 70001, 98, { threatRate: 0.02, mmpp: 6 });
+    expect(s.categories).toEqual(['empty']);
+    // the interior between the end walls is as light as an empty container's: nothing denser than the walls
+    const { width, height, rendering } = s;
+    const row = rendering.data.subarray(Math.round(height * 0.4) * width, Math.round(height * 0.4) * width + width);
+    const inner = Array.from(row.subarray(Math.round(width * 0.15), Math.round(width * 0.85)));
+    expect(Math.min(...inner)).toBeGreaterThan(180); // a car drawn there reads ~146 (sample 878)
+  });
+
   it('carry valid labels: categories, boxes inside the image, counts matching boxes', () => {
     for (let i = 0; i < 12; i++) {
       const s = makeSample('container', 77, i, { threatRate: 1 });
