@@ -117,7 +117,7 @@ export function parcelDeclarationCheck(
   policy: RiskPolicy,
 ): DeclarationFindings {
   const reasons: Reason[] = [];
-  const items = detections.filter((d) => isOrdinaryItem(d.label) && d.score >= policy.declaration.categoryPresenceThreshold);
+  const items = detections.filter((d) => isOrdinaryItem(d.label) && d.score >= policy.declaration.itemCountThreshold);
   const counted = new Map<string, SeenDetection[]>();
   for (const d of items) counted.set(d.label, [...(counted.get(d.label) ?? []), d]);
 

@@ -2,6 +2,7 @@
 // under a target while as many clean scans as possible are cleared. Pure: the stream's model evidence is
 // computed beforehand; each candidate threshold set is applied by re-running the assessment.
 import { assess } from '../assessment/assess.js';
+import { isContainerModality } from '../scan.js';
 import type { AssessmentInput } from '../assessment/types.js';
 import { threatThreshold, type DetectionSource, type RiskPolicy } from './policy.js';
 import type { Box, Reason } from '../verdict.js';
@@ -118,6 +119,7 @@ export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolic
 export interface CalibrationGrid {
   /** Multipliers applied to every threat threshold of the base policy. */
   threatScale: number[];
+  /** Containers' category presence; on a parcel stream, tried as the item count threshold. */
   categoryPresenceThreshold: number[];
   /** Tried only at or under the categoryPresenceThreshold of the same candidate; absent → equal to it. */
   declaredPresenceThreshold?: number[];
@@ -125,13 +127,18 @@ export interface CalibrationGrid {
   emptyThreshold: number[];
 }
 
-/** One candidate's thresholds (declaredPresenceThreshold absent: the categoryPresenceThreshold). */
+/**
+ * One candidate's thresholds (declaredPresenceThreshold absent: the categoryPresenceThreshold). The presence,
+ * share and empty thresholds are the containers' checks; a parcel calibration moves itemCountThreshold instead.
+ */
 export interface CalibratedThresholds {
   threatScale: number;
   categoryPresenceThreshold: number;
   declaredPresenceThreshold?: number;
   undeclaredShare: number;
   emptyThreshold: number;
+  /** Parcels: the detector score at which an item counts against its declared quantity; absent: the policy's. */
+  itemCountThreshold?: number;
 }
 
 export const DEFAULT_GRID: CalibrationGrid = {
@@ -144,8 +151,8 @@ export const DEFAULT_GRID: CalibrationGrid = {
 
 /** A policy's own calibrated thresholds, its threat thresholds scaled by `threatScale` (1: the policy as it is). */
 export function thresholdsOf(p: RiskPolicy, threatScale = 1): CalibratedThresholds {
-  const { categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare } = p.declaration;
-  return { threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold: p.manifest.emptyThreshold };
+  const { categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, itemCountThreshold } = p.declaration;
+  return { threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold: p.manifest.emptyThreshold, itemCountThreshold };
 }
 
 /**
@@ -175,6 +182,7 @@ export function withThresholds(base: RiskPolicy, t: CalibratedThresholds, versio
       categoryPresenceThreshold: t.categoryPresenceThreshold,
       declaredPresenceThreshold: t.declaredPresenceThreshold ?? t.categoryPresenceThreshold,
       undeclaredShare: t.undeclaredShare,
+      itemCountThreshold: t.itemCountThreshold ?? base.declaration.itemCountThreshold,
     },
   };
 }
@@ -254,18 +262,25 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
   const recallFloor = c.recallSet?.minProhibitedRecall ?? recallBaseline;
   const withinTarget: Candidate[] = [];
   let tried = 0;
-  for (const threatScale of grid.threatScale)
+  const consider = (thresholds: CalibratedThresholds) => {
+    const policy = withThresholds(base, thresholds, `${base.version}-cal`, c.threatScope);
+    const metrics = streamMetrics(stream, policy);
+    tried++;
+    if (metrics.falseClearRate > c.targetFalseClear) return;
+    withinTarget.push({ thresholds, metrics, ...(c.recallSet && { recallSetRecall: recallOf(policy) }) });
+  };
+  // a parcel stream has no container checks to move: the grid's presence thresholds are tried as the item count's
+  const parcels = stream.length > 0 && stream.every((s) => !isContainerModality(s.input.modality));
+  for (const threatScale of grid.threatScale) {
+    if (parcels) {
+      for (const itemCountThreshold of grid.categoryPresenceThreshold) consider({ ...thresholdsOf(base, threatScale), itemCountThreshold });
+      continue;
+    }
     for (const categoryPresenceThreshold of grid.categoryPresenceThreshold)
       for (const declaredPresenceThreshold of declaredFor(grid, categoryPresenceThreshold))
         for (const undeclaredShare of grid.undeclaredShare)
-          for (const emptyThreshold of grid.emptyThreshold) {
-            const thresholds = { threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold };
-            const policy = withThresholds(base, thresholds, `${base.version}-cal`, c.threatScope);
-            const metrics = streamMetrics(stream, policy);
-            tried++;
-            if (metrics.falseClearRate > c.targetFalseClear) continue;
-            withinTarget.push({ thresholds, metrics, ...(c.recallSet && { recallSetRecall: recallOf(policy) }) });
-          }
+          for (const emptyThreshold of grid.emptyThreshold) consider({ threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold });
+  }
   const meetsFloors = ({ metrics: m, recallSetRecall }: Candidate) =>
     (m.prohibited === 0 || m.prohibitedRecall >= (c.minProhibitedRecall ?? 0)) &&
     (m.misdeclared === 0 || m.misdeclaredRecall >= (c.minMisdeclaredRecall ?? 0)) &&

@@ -82,7 +82,7 @@ export function parsePolicy(json: unknown): PolicyCheck {
   r.unknownKeys(man, 'manifest', ['emptyThreshold', 'weightTolerancePct', 'emptyContainerToleranceKg']);
   const dec = r.record(root.declaration, 'declaration');
   r.unknownKeys(dec, 'declaration', [
-    'categoryPresenceThreshold', 'declaredPresenceThreshold', 'undeclaredShare', 'maxDeclaredKindsChecked', 'parcelCountTolerance', 'parcelUndercountTolerance', 'parcelUncountedItems', 'unrecognisableGoods',
+    'categoryPresenceThreshold', 'declaredPresenceThreshold', 'itemCountThreshold', 'undeclaredShare', 'maxDeclaredKindsChecked', 'parcelCountTolerance', 'parcelUndercountTolerance', 'parcelUncountedItems', 'unrecognisableGoods',
   ]);
 
   const credit = r.record(root.creditLevels, 'creditLevels');
@@ -125,6 +125,7 @@ export function parsePolicy(json: unknown): PolicyCheck {
     declaration: {
       categoryPresenceThreshold: r.number(dec.categoryPresenceThreshold, 'declaration.categoryPresenceThreshold', 0, 1),
       declaredPresenceThreshold: r.number(dec.declaredPresenceThreshold ?? dec.categoryPresenceThreshold, 'declaration.declaredPresenceThreshold', 0, 1),
+      itemCountThreshold: r.number(dec.itemCountThreshold ?? dec.categoryPresenceThreshold, 'declaration.itemCountThreshold', 0, 1),
       undeclaredShare: r.number(dec.undeclaredShare, 'declaration.undeclaredShare', 0, 1),
       maxDeclaredKindsChecked: r.integer(dec.maxDeclaredKindsChecked, 'declaration.maxDeclaredKindsChecked', 0, 100),
       parcelCountTolerance: r.integer(dec.parcelCountTolerance, 'declaration.parcelCountTolerance', 0, 1000),

@@ -52,7 +52,7 @@ export interface RiskPolicy {
     emptyContainerToleranceKg: number;
   };
   declaration: {
-    /** Classifier score at or above which a cargo category is seen (and, undeclared, raised). */
+    /** Containers: classifier score at or above which a cargo category is seen (and, undeclared, raised). */
     categoryPresenceThreshold: number;
     /**
      * Classifier score at or above which a *declared* category counts as seen. Confirming a declared line
@@ -61,6 +61,13 @@ export interface RiskPolicy {
      * categoryPresenceThreshold (one threshold for both, as before).
      */
     declaredPresenceThreshold: number;
+    /**
+     * Parcels: detector score at or above which an item counts against its declared quantity. Calibrated on
+     * parcels, apart from the containers' categoryPresenceThreshold (a container classifier's confidence and a
+     * parcel detector's are different scales). Absent in a policy file → the categoryPresenceThreshold (one
+     * threshold for both, as before 2026.12.14).
+     */
+    itemCountThreshold: number;
     /** Undeclared categories are raised when together they are at least this share of what is seen. */
     undeclaredShare: number;
     /** Declarations with at most this many kinds (distinct HS subheadings) are checked for extra kinds. */

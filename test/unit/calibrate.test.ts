@@ -5,6 +5,7 @@ import { validateDeclaration } from '../../domain/declaration/validate-declarati
 import { calibrate, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../../domain/policy/calibrate.js';
 import { defaultPolicy } from '../../domain/policy/parse-policy.js';
 import { threatThreshold, type DetectionSource } from '../../domain/policy/policy.js';
+import { parcelScan } from './domain-fixtures.js';
 
 const classifier = (seen: Record<string, number>): ModelEvidence => ({
   model: 'cls', version: '1', task: 'classify',
@@ -149,6 +150,27 @@ describe('calibration', () => {
     // at scale 1 every threshold in effect is the base policy's
     const same = withThresholds(base, thresholdsOf(base), base.version, containerScope);
     for (const label of ['firearm', 'knife']) expect(threatThreshold(same, label, containerScope[0]!.models)).toBe(threatThreshold(base, label, containerScope[0]!.models));
+  });
+
+  it('on parcels moves the item count threshold and leaves the containers\' declaration checks as they were', () => {
+    // 30 clean parcels of three T-shirts with a stray 0.55 "phone" box; 3 hide a phone the detector scores 0.7
+    const tees: Array<[string, number]> = [['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9]];
+    const det = (extra: Array<[string, number]>): ModelEvidence => ({ model: 'parcel-det', version: '1', task: 'detect', detections: [...tees, ...extra].map(([label, score]) => ({ label, score, box: [10, 10, 20, 20] as [number, number, number, number] })) });
+    const parcels: LabelledScan[] = [
+      ...Array.from({ length: 30 }, (_, i) => ({ input: parcelScan({ scanId: `p-${i}`, modelOutputs: [det([['phone', 0.55]])] }), truth: { prohibited: false, misdeclared: false } })),
+      ...Array.from({ length: 3 }, (_, i) => ({ input: parcelScan({ scanId: `m-${i}`, modelOutputs: [det([['phone', 0.7]])] }), truth: { prohibited: false, misdeclared: true } })),
+    ];
+    const counting = { ...policy, declaration: { ...policy.declaration, parcelUncountedItems: [], itemCountThreshold: 0.5 } };
+    expect(streamMetrics(parcels, counting).autoClearOfClean).toBe(0);
+    const r = calibrate(parcels, counting, { targetFalseClear: 0, minMisdeclaredRecall: 0.95 });
+    expect(r.chosen!.thresholds.itemCountThreshold).toBe(0.6);
+    expect(r.chosen!.metrics.autoClearOfClean).toBe(1);
+    expect(r.chosen!.metrics.misdeclaredRecall).toBe(1);
+    const { itemCountThreshold, ...containerChecks } = r.policy!.declaration;
+    const { itemCountThreshold: before, ...containerChecksBefore } = counting.declaration;
+    expect([itemCountThreshold, before]).toEqual([0.6, 0.5]);
+    expect(containerChecks).toEqual(containerChecksBefore);
+    expect(r.policy!.manifest).toEqual(counting.manifest);
   });
 
   it('a scoped calibration chooses as an unscoped one on its stream and leaves other modalities\' thresholds alone', () => {

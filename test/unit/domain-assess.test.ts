@@ -185,7 +185,7 @@ describe('assess: manifest check', () => {
 
 describe('assess: declaration check', () => {
   it('raises an undeclared category with its share', () => {
-    const a = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.8, 'machinery-electronics': 0.8 }), detector([])] }), policy);
+    const a = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.95, 'machinery-electronics': 0.95 }), detector([])] }), policy);
     expect(a.decision).toBe('review');
     expect(codes(a)).toEqual(['UNDECLARED_CATEGORY', 'MORE_KINDS_THAN_DECLARED']);
     expect(a.reasons[0]?.detail).toMatch(/machinery-electronics, about 50%/);
@@ -194,19 +194,19 @@ describe('assess: declaration check', () => {
 
   it('checks declarations of three kinds or fewer for extra kinds, even below the undeclared share', () => {
     const lenient = testPolicy((p) => (p.declaration.undeclaredShare = 0.5));
-    const scores = { tyres: 0.95, 'machinery-electronics': 0.52 };
+    const scores = { tyres: 0.95, 'machinery-electronics': 0.92 };
     const oneKind = assess(containerScan({ modelOutputs: [classifier(scores), detector([])] }), lenient);
     expect(codes(oneKind)).toEqual(['MORE_KINDS_THAN_DECLARED']);
     const decl = containerDeclaration({ lines: ['4011100000', '4011200000', '4011400000', '4011500000'].map((c) => line(c, { grossKg: 3_000 })) });
     const fourKinds = assess(containerScan({ declaration: decl, modelOutputs: [classifier(scores), detector([])] }), lenient);
     expect(fourKinds.decision).toBe('clear');
-    expect(fourKinds.declaredVsSeen.undeclared).toEqual([{ category: 'machinery-electronics', share: 0.354 }]);
+    expect(fourKinds.declaredVsSeen.undeclared).toEqual([{ category: 'machinery-electronics', share: 0.492 }]);
   });
 
   it('raises declared goods not seen', () => {
     const decl = containerDeclaration({ lines: [line('4011100000'), line('8471300000')] });
-    const a = assess(containerScan({ declaration: decl, weightKg: undefined, modelOutputs: [classifier({ tyres: 0.9, 'machinery-electronics': 0.15 }), detector([])] }), policy);
-    expect(a.reasons).toEqual([expect.objectContaining({ code: 'DECLARED_NOT_SEEN', decision: 'review', evidence: expect.objectContaining({ scores: { 'machinery-electronics': 0.15 } }) })]);
+    const a = assess(containerScan({ declaration: decl, weightKg: undefined, modelOutputs: [classifier({ tyres: 0.9, 'machinery-electronics': 0.05 }), detector([])] }), policy);
+    expect(a.reasons).toEqual([expect.objectContaining({ code: 'DECLARED_NOT_SEEN', decision: 'review', evidence: expect.objectContaining({ scores: { 'machinery-electronics': 0.05 } }) })]);
     expect(a.declaredVsSeen.notSeen).toEqual(['machinery-electronics']);
   });
 
@@ -266,6 +266,13 @@ describe('assess: declaration check', () => {
     const a = assess(parcelScan({ modelOutputs: [detector(detections.map(([l, s]) => [l, s]), 'parcel-det')] }), counting);
     expect(codes(a)).toEqual(expected);
     expect(a.divert).toBe(false);
+  });
+
+  it('counts parcel items at the item count threshold, not the containers\' category presence threshold', () => {
+    const input = parcelScan({ modelOutputs: [detector([['clothes', 0.9], ['clothes', 0.9], ['clothes', 0.9], ['phone', 0.7]], 'parcel-det')] });
+    const at = (itemCount: number, presence: number) => testPolicy((p) => { p.declaration.parcelUncountedItems = []; p.declaration.itemCountThreshold = itemCount; p.declaration.categoryPresenceThreshold = presence; });
+    expect(codes(assess(input, at(0.5, 0.95)))).toEqual(['UNDECLARED_CATEGORY']);
+    expect(codes(assess(input, at(0.8, 0.2)))).toEqual([]);
   });
 
   it('reports parcel counts in declared-vs-seen', () => {

@@ -29,6 +29,14 @@ describe('parsePolicy', () => {
     expect(r.ok && r.policy.declaration.declaredPresenceThreshold).toBe(0.65);
   });
 
+  it('counts parcel items at the presence threshold when a policy file has no itemCountThreshold (files before 2026.12.14)', () => {
+    const p = clone();
+    delete p.declaration.itemCountThreshold;
+    p.declaration.categoryPresenceThreshold = 0.65;
+    const r = parsePolicy(p);
+    expect(r.ok && r.policy.declaration.itemCountThreshold).toBe(0.65);
+  });
+
   it('lists only HS prefixes that exist in HS 2022', () => {
     const p = defaultPolicy();
     for (const e of [...p.positiveList, ...p.negativeList]) {
@@ -53,6 +61,7 @@ describe('parsePolicy', () => {
     ['blind rate', (p) => (p.blindSample.rate = 2), 'blindSample.rate'],
     ['model threshold above 1', (p) => (p.security.modelThreatThresholds = { 'threat-verify': { knife: 3 } }), 'security.modelThreatThresholds.threat-verify.knife'],
     ['declared presence text', (p) => (p.declaration.declaredPresenceThreshold = 'low'), 'declaration.declaredPresenceThreshold'],
+    ['item count above 1', (p) => (p.declaration.itemCountThreshold = 1.5), 'declaration.itemCountThreshold'],
   ];
   it.each(cases)('%s → error at %s', (_name, mutate, path) => {
     const p = clone();
