@@ -1,11 +1,11 @@
 // Benchmark of the smart review itself: thresholds calibrated on one synthetic stream, then measured on a
 // held-out stream from disjoint seeds, with problems planted at realistic rates (prohibited items in 2% of
 // containers and 5% of parcels, misdeclarations in 5%, dishonest shippers 3%).
-import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { calibrate, metricsReport as summary, percent, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../domain/policy/calibrate.js';
-import { makeSample, writeSample, type SynthKind } from '../models/synth/index.js';
+import { GENERATOR_VERSION, makeSample, writeSample, type SynthKind } from '../models/synth/index.js';
 import { studyThreatClasses } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream } from '../scripts/calibrate.js';
@@ -26,7 +26,9 @@ const THREAT_STUDY = { seed: 60_001, count: 800, threatRate: 0.6, mmpp: 6 } as c
 
 /**
  * With TW_BENCH_STREAMS=<dir>, the streams (and the model outputs loadStream caches beside them) are kept
- * there and reused by the next run: a policy can be re-measured without rendering and inferring again.
+ * there and reused by the next run: a policy can be re-measured without rendering and inferring again. A kept
+ * stream records the generator that wrote it (`generator.txt`) and is written again under another one (1.1.0
+ * changed labels, not pixels: the cached outputs stay valid and are reused).
  */
 const KEEP = process.env.TW_BENCH_STREAMS;
 
@@ -35,8 +37,11 @@ async function synthesise(kind: SynthKind, seed: number, count: number, threatRa
   // containers also get the material channel of their raw pair: the stream is read with it and without it
   const material = kind === 'container';
   const have = async (folder: string) => (await readdir(join(dir, folder)).catch(() => [])).length === count;
-  if (KEEP && (await have('images')) && (!material || (await have('material')))) return dir;
+  const stamp = join(dir, 'generator.txt');
+  const sameGenerator = (await readFile(stamp, 'utf8').catch(() => '')).trim() === GENERATOR_VERSION;
+  if (KEEP && sameGenerator && (await have('images')) && (!material || (await have('material')))) return dir;
   for (let i = 0; i < count; i++) await writeSample(dir, makeSample(kind, seed, i, { threatRate, ...(mmpp && { mmpp }) }), { raw: false, material });
+  await writeFile(stamp, `${GENERATOR_VERSION}\n`);
   return dir;
 }
 
