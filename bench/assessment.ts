@@ -8,7 +8,7 @@ import { calibrate, metricsReport as summary, percent, streamMetrics, thresholds
 import { GENERATOR_VERSION, makeSample, writeSample, type SynthKind } from '../models/synth/index.js';
 import { studyThreatClasses } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream } from '../scripts/calibrate.js';
+import { loadStream, STREAM_RATES } from '../scripts/calibrate.js';
 import { cardModalities, detectionSources, loadRegistry } from '../models/runtime/registry.js';
 import { round } from './common.js';
 
@@ -38,8 +38,8 @@ async function synthesise(kind: SynthKind, seed: number, count: number, threatRa
   const material = kind === 'container';
   const have = async (folder: string) => (await readdir(join(dir, folder)).catch(() => [])).length === count;
   const stamp = join(dir, 'generator.txt');
-  const sameGenerator = (await readFile(stamp, 'utf8').catch(() => '')).trim() === GENERATOR_VERSION;
-  if (KEEP && sameGenerator && (await have('images')) && (!material || (await have('material')))) return dir;
+  const sameGenerator = async () => (await readFile(stamp, 'utf8').catch(() => '')).trim() === GENERATOR_VERSION;
+  if (KEEP && (await sameGenerator()) && (await have('images')) && (!material || (await have('material')))) return dir;
   for (let i = 0; i < count; i++) await writeSample(dir, makeSample(kind, seed, i, { threatRate, ...(mmpp && { mmpp }) }), { raw: false, material });
   await writeFile(stamp, `${GENERATOR_VERSION}\n`);
   return dir;
@@ -72,7 +72,7 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
   let recallSet: LabelledScan[] = [];
   try {
     for (const material of [true, false]) {
-      const stream = await loadStream(studyDir, { registryDir, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 7, material });
+      const stream = await loadStream(studyDir, { registryDir, ...STREAM_RATES, seed: 7, material });
       if (material) recallSet = stream;
       threatClassStudy[material ? 'rawPairs' : 'renderingsOnly'] = {
         prohibitedScans: stream.filter((x) => x.truth.prohibited).length,
@@ -95,7 +95,7 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
     const holdDir = await synthesise(kind, 80_001, s.holdout, s.threatRate, s.mmpp);
     const plainRegistry = await withoutVerifiers(registryDir, kind === 'container' ? 'container-xray' : 'parcel-ct');
     try {
-      const opts = { registryDir, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 5 };
+      const opts = { registryDir, ...STREAM_RATES, seed: 5 };
       const fit = await loadStream(fitDir, opts);
       const held = await loadStream(holdDir, { ...opts, seed: 6 });
       // containers: no candidate may let through threats the default policy catches on the threat-rich stream

@@ -18,7 +18,7 @@ import { allDetections } from '../domain/assessment/evidence.js';
 import type { LabelledScan } from '../domain/policy/calibrate.js';
 import { strongestScore } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream } from './calibrate.js';
+import { loadStream, STREAM_RATES } from './calibrate.js';
 
 /** Per scan with no planted threat, the strongest box of `label` confirmed by verifier `model` (0 when none). */
 export function strongest(stream: readonly LabelledScan[], model: string, label: string): number[] {
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const policy = await loadPolicy(values.policy);
   const out: Record<string, Record<string, number>> = {};
   for (const material of [true, false].filter((m) => reads.includes(m ? 'raw' : 'renderings'))) {
-    const opts = { misdeclaredRate: 0.05, dishonestRate: 0.03, seed: 5, material };
+    const opts = { ...STREAM_RATES, seed: 5, material };
     const oldOutputs = values[material ? 'old-outputs-raw' : 'old-outputs-renderings'];
     const old = await loadStream(values.data, { ...opts, registryDir: values['old-registry'], ...(oldOutputs && { outputsFile: oldOutputs }) });
     const neu = await loadStream(values.data, { ...opts, registryDir: values.registry! });

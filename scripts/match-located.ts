@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { locatedMatchedThresholds, studyThreatClasses } from '../domain/policy/threat-classes.js';
 import { loadRegistry } from '../models/runtime/registry.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream } from './calibrate.js';
+import { loadStream, STREAM_RATES } from './calibrate.js';
 
 const TABLE = Array.from({ length: 95 }, (_, i) => Math.round((0.05 + i * 0.01) * 100) / 100);
 
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const policy = await loadPolicy(values.policy);
   const card = (await loadRegistry(values.registry)).find((m) => m.card.name === model)?.card;
   if (!card) throw new Error(`${values.registry} has no model ${model}`);
-  const opts = { misdeclaredRate: 0.05, dishonestRate: 0.03, seed: Number(values.seed), material: values.read === 'raw' };
+  const opts = { ...STREAM_RATES, seed: Number(values.seed), material: values.read === 'raw' };
   const old = studyThreatClasses(await loadStream(values.data, { ...opts, registryDir: values['old-registry']! }), policy, { table: TABLE });
   const neu = studyThreatClasses(await loadStream(values.data, { ...opts, registryDir: values.registry }), policy, { table: TABLE });
   const matched = locatedMatchedThresholds(old, neu, model, card.thresholds, margin);

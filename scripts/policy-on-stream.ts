@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { metricsReport, streamMetrics, thresholdsOf, withThresholds } from '../domain/policy/calibrate.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream } from './calibrate.js';
+import { loadStream, STREAM_RATES } from './calibrate.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const base = await loadPolicy(values.policy);
   for (const material of [true, false].filter((m) => reads.includes(m ? 'raw' : 'renderings'))) {
     const outputsFile = values[material ? 'old-outputs-raw' : 'old-outputs-renderings'];
-    const stream = await loadStream(values.data, { registryDir: values.registry!, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: Number(values.seed), material, ...(outputsFile && { outputsFile }) });
+    const stream = await loadStream(values.data, { registryDir: values.registry!, ...STREAM_RATES, seed: Number(values.seed), material, ...(outputsFile && { outputsFile }) });
     for (const k of scales) {
       const { cleanNotClearedBy, ...figures } = metricsReport(streamMetrics(stream, k === 1 ? base : withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`)));
       console.log(JSON.stringify({ read: material ? 'raw' : 'renderings', policy: base.version, threatScale: k, ...figures, ...(k === 1 && { cleanNotClearedBy }) }));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assess } from '../domain/assessment/assess.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream } from './calibrate.js';
+import { loadStream, STREAM_RATES } from './calibrate.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (!(limit > 0)) throw new Error('--limit: a positive number');
   const codes = values.codes ? new Set(values.codes.split(',')) : null;
   const policy = await loadPolicy(values.policy);
-  const stream = await loadStream(values.data, { registryDir: values.registry!, misdeclaredRate: 0.05, dishonestRate: 0.03, seed: Number(values.seed), material: values.read === 'raw' });
+  const stream = await loadStream(values.data, { registryDir: values.registry!, ...STREAM_RATES, seed: Number(values.seed), material: values.read === 'raw' });
   let shown = 0;
   for (const s of stream) {
     if (s.truth.prohibited || s.truth.misdeclared || shown >= limit) continue;

@@ -39,16 +39,6 @@ const MIN_SEGMENT_CM: Partial<Record<CargoCategory, number>> = { vehicles: 420, 
 
 interface MassRegion { x0: number; y0: number; w: number; h: number; data: Float32Array; }
 
-/** The canvas's total mass (every material) over the columns [x0, x1), whole height. */
-function columnsMass(cv: Canvas, x0: number, x1: number): number {
-  const xa = Math.max(0, Math.floor(x0)), xb = Math.min(cv.width, Math.ceil(x1));
-  let sum = 0;
-  for (const m of [cv.maps.organic, cv.maps.mixed, cv.maps.metal]) {
-    for (let y = 0; y < cv.height; y++) for (let x = y * cv.width + xa, end = y * cv.width + xb; x < end; x++) sum += m[x]!;
-  }
-  return sum;
-}
-
 /** A copy of the canvas's total mass (every material) over a rectangle, clipped to the canvas. */
 function massRegion(cv: Canvas, x0: number, y0: number, x1: number, y1: number): MassRegion {
   const xa = Math.max(0, Math.floor(x0)), ya = Math.max(0, Math.floor(y0));
@@ -59,6 +49,11 @@ function massRegion(cv: Canvas, x0: number, y0: number, x1: number, y1: number):
     for (let x = 0; x < w; x++) data[y * w + x] = cv.maps.organic[row + x]! + cv.maps.mixed[row + x]! + cv.maps.metal[row + x]!;
   }
   return { x0: xa, y0: ya, w, h, data };
+}
+
+/** The canvas's total mass (every material) over the columns [x0, x1), whole height. */
+function columnsMass(cv: Canvas, x0: number, x1: number): number {
+  return massRegion(cv, x0, 0, x1, cv.height).data.reduce((sum, v) => sum + v, 0);
 }
 
 /** The same region of the canvas again, after something was drawn into it. */

@@ -21,20 +21,15 @@ describe('parsePolicy', () => {
     expect(p.creditLevels['aeo-advanced'].directRelease).toBe('single-low-risk');
   });
 
-  it('takes the presence threshold for declared categories too when a policy file has none (files before 2026.12.1)', () => {
+  it.each([
+    ['declaredPresenceThreshold', 'declared categories count as seen', '2026.12.1'],
+    ['itemCountThreshold', 'parcel items are counted', '2026.12.14'],
+  ] as const)('takes the presence threshold as %s when a policy file has none (%s at it; files before %s)', (field, _what, _since) => {
     const p = clone();
-    delete p.declaration.declaredPresenceThreshold;
+    delete p.declaration[field];
     p.declaration.categoryPresenceThreshold = 0.65;
     const r = parsePolicy(p);
-    expect(r.ok && r.policy.declaration.declaredPresenceThreshold).toBe(0.65);
-  });
-
-  it('counts parcel items at the presence threshold when a policy file has no itemCountThreshold (files before 2026.12.14)', () => {
-    const p = clone();
-    delete p.declaration.itemCountThreshold;
-    p.declaration.categoryPresenceThreshold = 0.65;
-    const r = parsePolicy(p);
-    expect(r.ok && r.policy.declaration.itemCountThreshold).toBe(0.65);
+    expect(r.ok && r.policy.declaration[field]).toBe(0.65);
   });
 
   it('lists only HS prefixes that exist in HS 2022', () => {
