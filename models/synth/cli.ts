@@ -1,6 +1,6 @@
 // `npm run synth -- --seed N --count K --out dir [--kind container|parcel] [--full-size] [--mmpp X]
 // [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b]
-// [--categories a,b] [--material]`:
+// [--categories a,b] [--reefer-rate P] [--material]`:
 // writes a deterministic synthetic dataset.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,11 +15,12 @@ async function main(): Promise<void> {
       'full-size': { type: 'boolean', default: false }, mmpp: { type: 'string' }, input: { type: 'string' }, 'no-raw': { type: 'boolean', default: false },
       'threat-rate': { type: 'string' }, material: { type: 'boolean', default: false }, start: { type: 'string', default: '0' },
       'threats-per-scan': { type: 'string' }, 'threat-classes': { type: 'string' }, categories: { type: 'string' },
+      'reefer-rate': { type: 'string' },
     },
   });
   const seed = Number(values.seed), count = Number(values.count), start = Number(values.start);
   if (!Number.isInteger(seed) || !Number.isInteger(count) || count < 1 || !values.out) {
-    throw new Error('usage: synth --seed N --count K --out DIR [--kind container|parcel] [--full-size] [--mmpp X] [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--categories a,b] [--material]');
+    throw new Error('usage: synth --seed N --count K --out DIR [--kind container|parcel] [--full-size] [--mmpp X] [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--categories a,b] [--reefer-rate P] [--material]');
   }
   const kind = values.kind as SynthKind;
   if (kind !== 'container' && kind !== 'parcel') throw new Error(`--kind must be container or parcel, got ${values.kind}`);
@@ -48,12 +49,17 @@ async function main(): Promise<void> {
     const bad = categories.filter((c) => !(CARGO_CATEGORIES as readonly string[]).includes(c));
     if (bad.length) throw new Error(`--categories: unknown ${bad.join(', ')} (known: ${CARGO_CATEGORIES.join(', ')})`);
   }
-  if ((threatsPerScan || threatClasses || categories) && kind !== 'container') throw new Error('--threats-per-scan, --threat-classes and --categories are for containers');
+  let reeferRate: number | undefined;
+  if (values['reefer-rate'] !== undefined) {
+    reeferRate = Number(values['reefer-rate']);
+    if (!(reeferRate >= 0 && reeferRate <= 1)) throw new Error(`--reefer-rate must be a probability between 0 and 1, got ${values['reefer-rate']}`);
+  }
+  if ((threatsPerScan || threatClasses || categories || reeferRate !== undefined) && kind !== 'container') throw new Error('--threats-per-scan, --threat-classes, --categories and --reefer-rate are for containers');
   const out = values.out;
   await mkdir(out, { recursive: true });
   const names = { detect: DETECT_LABELS[kind], classify: kind === 'container' ? CLASSIFY_LABELS : [] };
   await writeFile(join(out, 'names.json'), JSON.stringify(names, null, 2) + '\n');
-  await writeFile(join(out, 'dataset.json'), JSON.stringify({ generator: GENERATOR_VERSION, kind, seed, start, count, fullSize: values['full-size'], mmpp: values.mmpp ?? null, input: values.input ?? null, threatRate: values['threat-rate'] ?? null, threatsPerScan: values['threats-per-scan'] ?? null, threatClasses: values['threat-classes'] ?? null, categories: values.categories ?? null, material: values.material }, null, 2) + '\n');
+  await writeFile(join(out, 'dataset.json'), JSON.stringify({ generator: GENERATOR_VERSION, kind, seed, start, count, fullSize: values['full-size'], mmpp: values.mmpp ?? null, input: values.input ?? null, threatRate: values['threat-rate'] ?? null, threatsPerScan: values['threats-per-scan'] ?? null, threatClasses: values['threat-classes'] ?? null, categories: values.categories ?? null, reeferRate: reeferRate ?? null, material: values.material }, null, 2) + '\n');
   const t0 = Date.now();
   let pending: Array<Promise<void>> = [];
   for (let i = start; i < start + count; i++) {
@@ -64,6 +70,7 @@ async function main(): Promise<void> {
       ...(threatsPerScan ? { threatsPerScan } : {}),
       ...(threatClasses ? { threatClasses } : {}),
       ...(categories ? { categories } : {}),
+      ...(reeferRate !== undefined ? { reeferRate } : {}),
     });
     pending.push(writeSample(out, s, { raw: !values['no-raw'], material: values.material, ...(input ? { input } : {}) }));
     if (pending.length >= 8) { await Promise.all(pending); pending = []; }

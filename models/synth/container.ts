@@ -21,6 +21,12 @@ export interface ContainerOptions {
   threatsPerScan?: readonly [number, number];
   /** Planted threat classes (default all, equally likely). */
   threatClasses?: readonly ContainerThreat[];
+  /**
+   * Probability that a container without chilled goods (dry cargo, or empty) is a reefer (default 0.05; with chilled
+   * goods 0.85). Training sets raise it so that a reefer's machinery end is seen on other loads than frozen food:
+   * empty reefers are repositioned through ports in numbers.
+   */
+  reeferRate?: number;
 }
 
 export interface ContainerSample {
@@ -154,7 +160,7 @@ export function containerSample(r: Rng, o: ContainerOptions): ContainerSample {
     const nKinds = lengthFt === 40 ? r.weighted([1, 2, 3], [0.65, 0.25, 0.1]) : r.weighted([1, 2], [0.8, 0.2]);
     for (const k of r.shuffle([...pool])) if (kinds.length < nKinds) kinds.push(k);
   }
-  const reefer = kinds.some((k) => REEFER.has(k)) ? r.bool(0.85) : r.bool(0.05);
+  const reefer = kinds.some((k) => REEFER.has(k)) ? r.bool(0.85) : r.bool(o.reeferRate ?? 0.05);
   const slot = structure(cv, r, xL, xR, yTop, yBot, reefer);
   if (hasChassis) chassis(cv, r, xL, xR, yBot, lengthFt);
 

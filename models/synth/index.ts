@@ -29,6 +29,8 @@ export interface SampleOptions {
   threatClasses?: readonly ContainerThreat[];
   /** Containers only: cargo drawn from these categories (default all; see ContainerOptions). */
   categories?: readonly CargoCategory[];
+  /** Containers only: share of containers without chilled goods drawn as reefers (see ContainerOptions). */
+  reeferRate?: number;
 }
 
 export interface Sample {
@@ -65,6 +67,7 @@ export function makeSample(kind: SynthKind, seed: number, index: number, o: Samp
       ...(o.threatsPerScan ? { threatsPerScan: o.threatsPerScan } : {}),
       ...(o.threatClasses ? { threatClasses: o.threatClasses } : {}),
       ...(o.categories ? { categories: o.categories } : {}),
+      ...(o.reeferRate !== undefined ? { reeferRate: o.reeferRate } : {}),
     });
     return { id, kind, width: s.width, height: s.height, high: s.high, low: s.low, rendering: s.rendering, boxes: s.threats, categories: s.categories };
   }

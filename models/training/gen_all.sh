@@ -1,18 +1,20 @@
 #!/bin/sh
 # Generates every training and held-out set, deterministic from the seeds (train 1000/2000/3000, held-out
-# 9000/9100/9200: disjoint; the verifier's 2500 / 9100 at 6 mm/px; parcel-train2, seed 3300, the parcel detector 1.2.0's second set); the parcel embedder's sets re-use the parcel seeds at its 128 x 128 input. Two chains run in parallel on a 2-core machine. Writes models/training/out/.
+# 9000/9100/9200: disjoint; cls-reefer (seed 1200, half the dry and empty containers drawn as reefers) the cargo classifier 1.2.0's second set; the verifier's 2500 / 9100 at 6 mm/px; parcel-train2, seed 3300, the parcel detector 1.2.0's second set); the parcel embedder's sets re-use the parcel seeds at its 128 x 128 input. Two chains run in parallel on a 2-core machine. Writes models/training/out/.
 O=models/training/out
 S="npx tsx models/synth/cli.ts --no-raw"
 C="--kind container --mmpp 24 --input 384x128 --threat-rate 0.3"
 P="--kind parcel --input 256x256"
 T="--kind container --mmpp 16 --input 768x256"
 ( $S $C --seed 1000 --start 0 --count 6000 --out $O/cls-train &&
+  $S $C --reefer-rate 0.5 --seed 1200 --start 0 --count 1000 --out $O/cls-reefer &&
   $S $P --seed 3000 --start 0 --count 3000 --out $O/parcel-train &&
   $S $P --seed 3300 --start 0 --count 3000 --out $O/parcel-train2 &&
   $S $T --threat-rate 0.6 --seed 2000 --start 0 --count 5000 --out $O/threat-train &&
   $S --kind parcel --input 128x128 --seed 3000 --count 6000 --out $O/parcel-emb-train &&
   $S --kind parcel --input 128x128 --seed 9200 --count 1000 --out $O/parcel-emb-val ) > $O/gen-a.log 2>&1 &
 ( $S $C --seed 1000 --start 6000 --count 6000 --out $O/cls-train &&
+  $S $C --reefer-rate 0.5 --seed 1200 --start 1000 --count 1000 --out $O/cls-reefer &&
   $S $C --seed 9000 --count 1500 --out $O/cls-val &&
   $S $P --seed 3000 --start 3000 --count 3000 --out $O/parcel-train &&
   $S $P --seed 3300 --start 3000 --count 3000 --out $O/parcel-train2 &&

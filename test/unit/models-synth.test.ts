@@ -185,6 +185,21 @@ describe('samples', () => {
     }
   });
 
+  it('draws a container without chilled goods as a reefer at the rate asked for, every other draw unchanged', () => {
+    // a training set rich in reefers (--reefer-rate): an empty reefer's machinery end and insulated walls are seen
+    // on more than frozen food; the same (seed, index) with rate 0 and 1 differs only in the reefer's structure
+    const mean = (a: Uint16Array): number => a.reduce((s, v) => s + v, 0) / a.length;
+    for (let i = 0; i < 3; i++) {
+      const dry = makeSample('container', 41, i, { mmpp: 12, threatRate: 0, categories: ['empty'], reeferRate: 0 });
+      const reefer = makeSample('container', 41, i, { mmpp: 12, threatRate: 0, categories: ['empty'], reeferRate: 1 });
+      expect([reefer.width, reefer.height, reefer.categories]).toEqual([dry.width, dry.height, ['empty']]);
+      expect(mean(reefer.high)).toBeLessThan(mean(dry.high) * 0.97);
+    }
+    // the default rate is 0.05: asking for it explicitly gives the default scan byte for byte
+    const a = makeSample('container', 41, 5, { mmpp: 12 }), b = makeSample('container', 41, 5, { mmpp: 12, reeferRate: 0.05 });
+    expect(Buffer.from(b.high.buffer).equals(Buffer.from(a.high.buffer))).toBe(true);
+  });
+
   it("records each planted threat's visibility: its own steel as drawn, and the cargo already over its box", () => {
     let knives = 0, firearms = 0;
     for (let i = 0; i < 30; i++) {
@@ -219,6 +234,7 @@ describe('samples', () => {
       ['--threats-per-scan', 'many', '--threats-per-scan must be MIN-MAX'],
       ['--threat-classes', 'knife,gun', '--threat-classes: unknown gun'],
       ['--categories', 'tyres,spaceships', '--categories: unknown spaceships'],
+      ['--reefer-rate', '2', '--reefer-rate must be a probability'],
     ] as const) {
       const out = join(base, value.replace(/[^a-z0-9]/g, '_'));
       const err = await run('npx', ['tsx', 'models/synth/cli.ts', '--seed', '1', '--count', '1', '--out', out, flag, value]).then(() => null, (e: { code: number; stderr: string }) => e);
