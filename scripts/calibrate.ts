@@ -28,6 +28,7 @@ import { createModelRuntime, RUNTIME_REVISION } from '../models/runtime/index.js
 import { cardModalities, detectionSources, loadRegistry } from '../models/runtime/registry.js';
 import type { ModelCard } from '../models/runtime/types.js';
 import { containerLines, misdeclareContainer, misdeclareParcel, parcelLines } from '../models/synth/declarations.js';
+import { GENERATOR_VERSION } from '../models/synth/index.js';
 import { Rng } from '../models/synth/prng.js';
 import { loadPolicy } from '../pipeline/policy.js';
 
@@ -112,8 +113,29 @@ async function streamOutputs(dir: string, metas: readonly Meta[], modality: Moda
   return outputs;
 }
 
-/** Runs the models over a labelled folder (cached per model set) and builds the labelled stream. */
+/**
+ * The generator that wrote a synthetic folder: `dataset.json`'s as `npm run synth` writes it, or the benchmark's
+ * `generator.txt`; null for a folder with neither (a site's own labelled scans).
+ */
+export async function streamGenerator(dir: string): Promise<string | null> {
+  const stamp = (await readFile(join(dir, 'generator.txt'), 'utf8').catch(() => '')).trim();
+  if (stamp) return stamp;
+  const dataset = await readFile(join(dir, 'dataset.json'), 'utf8').catch(() => null);
+  if (dataset === null) return null;
+  const generator = (JSON.parse(dataset) as { generator?: unknown }).generator;
+  return typeof generator === 'string' ? generator : null;
+}
+
+/**
+ * Runs the models over a labelled folder (cached per model set) and builds the labelled stream. A synthetic folder
+ * written by another generator version is refused: its labels may differ from what this checkout's generator draws
+ * (1.1.0 relabelled containers 1.0.0 had labelled with goods their images do not show).
+ */
 export async function loadStream(dir: string, o: StreamOptions): Promise<LabelledScan[]> {
+  const generator = await streamGenerator(dir);
+  if (generator !== null && generator !== GENERATOR_VERSION) {
+    throw new Error(`${dir} was written by ${generator}, this checkout's generator is ${GENERATOR_VERSION}: its labels may differ; write it again from its seed`);
+  }
   const metaFiles = (await readdir(join(dir, 'meta'))).filter((f) => f.endsWith('.json')).sort().slice(0, o.limit);
   const metas = await Promise.all(metaFiles.map(async (f) => JSON.parse(await readFile(join(dir, 'meta', f), 'utf8')) as Meta));
   const modality: Modality = metas[0]?.kind === 'parcel' ? 'parcel-ct' : 'container-xray';

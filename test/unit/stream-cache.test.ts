@@ -1,12 +1,12 @@
 // The labelled-stream cache of `npm run calibrate` and the assessment benchmark (scripts/calibrate.ts) is keyed by
 // the cards a run depends on: which verifier that is follows the runtime's choice, so a new dual-energy verifier
 // leaves the renderings-only outputs cached and a new grey one the raw-pair outputs.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelCard } from '../../models/runtime/types.js';
-import { makeSample, writeSample } from '../../models/synth/index.js';
+import { GENERATOR_VERSION, makeSample, writeSample } from '../../models/synth/index.js';
 import { cardsUsed, loadStream } from '../../scripts/calibrate.js';
 
 const registry = async (): Promise<ModelCard[]> => {
@@ -45,6 +45,25 @@ describe('stream cache with a limit', () => {
       // every scan was read by the parcel models (the detector at least), the third one too
       for (const s of all) expect(s.input.modelOutputs.map((o) => o.model)).toContain('parcel-item-det');
       expect((await readdir(dir)).filter((f) => f.startsWith('outputs.'))).toHaveLength(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('stream generator stamp', () => {
+  it('refuses a synthetic folder another generator version wrote, and reads one this version wrote or one without a stamp', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tw-stream-stamp-'));
+    try {
+      await writeSample(dir, makeSample('parcel', 43, 0), { raw: false });
+      const opts = { registryDir: 'models/registry', misdeclaredRate: 0, dishonestRate: 0, seed: 1 };
+      // a site's own labelled scans carry no stamp
+      expect(await loadStream(dir, opts)).toHaveLength(1);
+      await writeFile(join(dir, 'dataset.json'), JSON.stringify({ generator: 'tidewatch-synth/1.0.0', kind: 'parcel' }));
+      await expect(loadStream(dir, opts)).rejects.toThrow(`written by tidewatch-synth/1.0.0, this checkout's generator is ${GENERATOR_VERSION}`);
+      // the benchmark's stamp is read before dataset.json
+      await writeFile(join(dir, 'generator.txt'), `${GENERATOR_VERSION}\n`);
+      expect(await loadStream(dir, opts)).toHaveLength(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
