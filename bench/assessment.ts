@@ -122,7 +122,7 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
         }),
         calibratedThresholds: cal.chosen?.thresholds ?? null,
         calibratedOnFit: cal.chosen ? summary(cal.chosen.metrics) : null,
-        ...(cal.recallSet && { calibrationRecallSet: { floorPct: percent(cal.recallSet.floor), defaultPolicyPct: percent(cal.recallSet.baseline), chosenPct: cal.chosen?.recallSetRecall === undefined ? null : percent(cal.chosen.recallSetRecall) } }),
+        ...(cal.recallSet && { calibrationRecallSet: { floorPct: percent(cal.recallSet.floor), defaultPolicyPct: percent(cal.recallSet.baseline), chosenPct: cal.chosen?.recallSetRecall === undefined ? null : percent(cal.chosen.recallSetRecall), locatedItemsKept: cal.recallSet.located ?? null } }),
         calibratedOnHoldout: cal.policy ? summary(streamMetrics(held, cal.policy)) : null,
         ...(cal.bestWithoutFloors && {
           floorsNotMetOnFit: { thresholds: cal.bestWithoutFloors.thresholds, onFit: summary(cal.bestWithoutFloors.metrics) },

@@ -247,6 +247,7 @@ async function main() {
     console.log(`${name.padEnd(22)} auto-clear of clean ${pct(m.autoClearOfClean)}  prohibited recall ${pct(m.prohibitedRecall)}  misdeclaration recall ${pct(m.misdeclaredRecall)}  false clears ${pct(m.falseClearRate)}`);
   line('default policy', result.baseline);
   if (result.recallSet) console.log(`recall data: default policy catches ${pct(result.recallSet.baseline)} of its threat scans; floor ${pct(result.recallSet.floor)}${result.chosen?.recallSetRecall !== undefined ? `, chosen ${pct(result.chosen.recallSetRecall)}` : ''}`);
+  if (result.recallSet?.located) console.log(`recall data: planted items the default policy locates, kept by every candidate: ${Object.entries(result.recallSet.located).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   if (result.chosen) {
     console.log(`chosen thresholds: ${JSON.stringify(result.chosen.thresholds)}`);
     line('calibrated (fit set)', result.chosen.metrics);

@@ -5,6 +5,7 @@ import { assess } from '../assessment/assess.js';
 import { isContainerModality } from '../scan.js';
 import type { AssessmentInput } from '../assessment/types.js';
 import { threatThreshold, type DetectionSource, type RiskPolicy } from './policy.js';
+import { studyThreatClasses } from './threat-classes.js';
 import type { Box, Reason } from '../verdict.js';
 
 export interface LabelledScan {
@@ -205,8 +206,11 @@ function scopedModelThresholds(base: RiskPolicy, scale: number, scope: readonly 
 }
 
 export interface CalibrationResult {
-  /** recallSetRecall: prohibited recall on the constraints' recall set, when one was given. */
-  chosen: { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number } | null;
+  /**
+   * recallSetRecall: prohibited recall on the constraints' recall set, when one was given; locatedLost: the planted
+   * items of the recall set (per model and label) the base policy locates and this candidate does not.
+   */
+  chosen: { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number; locatedLost?: Record<string, number> } | null;
   baseline: StreamMetrics;
   candidatesTried: number;
   /** Feasible candidates (every constraint met), best first, at most 10. */
@@ -216,9 +220,12 @@ export interface CalibrationResult {
    * When no grid point meets the recall floors within the false-clear target: the one with the fewest
    * problems cleared (most recall) that keeps the false-clear target, reported but not chosen.
    */
-  bestWithoutFloors: { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number } | null;
-  /** With a recall set: the floor applied there and the base policy's recall on it. */
-  recallSet?: { floor: number; baseline: number };
+  bestWithoutFloors: { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number; locatedLost?: Record<string, number> } | null;
+  /**
+   * With a recall set: the floor applied there and the base policy's recall on it; with planted boxes there, the
+   * items the base policy locates per `model/label` (a candidate must locate as many of each).
+   */
+  recallSet?: { floor: number; baseline: number; located?: Record<string, number> };
 }
 
 /** What a calibration must keep. Recall floors are skipped on a stream without that kind of problem. */
@@ -232,7 +239,10 @@ export interface CalibrationConstraints {
   /**
    * A threat-rich labelled set on which prohibited recall is checked too: a stream at realistic rates holds a
    * few dozen threats, too few to tell 99 % from 95 %. `minProhibitedRecall` absent: the base policy's recall on
-   * this set (a candidate may not let through a threat the base policy catches there, on balance).
+   * this set (a candidate may not let through a threat the base policy catches there, on balance). When its scans
+   * carry their planted items' boxes (`truth.threats`), a candidate must also locate as many planted items of each
+   * model and label as the base policy does: a threat box is the evidence a reviewer and the hold act on, and a
+   * scan still caught by a declaration flag after its threat went unseen does not count as caught for this.
    */
   recallSet?: { stream: readonly LabelledScan[]; minProhibitedRecall?: number };
   /**
@@ -254,12 +264,27 @@ function declaredFor(grid: CalibrationGrid, presence: number): number[] {
  */
 export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, constraints: number | CalibrationConstraints, grid: CalibrationGrid = DEFAULT_GRID): CalibrationResult {
   const c: CalibrationConstraints = typeof constraints === 'number' ? { targetFalseClear: constraints } : constraints;
-  type Candidate = { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number };
+  type Candidate = { thresholds: CalibratedThresholds; metrics: StreamMetrics; recallSetRecall?: number; locatedLost?: Record<string, number> };
   // only the recall set's threat scans decide its recall: the clean ones are not assessed for every candidate
   const recallScans = c.recallSet?.stream.filter((s) => s.truth.prohibited) ?? [];
   const recallOf = (policy: RiskPolicy) => streamMetrics(recallScans, policy).prohibitedRecall;
   const recallBaseline = c.recallSet ? recallOf(base) : NaN;
   const recallFloor = c.recallSet?.minProhibitedRecall ?? recallBaseline;
+  // planted items located per model and label: they depend on the threat thresholds alone, so once per threat scale
+  const boxed = recallScans.filter((s) => (s.truth.threats?.length ?? 0) > 0);
+  const locatedOf = (policy: RiskPolicy): Record<string, number> =>
+    Object.fromEntries(studyThreatClasses(boxed, policy, { table: [] }).map((k) => [`${k.model}/${k.label}`, k.atCurrent.located]));
+  const locatedBaseline = boxed.length ? locatedOf(base) : null;
+  const lostAtScale = new Map<number, Record<string, number>>();
+  const lostOf = (threatScale: number, policy: RiskPolicy): Record<string, number> => {
+    const known = lostAtScale.get(threatScale);
+    if (known) return known;
+    const now = locatedOf(policy);
+    const lost: Record<string, number> = {};
+    for (const [k, n] of Object.entries(locatedBaseline ?? {})) if (n > (now[k] ?? 0)) lost[k] = n - (now[k] ?? 0);
+    lostAtScale.set(threatScale, lost);
+    return lost;
+  };
   const withinTarget: Candidate[] = [];
   let tried = 0;
   const consider = (thresholds: CalibratedThresholds) => {
@@ -267,7 +292,11 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
     const metrics = streamMetrics(stream, policy);
     tried++;
     if (metrics.falseClearRate > c.targetFalseClear) return;
-    withinTarget.push({ thresholds, metrics, ...(c.recallSet && { recallSetRecall: recallOf(policy) }) });
+    withinTarget.push({
+      thresholds, metrics,
+      ...(c.recallSet && { recallSetRecall: recallOf(policy) }),
+      ...(locatedBaseline && { locatedLost: lostOf(thresholds.threatScale, policy) }),
+    });
   };
   // a parcel stream has no container checks to move: the grid's presence thresholds are tried as the item count's
   const parcels = stream.length > 0 && stream.every((s) => !isContainerModality(s.input.modality));
@@ -281,10 +310,11 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
         for (const undeclaredShare of grid.undeclaredShare)
           for (const emptyThreshold of grid.emptyThreshold) consider({ threatScale, categoryPresenceThreshold, declaredPresenceThreshold, undeclaredShare, emptyThreshold });
   }
-  const meetsFloors = ({ metrics: m, recallSetRecall }: Candidate) =>
+  const meetsFloors = ({ metrics: m, recallSetRecall, locatedLost }: Candidate) =>
     (m.prohibited === 0 || m.prohibitedRecall >= (c.minProhibitedRecall ?? 0)) &&
     (m.misdeclared === 0 || m.misdeclaredRecall >= (c.minMisdeclaredRecall ?? 0)) &&
-    (recallSetRecall === undefined || Number.isNaN(recallSetRecall) || recallSetRecall >= recallFloor);
+    (recallSetRecall === undefined || Number.isNaN(recallSetRecall) || recallSetRecall >= recallFloor) &&
+    Object.keys(locatedLost ?? {}).length === 0;
   const byClearing = (a: Candidate, b: Candidate) =>
     b.metrics.autoClearOfClean - a.metrics.autoClearOfClean ||
     (b.metrics.prohibitedRecall || 0) - (a.metrics.prohibitedRecall || 0) ||
@@ -307,6 +337,6 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
     frontier: feasible.slice(0, 10),
     policy: chosen ? withThresholds(base, chosen.thresholds, `${base.version}-cal`, c.threatScope) : null,
     bestWithoutFloors,
-    ...(c.recallSet && { recallSet: { floor: recallFloor, baseline: recallBaseline } }),
+    ...(c.recallSet && { recallSet: { floor: recallFloor, baseline: recallBaseline, ...(locatedBaseline && { located: locatedBaseline }) } }),
   };
 }

@@ -122,6 +122,33 @@ describe('calibration', () => {
     expect(strict.bestWithoutFloors!.recallSetRecall).toBeCloseTo(20 / 21, 10);
   });
 
+  it('with planted boxes on the recall set, does not let a threat go unseen because a declaration flag still catches its scan', () => {
+    // as above, but each of the recall set's 20 firearm scans is also declared as T-shirts while tyres are seen: at
+    // 1.25× the firearm box (0.4) is gone yet the declaration flag keeps every scan from clearing, so the scan
+    // recall stays 100 %; the located firearms fall 20 → 0, which the calibration must refuse
+    const box: [number, number, number, number] = [10, 10, 20, 20];
+    const fit: LabelledScan[] = [
+      ...Array.from({ length: 180 }, (_, i) => scan(i, [classifier({ tyres: 0.95 }), detector([])], TYRES, clean)),
+      ...Array.from({ length: 20 }, (_, i) => scan(300 + i, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.38 }])], TYRES, clean)),
+      scan(400, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.9 }])], TYRES, { prohibited: true, misdeclared: false }),
+    ];
+    const threats = Array.from({ length: 20 }, (_, i) =>
+      scan(500 + i, [classifier({ tyres: 0.95 }), detector([{ label: 'firearm', score: 0.4 }])], TSHIRTS, { prohibited: true, misdeclared: true, threats: [{ label: 'firearm', box }] }));
+    const floors = { targetFalseClear: 0.01, minProhibitedRecall: 0.99 };
+    const grid = { threatScale: [1, 1.25], categoryPresenceThreshold: [0.5], undeclaredShare: [0.1], emptyThreshold: [0.6] };
+    // the scan count alone would take 1.25×: every recall scan is still caught there
+    const unboxed = threats.map((t) => ({ ...t, truth: { prohibited: true, misdeclared: true } }));
+    const byScans = calibrate(fit, policy, { ...floors, recallSet: { stream: unboxed } }, grid);
+    expect(byScans.chosen!.thresholds.threatScale).toBe(1.25);
+    expect(byScans.chosen!.recallSetRecall).toBe(1);
+    // with the boxes: 1.25× loses the 20 located firearms and is refused
+    const byItems = calibrate(fit, policy, { ...floors, recallSet: { stream: threats } }, grid);
+    expect(byItems.recallSet!.located).toEqual({ 'det/firearm': 20 });
+    expect(byItems.chosen!.thresholds.threatScale).toBe(1);
+    expect(byItems.chosen!.locatedLost).toEqual({});
+    expect(byItems.frontier.every((f) => f.thresholds.threatScale === 1)).toBe(true);
+  });
+
   it('rebuilds a policy from its own thresholds unchanged, and scales only the threat thresholds', () => {
     const base = defaultPolicy();
     const same = withThresholds(base, thresholdsOf(base), base.version);
