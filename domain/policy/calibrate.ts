@@ -239,8 +239,8 @@ export interface CalibrationConstraints {
   /**
    * A threat-rich labelled set on which prohibited recall is checked too: a stream at realistic rates holds a
    * few dozen threats, too few to tell 99 % from 95 %. `minProhibitedRecall` absent: the base policy's recall on
-   * this set (a candidate may not let through a threat the base policy catches there, on balance). When its scans
-   * carry their planted items' boxes (`truth.threats`), a candidate must also locate as many planted items of each
+   * this set (a candidate may not let through a threat the base policy catches there, on balance). Then, when its
+   * scans carry their planted items' boxes (`truth.threats`), a candidate must also locate as many planted items of each
    * model and label as the base policy does: a threat box is the evidence a reviewer and the hold act on, and a
    * scan still caught by a declaration flag after its threat went unseen does not count as caught for this.
    */
@@ -271,7 +271,8 @@ export function calibrate(stream: readonly LabelledScan[], base: RiskPolicy, con
   const recallBaseline = c.recallSet ? recallOf(base) : NaN;
   const recallFloor = c.recallSet?.minProhibitedRecall ?? recallBaseline;
   // planted items located per model and label: they depend on the threat thresholds alone, so once per threat scale
-  const boxed = recallScans.filter((s) => (s.truth.threats?.length ?? 0) > 0);
+  // (an explicit floor is the caller's own trade and replaces this guard as it replaces the base policy's recall)
+  const boxed = c.recallSet?.minProhibitedRecall === undefined ? recallScans.filter((s) => (s.truth.threats?.length ?? 0) > 0) : [];
   const locatedOf = (policy: RiskPolicy): Record<string, number> =>
     Object.fromEntries(studyThreatClasses(boxed, policy, { table: [] }).map((k) => [`${k.model}/${k.label}`, k.atCurrent.located]));
   const locatedBaseline = boxed.length ? locatedOf(base) : null;

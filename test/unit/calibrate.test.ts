@@ -147,6 +147,10 @@ describe('calibration', () => {
     expect(byItems.chosen!.thresholds.threatScale).toBe(1);
     expect(byItems.chosen!.locatedLost).toEqual({});
     expect(byItems.frontier.every((f) => f.thresholds.threatScale === 1)).toBe(true);
+    // an explicit floor on the recall set is the caller's own trade: the items are not guarded then
+    const floored = calibrate(fit, policy, { ...floors, recallSet: { stream: threats, minProhibitedRecall: 0.9 } }, grid);
+    expect(floored.recallSet!.located).toBeUndefined();
+    expect(floored.chosen!.thresholds.threatScale).toBe(1.25);
   });
 
   it('rebuilds a policy from its own thresholds unchanged, and scales only the threat thresholds', () => {
