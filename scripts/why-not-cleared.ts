@@ -1,7 +1,8 @@
 // `npx tsx scripts/why-not-cleared.ts --data <labelled stream dir> [--seed 5] [--registry models/registry]
 // [--policy file] [--codes MANIFEST_EMPTY_MISMATCH,DECLARED_NOT_SEEN] [--read raw|renderings] [--limit N]`:
 // the clean scans of a labelled stream that the policy did not clear, one block each: every non-clearing reason
-// with its sentence, what the generator drew (meta/<id>.json categories), what was declared and the cargo
+// with its sentence, what the generator drew (meta/<id>.json categories, and a container's length and whether it is a
+// reefer), what was declared and the cargo
 // classifier's scores. How the 1.0.0 generator's `vehicles` labels on car-less containers were found. With
 // --codes only scans carrying one of those reason codes are listed. Model outputs come from loadStream's cache
 // beside the stream (scripts/policy-on-stream.ts), so a cached stream answers in seconds.
@@ -32,12 +33,14 @@ async function main(): Promise<void> {
     const reasons = assess(s.input, policy).reasons.filter((r) => r.decision !== 'clear');
     if (reasons.length === 0 || (codes && !reasons.some((r) => codes.has(r.code)))) continue;
     shown++;
-    const meta = JSON.parse(await readFile(join(values.data, 'meta', `${s.input.scanId}.json`), 'utf8')) as { categories?: string[]; counts?: Record<string, number> };
+    const meta = JSON.parse(await readFile(join(values.data, 'meta', `${s.input.scanId}.json`), 'utf8')) as { categories?: string[]; counts?: Record<string, number>; container?: { lengthFt: number; reefer: boolean } };
     const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
     const seen = Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
     console.log(s.input.scanId);
     for (const r of reasons) console.log(`  ${r.code}: ${r.detail}`);
-    console.log(`  drawn ${JSON.stringify(meta.categories ?? meta.counts)}${s.truth.dishonest ? ' (dishonest shipper)' : ''}; declared ${JSON.stringify(s.input.declaration?.lines.map((l) => l.hsCode) ?? null)}; classifier ${JSON.stringify(seen)}`);
+    // streams written before 2026-12-05 do not record the container's build
+    const build = meta.container ? ` in a ${meta.container.lengthFt} ft ${meta.container.reefer ? 'reefer' : 'dry box'}` : '';
+    console.log(`  drawn ${JSON.stringify(meta.categories ?? meta.counts)}${build}${s.truth.dishonest ? ' (dishonest shipper)' : ''}; declared ${JSON.stringify(s.input.declaration?.lines.map((l) => l.hsCode) ?? null)}; classifier ${JSON.stringify(seen)}`);
   }
   console.log(`${shown} clean scans not cleared${codes ? ` with ${[...codes].join(' or ')}` : ''}`);
 }

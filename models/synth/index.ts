@@ -45,6 +45,8 @@ export interface Sample {
   boxes: Array<{ label: string; box: [number, number, number, number]; visibility?: Visibility }>;
   categories?: string[];
   counts?: Record<string, number>;
+  /** Containers: how the box itself was drawn (20 or 40 ft, a reefer's machinery end and insulation, on a chassis). */
+  container?: { lengthFt: 20 | 40; reefer: boolean; chassis: boolean };
 }
 
 export const DETECT_LABELS: Record<SynthKind, readonly string[]> = { container: CONTAINER_THREATS, parcel: PARCEL_ITEMS };
@@ -69,7 +71,8 @@ export function makeSample(kind: SynthKind, seed: number, index: number, o: Samp
       ...(o.categories ? { categories: o.categories } : {}),
       ...(o.reeferRate !== undefined ? { reeferRate: o.reeferRate } : {}),
     });
-    return { id, kind, width: s.width, height: s.height, high: s.high, low: s.low, rendering: s.rendering, boxes: s.threats, categories: s.categories };
+    const container = { lengthFt: s.meta.lengthFt, reefer: s.meta.reefer, chassis: s.meta.chassis };
+    return { id, kind, width: s.width, height: s.height, high: s.high, low: s.low, rendering: s.rendering, boxes: s.threats, categories: s.categories, container };
   }
   const s = parcelSample(r, { mmpp, threatRate: o.threatRate ?? 0.35 });
   return { id, kind, width: s.width, height: s.height, high: s.high, low: s.low, rendering: s.rendering, boxes: s.items, counts: s.counts as Record<string, number> };
@@ -122,7 +125,7 @@ export async function writeSample(dir: string, s: Sample, o: WriteOptions): Prom
   const material = o.material === true && s.kind === 'container';
   if (material && o.input) throw new Error('material channels are written at the rendering\'s size: not with --input');
   await Promise.all(['images', 'labels', 'meta', ...(o.raw ? ['raw'] : []), ...(material ? ['material'] : [])].map((d) => mkdir(join(dir, d), { recursive: true })));
-  const meta = { id: s.id, kind: s.kind, width: img.width, height: img.height, sourceWidth: s.width, sourceHeight: s.height, boxes, categories: s.categories, counts: s.counts };
+  const meta = { id: s.id, kind: s.kind, width: img.width, height: img.height, sourceWidth: s.width, sourceHeight: s.height, boxes, categories: s.categories, counts: s.counts, container: s.container };
   const jobs: Array<Promise<unknown>> = [
     pngOf(img).then((b) => writeFile(join(dir, 'images', `${s.id}.png`), b)),
     writeFile(join(dir, 'labels', `${s.id}.txt`), yoloLines(boxes, DETECT_LABELS[s.kind], img.width, img.height) + '\n'),

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CARGO_CATEGORIES, PARCEL_ITEMS } from '../../domain/categories.js';
 import { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from '../../models/runtime/render.js';
-import { makeSample, Rng } from '../../models/synth/index.js';
+import { makeSample, Rng, writeSample } from '../../models/synth/index.js';
 import { Canvas, idealCounts, MU, type MaterialClass } from '../../models/synth/physics.js';
 
 const run = promisify(execFile);
@@ -194,10 +194,21 @@ describe('samples', () => {
       const reefer = makeSample('container', 41, i, { mmpp: 12, threatRate: 0, categories: ['empty'], reeferRate: 1 });
       expect([reefer.width, reefer.height, reefer.categories]).toEqual([dry.width, dry.height, ['empty']]);
       expect(mean(reefer.high)).toBeLessThan(mean(dry.high) * 0.97);
+      expect([reefer.container?.reefer, dry.container?.reefer]).toEqual([true, false]);
     }
     // the default rate is 0.05: asking for it explicitly gives the default scan byte for byte
     const a = makeSample('container', 41, 5, { mmpp: 12 }), b = makeSample('container', 41, 5, { mmpp: 12, reeferRate: 0.05 });
     expect(Buffer.from(b.high.buffer).equals(Buffer.from(a.high.buffer))).toBe(true);
+  });
+
+  it("writes a container's build into its meta file (length, reefer, chassis), for reading why a scan was flagged", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tw-synth-meta-'));
+    const s = makeSample('container', 41, 0, { mmpp: 24, threatRate: 0, categories: ['empty'], reeferRate: 1 });
+    await writeSample(dir, s, { raw: false });
+    const meta = JSON.parse(await readFile(join(dir, 'meta', `${s.id}.json`), 'utf8')) as { container: { lengthFt: number; reefer: boolean; chassis: boolean } };
+    expect(meta.container.reefer).toBe(true);
+    expect([20, 40]).toContain(meta.container.lengthFt);
+    expect(typeof meta.container.chassis).toBe('boolean');
   });
 
   it("records each planted threat's visibility: its own steel as drawn, and the cargo already over its box", () => {
