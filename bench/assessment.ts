@@ -8,7 +8,7 @@ import { calibrate, metricsReport as summary, percent, streamMetrics, thresholds
 import { GENERATOR_VERSION, makeSample, writeSample, type SynthKind } from '../models/synth/index.js';
 import { studyThreatClasses } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream, STREAM_RATES } from '../scripts/calibrate.js';
+import { loadStream, STREAM_RATES, streamGenerator } from '../scripts/calibrate.js';
 import { cardModalities, detectionSources, loadRegistry } from '../models/runtime/registry.js';
 import { round } from './common.js';
 
@@ -38,7 +38,7 @@ async function synthesise(kind: SynthKind, seed: number, count: number, threatRa
   const material = kind === 'container';
   const have = async (folder: string) => (await readdir(join(dir, folder)).catch(() => [])).length === count;
   const stamp = join(dir, 'generator.txt');
-  const sameGenerator = async () => (await readFile(stamp, 'utf8').catch(() => '')).trim() === GENERATOR_VERSION;
+  const sameGenerator = async () => (await streamGenerator(dir)) === GENERATOR_VERSION;
   if (KEEP && (await sameGenerator()) && (await have('images')) && (!material || (await have('material')))) return dir;
   for (let i = 0; i < count; i++) await writeSample(dir, makeSample(kind, seed, i, { threatRate, ...(mmpp && { mmpp }) }), { raw: false, material });
   await writeFile(stamp, `${GENERATOR_VERSION}\n`);
