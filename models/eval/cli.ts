@@ -27,6 +27,13 @@ async function knnMain(): Promise<void> {
         (tiled ? `  ${String(r.honestLong).padStart(4)}  ${r.honestTileFlagged.toFixed(3).padStart(12)}  ${String(r.mixedQueries).padStart(7)}  ${r.mixedCaught.toFixed(3).padStart(6)}  ${r.mixedPartCaught.toFixed(3).padStart(9)}  ${r.mixedWholeCaught.toFixed(3).padStart(12)}` : '') + '\n',
     );
   }
+  // which codes make the errors, with every reference in the library (the last row)
+  const last = rep.rows.at(-1);
+  if (last) {
+    const top = (ps: ReadonlyArray<{ code: string; other: string; n: number }>) => (ps.length ? ps.slice(0, 8).map((p) => `${p.code}→${p.other} ${p.n}`).join(', ') : 'none');
+    process.stdout.write(`at ${last.refsPerCode} refs/code, honest flagged as (true→looks like): ${top(last.confusions.honestFlagged)}\n`);
+    process.stdout.write(`at ${last.refsPerCode} refs/code, swaps missed (true→declared): ${top(last.confusions.missedSwaps)}\n`);
+  }
   process.stdout.write('otherMargin (whole scan): honest flagged / swapped flagged, at 5 refs/code and at all\n');
   for (const s of rep.marginSweep) {
     process.stdout.write(`  ${s.otherMargin.toFixed(2)}  ${s.rows.map((r) => `${r.honestFlagged.toFixed(3)} / ${r.swappedFlagged.toFixed(3)}`).join('   ')}\n`);

@@ -66,6 +66,28 @@ export interface KnnRow {
   /** ... by a tile naming the undeclared code; by the whole scan (LOOKS_LIKE_OTHER_CODE, what it catches without tiles). */
   mixedPartCaught: number;
   mixedWholeCaught: number;
+  /**
+   * Which codes make the errors (most frequent first, over every trial): an honest query flagged as looking like
+   * another code (`code` flagged as `as`), and a swap not flagged (`code` declared as `declared`).
+   */
+  confusions: { honestFlagged: CodePair[]; missedSwaps: CodePair[] };
+}
+
+/** A (true code, other code) pair and how often it happened. */
+export interface CodePair {
+  code: string;
+  other: string;
+  n: number;
+}
+
+/** Counts of `a>b` keys, most frequent first (ties by codes). */
+function pairs(counts: Map<string, number>): CodePair[] {
+  return [...counts]
+    .map(([k, n]) => {
+      const [code, other] = k.split('>') as [string, string];
+      return { code, other, n };
+    })
+    .sort((a, b) => b.n - a.n || a.code.localeCompare(b.code) || a.other.localeCompare(b.other));
 }
 
 /**
@@ -118,6 +140,9 @@ export function knnTable(
   for (const n of o.refsPerCode ?? [1, 2, 5, 10, 'all']) {
     const trials = n === 'all' ? 1 : (o.trials ?? 3);
     const t = { queries: 0, nearest: 0, knn: 0, matched: 0, honestFlag: 0, swapFlag: 0, long: 0, tileFlag: 0, mixed: 0, caught: 0, partCaught: 0, wholeCaught: 0 };
+    const flaggedAs = new Map<string, number>();
+    const missed = new Map<string, number>();
+    const bump = (m: Map<string, number>, a: string, b: string) => m.set(`${a}>${b}`, (m.get(`${a}>${b}`) ?? 0) + 1);
     for (let trial = 0; trial < trials; trial++) {
       const rng = new Rng(((o.seed ?? 1) * 7919 + trial * 104729 + (n === 'all' ? 0 : n)) >>> 0);
       // the library a query sees: n references per code, never itself; a long reference keeps its tiles
@@ -140,7 +165,10 @@ export function knnTable(
         if (knnVote(q.embedding, lib, Math.min(5, n === 'all' ? 5 : n))?.hsCode === q.hsCode) t.knn++;
         const honest = judgeReferenceMatch(matchReferences(q.embedding, lib, [q.hsCode], model, { ...(q.tiles && { tiles: q.tiles }) }), o.thresholds);
         if (honest.status === 'matches-declared') t.matched++;
-        if (honest.status === 'looks-like-other') t.honestFlag++;
+        if (honest.status === 'looks-like-other') {
+          t.honestFlag++;
+          bump(flaggedAs, q.hsCode, honest.match.bestOther?.hsCode ?? '?');
+        }
         if (q.tiles?.length) {
           t.long++;
           if (honest.parts.length > 0) t.tileFlag++;
@@ -148,6 +176,7 @@ export function knnTable(
         const others = codes.filter((c) => c !== q.hsCode);
         const swappedTo = others[Math.floor(rng.next() * others.length)]!;
         if (judgeReferenceMatch(matchReferences(q.embedding, lib, [swappedTo], model), o.thresholds).status === 'looks-like-other') t.swapFlag++;
+        else bump(missed, q.hsCode, swappedTo);
       });
       // two-kind long loads (never references), declared as the front code alone, then as the back code alone
       for (const m of o.mixed ?? []) {
@@ -168,6 +197,7 @@ export function knnTable(
     rows.push({
       refsPerCode: n, queries: t.queries, nearestTop1: r(t.nearest), knnTop1: r(t.knn), honestMatched: r(t.matched), honestFlagged: r(t.honestFlag), swappedFlagged: r(t.swapFlag),
       honestLong: t.long, honestTileFlagged: frac(t.tileFlag, t.long), mixedQueries: t.mixed, mixedCaught: frac(t.caught, t.mixed), mixedPartCaught: frac(t.partCaught, t.mixed), mixedWholeCaught: frac(t.wholeCaught, t.mixed),
+      confusions: { honestFlagged: pairs(flaggedAs), missedSwaps: pairs(missed) },
     });
   }
   return rows;

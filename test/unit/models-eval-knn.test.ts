@@ -49,6 +49,29 @@ describe('tile figures of the leave-one-out table', () => {
   });
 });
 
+describe('which codes make the errors', () => {
+  // A on axis 0, B on axis 2, and one A that looks like B (an odd-looking reference of A)
+  const items: KnnItem[] = [
+    ...[0, 0.05, 0.1].map((j) => ({ hsCode: A, embedding: vec(0, j) })),
+    { hsCode: A, embedding: vec(2, 0.2) },
+    ...[0, 0.05, 0.1].map((j) => ({ hsCode: B, embedding: vec(2, j) })),
+  ];
+
+  it('names the honest scan flagged as another code and the swaps let through, by pair', () => {
+    const [all] = knnTable(items, { refsPerCode: ['all'] });
+    // the odd A is flagged as B and passes declared as B; each B declared as A is caught (A's similarity is the
+    // mean of its closest few references, and only one of them looks like B), as is each ordinary A declared as B
+    expect(all!.confusions).toEqual({ honestFlagged: [{ code: A, other: B, n: 1 }], missedSwaps: [{ code: A, other: B, n: 1 }] });
+    expect(all).toMatchObject({ queries: 7, honestFlagged: 0.1429, swappedFlagged: 0.8571 });
+  });
+
+  it('an empty list when nothing is confused', () => {
+    const [all] = knnTable(items.filter((i) => !(i.hsCode === A && i.embedding[2]! > 0.5)), { refsPerCode: ['all'] });
+    expect(all!.queries).toBe(6);
+    expect(all!.confusions).toEqual({ honestFlagged: [], missedSwaps: [] });
+  });
+});
+
 describe('the eval embeds tiles as the runtime does', () => {
   it('gives a 40 ft rendering the runtime\'s tiles and vectors, a 20 ft one none', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tw-knn-eval-'));
