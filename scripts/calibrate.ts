@@ -13,7 +13,7 @@
 // the policy with those thresholds; run it on a threat-rich set (e.g. `npm run synth -- --threat-rate 0.6`).
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { CONTAINER_THREATS, PARCEL_PROHIBITED, PARCEL_RESTRICTED } from '../domain/categories.js';
@@ -89,9 +89,13 @@ async function streamOutputs(dir: string, metas: readonly Meta[], modality: Moda
   // a limited run caches its own file: a full run must never read the first `limit` scans' outputs as all of them
   const cachePath = join(dir, `outputs.${cacheKey.replace(/[^A-Za-z0-9@+.-]/g, '_')}${o.limit === undefined ? '' : `.first${o.limit}`}.json`);
   let outputs: Record<string, ModelEvidence[]>;
+  // which models (name and version, not just the cache file's sha prefixes) produced the outputs a run reads
+  const models = cards.map((c) => `${c.name} ${c.version}`).join(', ');
   try {
     outputs = JSON.parse(await readFile(cachePath, 'utf8')) as Record<string, ModelEvidence[]>;
+    process.stderr.write(`${dir}: model outputs read from ${basename(cachePath)} (${models})\n`);
   } catch {
+    process.stderr.write(`${dir}: running ${models} over ${metas.length} scans\n`);
     outputs = {};
     let next = 0;
     // Several images in flight so the runtime's micro-batcher fills its batches.
