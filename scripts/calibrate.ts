@@ -170,6 +170,7 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
       truth: {
         prohibited: m.boxes.some((b) => ALARM_LABELS.has(b.label)),
         misdeclared: planted !== null,
+        ...(planted && { misdeclaration: planted.kind }),
         dishonest: creditLevel === 'dishonest',
         threats: m.boxes.flatMap((b) => (ALARM_LABELS.has(b.label) && b.box ? [{ label: b.label, box: b.box }] : [])),
       },

@@ -14,6 +14,8 @@ export interface LabelledScan {
   truth: {
     prohibited: boolean;
     misdeclared: boolean;
+    /** How the declaration lies, where the set says (e.g. `category-swapped`, `lookalike-swapped`): figures per kind. */
+    misdeclaration?: string;
     dishonest?: boolean;
     /** The planted threats and prohibited items with their boxes in rendering pixels, where the set has them. */
     threats?: Array<{ label: string; box: Box }>;
@@ -35,6 +37,12 @@ export interface StreamMetrics {
   prohibitedRecall: number;
   prohibitedHeld: number;
   misdeclaredRecall: number;
+  /**
+   * Per kind of misdeclaration (scans whose truth names one): planted, caught (not cleared, for any reason) and
+   * caught by the manifest or declaration check itself (not only by a threat box, the shipper's credit or the
+   * blind sample, which would send it to a reviewer with nothing said of the declaration).
+   */
+  misdeclaredBy: Record<string, { planted: number; caught: number; byCheck: number }>;
   /** Cleared scans that carried a problem / cleared scans. */
   falseClearRate: number;
   /**
@@ -54,7 +62,7 @@ export function metricsReport(m: StreamMetrics) {
   return {
     scans: m.scans, clean: m.clean, prohibited: m.prohibited, misdeclared: m.misdeclared,
     autoClearOfCleanPct: percent(m.autoClearOfClean), autoClearOfEligibleCleanPct: percent(m.autoClearOfEligibleClean), autoClearOfAllPct: percent(m.autoClearOfAll),
-    prohibitedRecallPct: percent(m.prohibitedRecall), prohibitedHeldPct: percent(m.prohibitedHeld), misdeclaredRecallPct: percent(m.misdeclaredRecall), falseClearPct: percent(m.falseClearRate),
+    prohibitedRecallPct: percent(m.prohibitedRecall), prohibitedHeldPct: percent(m.prohibitedHeld), misdeclaredRecallPct: percent(m.misdeclaredRecall), misdeclaredBy: m.misdeclaredBy, falseClearPct: percent(m.falseClearRate),
     cleanNotClearedBy: m.cleanNotClearedBy,
   };
 }
@@ -69,6 +77,7 @@ export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolic
   let clean = 0, cleanCleared = 0, eligible = 0, eligibleCleared = 0, prohibited = 0, prohibitedCaught = 0, prohibitedHeld = 0;
   let misdeclared = 0, misdeclaredCaught = 0, cleared = 0, falseClears = 0;
   const by: Record<string, { any: number; only: number }> = {};
+  const misBy: Record<string, { planted: number; caught: number; byCheck: number }> = {};
   for (const s of stream) {
     const a = assess(s.input, policy);
     const decision = a.decision;
@@ -98,6 +107,12 @@ export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolic
     if (s.truth.misdeclared) {
       misdeclared++;
       if (decision !== 'clear') misdeclaredCaught++;
+      if (s.truth.misdeclaration) {
+        const e = (misBy[s.truth.misdeclaration] ??= { planted: 0, caught: 0, byCheck: 0 });
+        e.planted++;
+        if (decision !== 'clear') e.caught++;
+        if (a.reasons.some((r) => r.decision !== 'clear' && (r.layer === 'manifest' || r.layer === 'declaration'))) e.byCheck++;
+      }
     }
     if (problem && decision === 'clear') falseClears++;
   }
@@ -112,6 +127,7 @@ export function streamMetrics(stream: readonly LabelledScan[], policy: RiskPolic
     prohibitedRecall: ratio(prohibitedCaught, prohibited),
     prohibitedHeld: ratio(prohibitedHeld, prohibited),
     misdeclaredRecall: ratio(misdeclaredCaught, misdeclared),
+    misdeclaredBy: Object.fromEntries(Object.entries(misBy).sort(([x], [y]) => x.localeCompare(y))),
     falseClearRate: cleared === 0 ? 0 : falseClears / cleared,
     cleanNotClearedBy: Object.fromEntries(Object.entries(by).sort((x, y) => y[1].any - x[1].any)),
   };

@@ -51,11 +51,36 @@ export function parcelLines(counts: Record<string, number>): DeclarationLineInpu
     .map(([item, n]) => ({ ...HS_FOR_PARCEL_ITEM[item]!, quantity: n, unit: 'pcs', grossKg: Math.round(5 * n) / 10 }));
 }
 
-export type Misdeclaration = 'category-swapped' | 'goods-undeclared' | 'declared-empty' | 'count-understated';
+export type Misdeclaration = 'category-swapped' | 'lookalike-swapped' | 'goods-undeclared' | 'declared-empty' | 'count-understated';
 
 /**
- * A seeded misdeclaration of a container: swap a category for another, leave one out, or declare a
- * loaded box empty. Returns null when the cargo admits none (an empty box cannot hide undeclared goods).
+ * What a load could be declared as and still look much the same in this generator's drawings: the same matter
+ * packed the same way (sacks of grain and jumbo bags of sugar; cartons of frozen food, of garments, of furniture;
+ * pallets of fruit and of bottled drinks; tyres and paper rolls, both rings of dense matter on end; steel,
+ * machinery, vehicles and stone, the metal and mineral loads). The hard case for the declaration check, and the
+ * usual one in practice (the duty rate differs, the image does not much): a random swap mostly names goods that
+ * look nothing like the load.
+ */
+export const LOOKALIKE: Readonly<Record<string, readonly string[]>> = {
+  'bulk-grain': ['sugar'],
+  sugar: ['bulk-grain'],
+  'frozen-cartons': ['textiles-cartons', 'fruit-veg'],
+  'fruit-veg': ['frozen-cartons', 'liquids'],
+  liquids: ['fruit-veg'],
+  'textiles-cartons': ['frozen-cartons', 'wood-furniture'],
+  'wood-furniture': ['textiles-cartons'],
+  tyres: ['paper-rolls'],
+  'paper-rolls': ['tyres'],
+  'stone-ceramics-glass': ['iron-steel'],
+  'iron-steel': ['machinery-electronics', 'stone-ceramics-glass'],
+  'machinery-electronics': ['iron-steel', 'vehicles'],
+  vehicles: ['machinery-electronics'],
+};
+
+/**
+ * A seeded misdeclaration of a container: swap a category for another (half of the swaps for a lookalike, when
+ * one is not already in the load), leave one out, or declare a loaded box empty. Returns null when the cargo
+ * admits none (an empty box cannot hide undeclared goods).
  */
 export function misdeclareContainer(seed: number, index: number, categories: readonly string[]): { lines: DeclarationLineInput[]; kind: Misdeclaration } | null {
   const loaded = categories.filter((c) => HS_FOR_CATEGORY[c]);
@@ -63,10 +88,12 @@ export function misdeclareContainer(seed: number, index: number, categories: rea
   const r = Rng.forSample(seed ^ 0x5eed, index);
   const roll = r.next();
   if (roll < 0.5) {
-    const others = CARGO_CATEGORIES.filter((c) => HS_FOR_CATEGORY[c] && !loaded.includes(c));
     const victim = loaded[Math.floor(r.next() * loaded.length)]!;
+    const near = (LOOKALIKE[victim] ?? []).filter((c) => !loaded.includes(c));
+    const lookalike = r.next() < 0.5 && near.length > 0;
+    const others = lookalike ? near : CARGO_CATEGORIES.filter((c) => HS_FOR_CATEGORY[c] && !loaded.includes(c));
     const swapped = others[Math.floor(r.next() * others.length)]!;
-    return { lines: containerLines(loaded.map((c) => (c === victim ? swapped : c))), kind: 'category-swapped' };
+    return { lines: containerLines(loaded.map((c) => (c === victim ? swapped : c))), kind: lookalike ? 'lookalike-swapped' : 'category-swapped' };
   }
   if (roll < 0.85 && loaded.length > 1) {
     const drop = Math.floor(r.next() * loaded.length);

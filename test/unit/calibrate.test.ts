@@ -50,6 +50,22 @@ describe('calibration', () => {
     expect(m.falseClearRate).toBeCloseTo(4 / 44);
   });
 
+  it('reports misdeclarations per kind: caught at all, and caught by the declaration check itself', () => {
+    const lies: LabelledScan[] = [
+      // declared T-shirts, seen tyres: the declaration check flags it
+      scan(300, [classifier({ tyres: 0.95 }), detector([])], TSHIRTS, { prohibited: false, misdeclared: true, misdeclaration: 'category-swapped' }),
+      // a lookalike the classifier cannot tell apart (seen as declared): cleared
+      scan(301, [classifier({ tyres: 0.95 }), detector([])], TYRES, { prohibited: false, misdeclared: true, misdeclaration: 'lookalike-swapped' }),
+      // the same, but a dishonest shipper: reviewed, though nothing was said of the declaration
+      scan(302, [classifier({ tyres: 0.95 }), detector([])], TYRES, { prohibited: false, misdeclared: true, misdeclaration: 'lookalike-swapped' }, 'dishonest'),
+    ];
+    const m = streamMetrics(lies, policy);
+    expect(m.misdeclaredRecall).toBeCloseTo(2 / 3);
+    expect(m.misdeclaredBy).toEqual({ 'category-swapped': { planted: 1, caught: 1, byCheck: 1 }, 'lookalike-swapped': { planted: 2, caught: 1, byCheck: 0 } });
+    // a set that names no kinds has no per-kind figures
+    expect(streamMetrics(stream, policy).misdeclaredBy).toEqual({});
+  });
+
   it('chooses thresholds that catch them while still clearing every clean scan', () => {
     const r = calibrate(stream, policy, 0.005);
     expect(r.chosen).not.toBeNull();
