@@ -20,7 +20,7 @@ import { CONTAINER_THREATS, PARCEL_PROHIBITED, PARCEL_RESTRICTED } from '../doma
 import type { ModelEvidence } from '../domain/assessment/types.js';
 import type { CreditLevel } from '../domain/declaration/declaration.js';
 import { validateDeclaration } from '../domain/declaration/validate-declaration.js';
-import { calibrate, streamMetrics, type LabelledScan } from '../domain/policy/calibrate.js';
+import { calibrate, streamMetrics, type LabelledScan, type StreamMetrics } from '../domain/policy/calibrate.js';
 import { raiseToModelFloors, thresholdsUnderModelFloors, type DetectionSource, type RiskPolicy, type ThresholdUnderFloor } from '../domain/policy/policy.js';
 import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
@@ -248,8 +248,10 @@ async function main() {
   // a scaled threshold under a model's own is written as the model's (the same verdicts: nothing under it is emitted)
   const written = result.policy ? raiseToModelFloors(result.policy, everySource) : null;
   if (written) await writeFile(values['policy-out']!, JSON.stringify(written.policy, null, 2) + '\n');
-  const line = (name: string, m: { autoClearOfClean: number; prohibitedRecall: number; misdeclaredRecall: number; falseClearRate: number }) =>
-    console.log(`${name.padEnd(22)} auto-clear of clean ${pct(m.autoClearOfClean)}  prohibited recall ${pct(m.prohibitedRecall)}  misdeclaration recall ${pct(m.misdeclaredRecall)}  false clears ${pct(m.falseClearRate)}`);
+  // per kind of misdeclaration, where the set names them: caught / planted
+  const kinds = (m: StreamMetrics) => Object.entries(m.misdeclaredBy).map(([k, v]) => `${k} ${v.caught}/${v.planted}`).join(', ');
+  const line = (name: string, m: StreamMetrics) =>
+    console.log(`${name.padEnd(22)} auto-clear of clean ${pct(m.autoClearOfClean)}  prohibited recall ${pct(m.prohibitedRecall)}  misdeclaration recall ${pct(m.misdeclaredRecall)}${kinds(m) ? ` (${kinds(m)})` : ''}  false clears ${pct(m.falseClearRate)}`);
   line('default policy', result.baseline);
   if (result.recallSet) console.log(`recall data: default policy catches ${pct(result.recallSet.baseline)} of its threat scans; floor ${pct(result.recallSet.floor)}${result.chosen?.recallSetRecall !== undefined ? `, chosen ${pct(result.chosen.recallSetRecall)}` : ''}`);
   if (result.recallSet?.located) console.log(`recall data: planted items the default policy locates, kept by every candidate: ${Object.entries(result.recallSet.located).map(([k, n]) => `${k} ${n}`).join(', ')}`);
