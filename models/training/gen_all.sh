@@ -1,13 +1,19 @@
 #!/bin/sh
 # Generates every training and held-out set, deterministic from the seeds (train 1000/2000/3000, held-out
-# 9000/9100/9200: disjoint; cls-reefer (seed 1200, half the dry and empty containers drawn as reefers) the cargo classifier 1.2.0's second set; the verifier's 2500 / 9100 at 6 mm/px; parcel-train2, seed 3300, the parcel detector 1.2.0's second set); the parcel embedder's sets re-use the parcel seeds at its 128 x 128 input. Two chains run in parallel on a 2-core machine. Writes models/training/out/.
+# 9000/9100/9200: disjoint; cls-reefer (seed 1200, half the dry and empty containers drawn as reefers) the cargo classifier's second set and cls-6mm (seed 1300, the same at a scanner's 6 mm/px) its third (1.3.0); the verifier's 2500 / 9100 at 6 mm/px; parcel-train2, seed 3300, the parcel detector 1.2.0's second set); the parcel embedder's sets re-use the parcel seeds at its 128 x 128 input. Two chains run in parallel on a 2-core machine. Writes models/training/out/.
 O=models/training/out
 S="npx tsx models/synth/cli.ts --no-raw"
 C="--kind container --mmpp 24 --input 384x128 --threat-rate 0.3"
 P="--kind parcel --input 256x256"
 T="--kind container --mmpp 16 --input 768x256"
+# the cargo classifier at a scanner's 6 mm/px, letterboxed to its input (cls-6mm: 1.3.0's third set; cls-val6: cls-val so drawn)
+M="--kind container --mmpp 6 --input 384x128 --threat-rate 0.3"
+# held-out empty reefers (seed 9400), drawn at 24 and at 6 mm/px
+E="--kind container --input 384x128 --threat-rate 0 --categories empty --reefer-rate 1 --seed 9400 --count 300"
 ( $S $C --seed 1000 --start 0 --count 6000 --out $O/cls-train &&
   $S $C --reefer-rate 0.5 --seed 1200 --start 0 --count 1000 --out $O/cls-reefer &&
+  $S $M --reefer-rate 0.5 --seed 1300 --start 0 --count 1500 --out $O/cls-6mm &&
+  $S $E --mmpp 24 --out $O/cls-empty-reefer-val &&
   $S $P --seed 3000 --start 0 --count 3000 --out $O/parcel-train &&
   $S $P --seed 3300 --start 0 --count 3000 --out $O/parcel-train2 &&
   $S $T --threat-rate 0.6 --seed 2000 --start 0 --count 5000 --out $O/threat-train &&
@@ -15,7 +21,10 @@ T="--kind container --mmpp 16 --input 768x256"
   $S --kind parcel --input 128x128 --seed 9200 --count 1000 --out $O/parcel-emb-val ) > $O/gen-a.log 2>&1 &
 ( $S $C --seed 1000 --start 6000 --count 6000 --out $O/cls-train &&
   $S $C --reefer-rate 0.5 --seed 1200 --start 1000 --count 1000 --out $O/cls-reefer &&
+  $S $M --reefer-rate 0.5 --seed 1300 --start 1500 --count 1500 --out $O/cls-6mm &&
   $S $C --seed 9000 --count 1500 --out $O/cls-val &&
+  $S $M --seed 9000 --count 1500 --out $O/cls-val6 &&
+  $S $E --mmpp 6 --out $O/cls-empty-reefer-val6 &&
   $S $P --seed 3000 --start 3000 --count 3000 --out $O/parcel-train &&
   $S $P --seed 3300 --start 3000 --count 3000 --out $O/parcel-train2 &&
   $S $P --seed 9200 --count 1000 --out $O/parcel-val &&

@@ -103,7 +103,7 @@ def main():
         'labels': LABELS, 'thresholds': {l: 0.5 for l in LABELS},
         'metrics': {'split': 'held-out synthetic', 'heldOutSeed': vds['seed'], **metrics},
         'training': {'generator': ds['generator'], 'trainSeed': ds['seed'], 'trainCount': len(x), 'epochs': a.epochs, 'torchSeed': a.seed,
-                     'trainSets': [{'seed': d['seed'], 'count': len(p[0]), 'categories': d.get('categories')} for d, p in zip(sets, parts)],
+                     'trainSets': [{'seed': d['seed'], 'count': len(p[0]), 'categories': d.get('categories'), 'mmpp': float(d['mmpp']) if d.get('mmpp') else None, 'reeferRate': d.get('reeferRate')} for d, p in zip(sets, parts)],
                      'command': 'models/training/gen_all.sh && /usr/bin/python3 ' + ' '.join(sys.argv),
                      'wallSeconds': t.s(), 'machine': '2-core CPU, torch %s' % torch.__version__, 'params': sum(p.numel() for p in model.parameters())},
     }
