@@ -68,7 +68,7 @@ export interface KnnRow {
   mixedWholeCaught: number;
   /**
    * Which codes make the errors (most frequent first, over every trial): an honest query flagged as looking like
-   * another code (`code` flagged as `as`), and a swap not flagged (`code` declared as `declared`).
+   * another code (`code` flagged as `other`), and a swap not flagged (`code` declared as `other`).
    */
   confusions: { honestFlagged: CodePair[]; missedSwaps: CodePair[] };
 }
