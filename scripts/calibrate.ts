@@ -28,17 +28,20 @@ import { createModelRuntime, RUNTIME_REVISION } from '../models/runtime/index.js
 import { cardModalities, detectionSources, loadRegistry } from '../models/runtime/registry.js';
 import type { ModelCard } from '../models/runtime/types.js';
 import { containerLines, misdeclareContainer, misdeclareParcel, parcelLines } from '../models/synth/declarations.js';
-import { GENERATOR_VERSION } from '../models/synth/index.js';
+import { GENERATOR_VERSION, type Sample } from '../models/synth/index.js';
 import { Rng } from '../models/synth/prng.js';
 import { loadPolicy } from '../pipeline/policy.js';
 
-interface Meta {
+/** A labelled folder's `meta/<id>.json`, as the generator writes it (a site's own set may carry less). */
+export interface Meta {
   id: string;
   kind: 'container' | 'parcel';
   /** Labelled boxes in the rendering's pixels [x1, y1, x2, y2] (a YOLO set's boxes, converted). */
   boxes: Array<{ label: string; box?: [number, number, number, number] }>;
   categories?: string[];
   counts?: Record<string, number>;
+  /** Containers drawn since 2026-12-05: the box's build (length, reefer, chassis). */
+  container?: Sample['container'];
 }
 
 const ALARM_LABELS = new Set<string>([...CONTAINER_THREATS, ...PARCEL_PROHIBITED, ...PARCEL_RESTRICTED]);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assess } from '../domain/assessment/assess.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream, STREAM_RATES } from './calibrate.js';
+import { loadStream, STREAM_RATES, type Meta } from './calibrate.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     const reasons = assess(s.input, policy).reasons.filter((r) => r.decision !== 'clear');
     if (reasons.length === 0 || (codes && !reasons.some((r) => codes.has(r.code)))) continue;
     shown++;
-    const meta = JSON.parse(await readFile(join(values.data, 'meta', `${s.input.scanId}.json`), 'utf8')) as { categories?: string[]; counts?: Record<string, number>; container?: { lengthFt: number; reefer: boolean } };
+    const meta = JSON.parse(await readFile(join(values.data, 'meta', `${s.input.scanId}.json`), 'utf8')) as Meta;
     const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
     const seen = Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
     console.log(s.input.scanId);

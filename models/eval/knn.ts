@@ -80,14 +80,15 @@ export interface CodePair {
   n: number;
 }
 
-/** Counts of `a>b` keys, most frequent first (ties by codes). */
-function pairs(counts: Map<string, number>): CodePair[] {
-  return [...counts]
-    .map(([k, n]) => {
-      const [code, other] = k.split('>') as [string, string];
-      return { code, other, n };
-    })
-    .sort((a, b) => b.n - a.n || a.code.localeCompare(b.code) || a.other.localeCompare(b.other));
+/** Counts one more (code, other) pair. */
+function bump(m: Map<string, CodePair>, code: string, other: string): void {
+  const k = `${code}\u0000${other}`;
+  (m.get(k) ?? m.set(k, { code, other, n: 0 }).get(k)!).n++;
+}
+
+/** The pairs, most frequent first (ties by codes). */
+function pairs(counts: Map<string, CodePair>): CodePair[] {
+  return [...counts.values()].sort((a, b) => b.n - a.n || a.code.localeCompare(b.code) || a.other.localeCompare(b.other));
 }
 
 /**
@@ -140,9 +141,8 @@ export function knnTable(
   for (const n of o.refsPerCode ?? [1, 2, 5, 10, 'all']) {
     const trials = n === 'all' ? 1 : (o.trials ?? 3);
     const t = { queries: 0, nearest: 0, knn: 0, matched: 0, honestFlag: 0, swapFlag: 0, long: 0, tileFlag: 0, mixed: 0, caught: 0, partCaught: 0, wholeCaught: 0 };
-    const flaggedAs = new Map<string, number>();
-    const missed = new Map<string, number>();
-    const bump = (m: Map<string, number>, a: string, b: string) => m.set(`${a}>${b}`, (m.get(`${a}>${b}`) ?? 0) + 1);
+    const flaggedAs = new Map<string, CodePair>();
+    const missed = new Map<string, CodePair>();
     for (let trial = 0; trial < trials; trial++) {
       const rng = new Rng(((o.seed ?? 1) * 7919 + trial * 104729 + (n === 'all' ? 0 : n)) >>> 0);
       // the library a query sees: n references per code, never itself; a long reference keeps its tiles
