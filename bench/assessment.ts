@@ -32,6 +32,9 @@ const THREAT_STUDY = { seed: 60_001, count: 800, threatRate: 0.6, mmpp: 6 } as c
  */
 const KEEP = process.env.TW_BENCH_STREAMS;
 
+/** The second hold-out stream's generator seed and the seed of its declarations and shippers (loadStream). */
+const SECOND_HOLDOUT = { seed: 90_001, assessmentSeed: 8 } as const;
+
 async function synthesise(kind: SynthKind, seed: number, count: number, threatRate: number, mmpp?: number): Promise<string> {
   const dir = KEEP ? join(KEEP, `${kind}-${seed}-${count}-${threatRate}-${mmpp ?? 'default'}`) : await mkdtemp(join(tmpdir(), `tw-stream-${kind}-`));
   // containers also get the material channel of their raw pair: the stream is read with it and without it
@@ -93,11 +96,15 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
     // Seeds disjoint from every training and validation seed in models/training (which use < 20000).
     const fitDir = await synthesise(kind, 70_001, s.fit, s.threatRate, s.mmpp);
     const holdDir = await synthesise(kind, 80_001, s.holdout, s.threatRate, s.mmpp);
+    // A second hold-out, added 2026-12-05 after the first had been looked at while models and policies were
+    // chosen: only ever measured, never used to choose anything (docs/results-log.md, 2026-12-05 day).
+    const hold2Dir = await synthesise(kind, SECOND_HOLDOUT.seed, s.holdout, s.threatRate, s.mmpp);
     const plainRegistry = await withoutVerifiers(registryDir, kind === 'container' ? 'container-xray' : 'parcel-ct');
     try {
       const opts = { registryDir, ...STREAM_RATES, seed: 5 };
       const fit = await loadStream(fitDir, opts);
       const held = await loadStream(holdDir, { ...opts, seed: 6 });
+      const held2 = await loadStream(hold2Dir, { ...opts, seed: SECOND_HOLDOUT.assessmentSeed });
       // containers: no candidate may let through threats the default policy catches on the threat-rich stream
       // as `npm run calibrate`: the threat scale moves this modality's models' thresholds only
       const modality = kind === 'container' ? 'container-xray' : 'parcel-ct';
@@ -110,6 +117,8 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
       out[kind] = {
         renderingMmPerPixel: s.mmpp ?? 'generator default',
         defaultPolicyOnHoldout: summary(streamMetrics(held, base)),
+        defaultPolicyOnSecondHoldout: summary(streamMetrics(held2, base)),
+        defaultPolicyOnBothHoldouts: summary(streamMetrics([...held, ...held2], base)),
         ...(plain && { withoutVerifierDefaultPolicyOnHoldout: summary(streamMetrics(plain, base)) }),
         ...(greyOnly && { renderingOnlyDefaultPolicyOnHoldout: summary(streamMetrics(greyOnly, base)) }),
         // the default policy with every threat threshold scaled (what `npm run calibrate` varies), hold-out
@@ -124,6 +133,7 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
         calibratedOnFit: cal.chosen ? summary(cal.chosen.metrics) : null,
         ...(cal.recallSet && { calibrationRecallSet: { floorPct: percent(cal.recallSet.floor), defaultPolicyPct: percent(cal.recallSet.baseline), chosenPct: cal.chosen?.recallSetRecall === undefined ? null : percent(cal.chosen.recallSetRecall), locatedItemsKept: cal.recallSet.located ?? null } }),
         calibratedOnHoldout: cal.policy ? summary(streamMetrics(held, cal.policy)) : null,
+        calibratedOnSecondHoldout: cal.policy ? summary(streamMetrics(held2, cal.policy)) : null,
         ...(cal.bestWithoutFloors && {
           floorsNotMetOnFit: { thresholds: cal.bestWithoutFloors.thresholds, onFit: summary(cal.bestWithoutFloors.metrics) },
         }),
@@ -133,6 +143,7 @@ export async function assessmentBench(registryDir: string, kinds: readonly Synth
       if (!KEEP) {
         await rm(fitDir, { recursive: true, force: true });
         await rm(holdDir, { recursive: true, force: true });
+        await rm(hold2Dir, { recursive: true, force: true });
       }
       if (plainRegistry) await rm(plainRegistry, { recursive: true, force: true });
     }

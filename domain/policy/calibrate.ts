@@ -57,11 +57,24 @@ const ratio = (a: number, b: number) => (b === 0 ? NaN : a / b);
 /** A share as the benchmark reports it: a percentage to two decimals. */
 export const percent = (v: number): number => Math.round(v * 100 * 100) / 100;
 
+/**
+ * The Wilson score interval (95 %) of a share of `k` in `n`: where the true share of a stream that size may lie
+ * (1,407 clean containers cleared at 90 % give 88.3–91.4 %). [NaN, NaN] for n = 0.
+ */
+export function wilson95(k: number, n: number): [number, number] {
+  if (n === 0) return [NaN, NaN];
+  const z = 1.959964, p = k / n, z2n = (z * z) / n;
+  const mid = (p + z2n / 2) / (1 + z2n);
+  const half = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n));
+  return [k === 0 ? 0 : mid - half, k === n ? 1 : mid + half];
+}
+
 /** A stream's figures as the assessment benchmark and scripts/policy-on-stream.ts report them (shares in percent). */
 export function metricsReport(m: StreamMetrics) {
+  const [lo, hi] = wilson95(Math.round(m.autoClearOfClean * m.clean), m.clean);
   return {
     scans: m.scans, clean: m.clean, prohibited: m.prohibited, misdeclared: m.misdeclared,
-    autoClearOfCleanPct: percent(m.autoClearOfClean), autoClearOfEligibleCleanPct: percent(m.autoClearOfEligibleClean), autoClearOfAllPct: percent(m.autoClearOfAll),
+    autoClearOfCleanPct: percent(m.autoClearOfClean), autoClearOfCleanCi95Pct: [percent(lo), percent(hi)], autoClearOfEligibleCleanPct: percent(m.autoClearOfEligibleClean), autoClearOfAllPct: percent(m.autoClearOfAll),
     prohibitedRecallPct: percent(m.prohibitedRecall), prohibitedHeldPct: percent(m.prohibitedHeld), misdeclaredRecallPct: percent(m.misdeclaredRecall), misdeclaredBy: m.misdeclaredBy, falseClearPct: percent(m.falseClearRate),
     cleanNotClearedBy: m.cleanNotClearedBy,
   };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelEvidence } from '../../domain/assessment/types.js';
 import { CARGO_CATEGORIES } from '../../domain/categories.js';
 import { validateDeclaration } from '../../domain/declaration/validate-declaration.js';
-import { calibrate, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../../domain/policy/calibrate.js';
+import { calibrate, metricsReport, streamMetrics, thresholdsOf, wilson95, withThresholds, type LabelledScan } from '../../domain/policy/calibrate.js';
 import { defaultPolicy } from '../../domain/policy/parse-policy.js';
 import { threatThreshold, type DetectionSource } from '../../domain/policy/policy.js';
 import { parcelScan } from './domain-fixtures.js';
@@ -232,5 +232,22 @@ describe('calibration', () => {
     expect(streamMetrics(stream, scoped.policy!).prohibitedRecall).toBe(1);
     expect(threatThreshold(scoped.policy!, 'knife', parcel.models)).toBe(threatThreshold(policy, 'knife', parcel.models));
     expect(threatThreshold(all.policy!, 'knife', parcel.models)).toBeLessThan(threatThreshold(policy, 'knife', parcel.models));
+  });
+});
+
+describe('wilson95', () => {
+  it('gives the Wilson score interval: known values, bounded by 0 and 1', () => {
+    const [lo, hi] = wilson95(5, 10);
+    expect(lo).toBeCloseTo(0.2366, 4);
+    expect(hi).toBeCloseTo(0.7634, 4);
+    expect(wilson95(0, 10)[0]).toBe(0);
+    expect(wilson95(0, 10)[1]).toBeCloseTo(0.2775, 4);
+    expect(wilson95(10, 10)[1]).toBe(1);
+    expect(wilson95(0, 0).every(Number.isNaN)).toBe(true);
+  });
+
+  it('is how a stream report states the noise on its auto-clear figure: 1,266 of 1,407 (89.98 %) may be 88.3-91.4 %', () => {
+    const m = { ...streamMetrics([], defaultPolicy()), clean: 1407, autoClearOfClean: 1266 / 1407 };
+    expect(metricsReport(m).autoClearOfCleanCi95Pct).toEqual([88.3, 91.44]);
   });
 });
