@@ -8,7 +8,7 @@ import { isBlindSample } from '../policy/blind-sample.js';
 import { isRecognisable } from '../hs/visual-category.js';
 import { allDetections, classifierScores, hasClassifier, hasDetector } from './evidence.js';
 import { securityReasons } from './security.js';
-import { manifestCheck } from './manifest.js';
+import { manifestCheck, strongestCargo } from './manifest.js';
 import { containerDeclarationCheck, declaredGoods, parcelDeclarationCheck } from './declaration-check.js';
 import { judgeReferenceMatch, referenceReasons } from './reference-match.js';
 import type { Assessment, AssessmentInput, DeclaredGoods, DeclaredVsSeen } from './types.js';
@@ -95,7 +95,7 @@ export function assess(input: AssessmentInput, policy: RiskPolicy): Assessment {
   // A box seen empty, or declared empty, has no goods to compare; the manifest layer has spoken.
   let goodsToCompare = Boolean(declaration) && !declaredVsSeen.declaredEmpty;
   if (declaration && isContainer) {
-    const m = manifestCheck(containerNo, declaration, emptyScore, input.weightKg, policy, input.registeredTareKg);
+    const m = manifestCheck(containerNo, declaration, emptyScore, input.weightKg, policy, input.registeredTareKg, strongestCargo(scores));
     manifest.push(...m.reasons);
     if (m.weight) declaredVsSeen.weight = m.weight;
     goodsToCompare &&= m.seenEmpty !== true;

@@ -13,6 +13,13 @@ export interface ManifestFindings {
   seenEmpty?: boolean;
 }
 
+/** The classifier's strongest cargo kind (any label but `empty`), the evidence that a box is loaded. */
+export function strongestCargo(scores: ReadonlyMap<string, LabelScore>): LabelScore | undefined {
+  let best: LabelScore | undefined;
+  for (const s of scores.values()) if (s.label !== 'empty' && (!best || s.score > best.score)) best = s;
+  return best;
+}
+
 export function manifestCheck(
   containerNo: string | undefined,
   declaration: Declaration,
@@ -20,6 +27,7 @@ export function manifestCheck(
   weightKg: number | undefined,
   policy: RiskPolicy,
   registeredTareKg?: number,
+  cargoScore?: LabelScore,
 ): ManifestFindings {
   const reasons: Reason[] = [];
   const declaredEmpty = isDeclaredEmpty(declaration);
@@ -35,6 +43,19 @@ export function manifestCheck(
         ? `Declared empty but the image shows cargo (empty score ${round(emptyScore.score, 2)}).`
         : `Declared with ${declaration.lines.length} line(s) of goods but the image shows an empty container (empty score ${round(emptyScore.score, 2)}).`,
       evidence: scoreEvidence([emptyScore]),
+    });
+  }
+  // The classifier scores each label on its own, so a box can read as both empty and loaded: a floor of steel
+  // plates (empty 0.65, iron-steel 0.97) and an empty reefer's machinery end (0.67, 0.98) read alike. A box
+  // declared empty that also shows a cargo kind as surely as the declaration check needs to call it present is
+  // not let through on its empty score: a reviewer looks (a hold would lock every such empty reefer).
+  if (emptyScore && declaredEmpty && seenEmpty === true && cargoScore && cargoScore.score >= policy.declaration.categoryPresenceThreshold) {
+    reasons.push({
+      code: 'MANIFEST_EMPTY_UNCERTAIN',
+      layer: 'manifest',
+      decision: 'review',
+      detail: `Declared empty; the image reads as empty (score ${round(emptyScore.score, 2)}) but also shows ${cargoScore.label} (score ${round(cargoScore.score, 2)}).`,
+      evidence: scoreEvidence([emptyScore, cargoScore]),
     });
   }
 

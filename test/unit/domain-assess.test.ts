@@ -150,6 +150,27 @@ describe('assess: manifest check', () => {
     if (decision === 'hold') expect(a.lockInstruction?.containerNo).toBe(containerNo());
   });
 
+  it('sends a box declared empty that reads as both empty and surely loaded to a reviewer', () => {
+    // a floor of steel plates, or an empty reefer's machinery end: the classifier scores each label alone
+    const scores = { empty: 0.65, 'iron-steel': 0.97 };
+    // weighed within its tare's tolerance (a heavier one is held as overweight, below)
+    const a = assess(containerScan({ declaration: empty, weightKg: 4_000, modelOutputs: [classifier(scores), detector([])] }), policy);
+    expect(a.decision).toBe('review');
+    expect(codes(a)).toEqual(['MANIFEST_EMPTY_UNCERTAIN']);
+    expect(a.reasons[0]).toMatchObject({
+      layer: 'manifest', decision: 'review',
+      detail: 'Declared empty; the image reads as empty (score 0.65) but also shows iron-steel (score 0.97).',
+      evidence: { scores: { empty: 0.65, 'iron-steel': 0.97 } },
+    });
+    expect(a.lockInstruction).toBeUndefined();
+    // cargo under the presence threshold: the empty score stands and the box clears
+    const faint = assess(containerScan({ declaration: empty, weightKg: 4_000, modelOutputs: [classifier({ empty: 0.65, 'iron-steel': policy.declaration.categoryPresenceThreshold - 0.05 }), detector([])] }), policy);
+    expect(faint.decision).toBe('clear');
+    // a box declared loaded that reads as empty is reviewed as before, whatever else it shows
+    const loaded = assess(containerScan({ modelOutputs: [classifier({ empty: 0.7, tyres: 0.95 }), detector([])] }), policy);
+    expect(codes(loaded)).toEqual(['MANIFEST_EMPTY_MISMATCH']);
+  });
+
   it('clears an empty container declared empty within its tare tolerance', () => {
     const a = assess(containerScan({ declaration: empty, weightKg: 4_000, modelOutputs: [classifier({ empty: 0.95 }), detector([])] }), policy);
     expect(a.decision).toBe('clear');
