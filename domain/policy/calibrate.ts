@@ -59,7 +59,7 @@ export const percent = (v: number): number => Math.round(v * 100 * 100) / 100;
 
 /**
  * The Wilson score interval (95 %) of a share of `k` in `n`: where the true share of a stream that size may lie
- * (1,407 clean containers cleared at 90 % give 88.3–91.4 %). [NaN, NaN] for n = 0.
+ * (1,266 of 1,407 clean containers cleared, 89.98 %, give 88.3–91.4 %). [NaN, NaN] for n = 0.
  */
 export function wilson95(k: number, n: number): [number, number] {
   if (n === 0) return [NaN, NaN];
