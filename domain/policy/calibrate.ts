@@ -71,11 +71,13 @@ export function wilson95(k: number, n: number): [number, number] {
 
 /** A stream's figures as the assessment benchmark and scripts/policy-on-stream.ts report them (shares in percent). */
 export function metricsReport(m: StreamMetrics) {
-  const [lo, hi] = wilson95(Math.round(m.autoClearOfClean * m.clean), m.clean);
+  // a share's interval, in percent, from the share and its denominator
+  const ci = (share: number, n: number) => wilson95(Math.round(share * n), n).map(percent);
   return {
     scans: m.scans, clean: m.clean, prohibited: m.prohibited, misdeclared: m.misdeclared,
-    autoClearOfCleanPct: percent(m.autoClearOfClean), autoClearOfCleanCi95Pct: [percent(lo), percent(hi)], autoClearOfEligibleCleanPct: percent(m.autoClearOfEligibleClean), autoClearOfAllPct: percent(m.autoClearOfAll),
-    prohibitedRecallPct: percent(m.prohibitedRecall), prohibitedHeldPct: percent(m.prohibitedHeld), misdeclaredRecallPct: percent(m.misdeclaredRecall), misdeclaredBy: m.misdeclaredBy, falseClearPct: percent(m.falseClearRate),
+    autoClearOfCleanPct: percent(m.autoClearOfClean), autoClearOfCleanCi95Pct: ci(m.autoClearOfClean, m.clean), autoClearOfEligibleCleanPct: percent(m.autoClearOfEligibleClean), autoClearOfAllPct: percent(m.autoClearOfAll),
+    prohibitedRecallPct: percent(m.prohibitedRecall), prohibitedRecallCi95Pct: ci(m.prohibitedRecall, m.prohibited), prohibitedHeldPct: percent(m.prohibitedHeld),
+    misdeclaredRecallPct: percent(m.misdeclaredRecall), misdeclaredRecallCi95Pct: ci(m.misdeclaredRecall, m.misdeclared), misdeclaredBy: m.misdeclaredBy, falseClearPct: percent(m.falseClearRate),
     cleanNotClearedBy: m.cleanNotClearedBy,
   };
 }

@@ -246,8 +246,11 @@ describe('wilson95', () => {
     expect(wilson95(0, 0).every(Number.isNaN)).toBe(true);
   });
 
-  it('is how a stream report states the noise on its auto-clear figure: 1,266 of 1,407 (89.98 %) may be 88.3-91.4 %', () => {
-    const m = { ...streamMetrics([], defaultPolicy()), clean: 1407, autoClearOfClean: 1266 / 1407 };
-    expect(metricsReport(m).autoClearOfCleanCi95Pct).toEqual([88.3, 91.44]);
+  it('is how a stream report states the noise on its figures: 1,266 of 1,407 cleared (89.98 %) may be 88.3-91.4 %', () => {
+    const m = { ...streamMetrics([], defaultPolicy()), clean: 1407, autoClearOfClean: 1266 / 1407, prohibited: 66, prohibitedRecall: 64 / 66 };
+    const r = metricsReport(m);
+    expect(r.autoClearOfCleanCi95Pct).toEqual([88.3, 91.44]);
+    // 64 of 66 prohibited items caught: 97 %, and a stream this size cannot rule 99 % out
+    expect(r.prohibitedRecallCi95Pct).toEqual([89.61, 99.17]);
   });
 });
