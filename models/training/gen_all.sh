@@ -37,18 +37,24 @@ wait
 # verify-dense (seed 2800, threat-rich: 3-6 threats in every scan, knives and firearms drawn 3 and 2 times as often as
 # the rest) and verify-train3's first 1,500 (the --start 0 chain alone) the dual-energy 1.4.0's
 # verify-hn (seed 3200): the four cargo kinds the dual-energy verifier confused most (V, D and H: verify_sets.sh)
+# verify-fr (seed 3400) and verify-steel (seed 3500): fruit reefers with firearms and ivory, steel and machinery loads
+# (FR and ST: verify_sets.sh), for the next lattice round (gpu_finetune.sh renders them too)
 . "$(dirname "$0")/verify_sets.sh"
 ( $S $V --threat-rate 0.6 --seed 2500 --start 0 --count 1500 --out $O/verify-train &&
   $S $V --threat-rate 0.5 --seed 9100 --start 0 --count 400 --out $O/verify-val &&
   $S $V --threat-rate 0.6 --seed 2600 --start 0 --count 750 --out $O/verify-train2 &&
   $S $V --threat-rate 0.6 --seed 2700 --start 0 --count 1500 --out $O/verify-train3 &&
   $S $V $D --seed 2800 --start 0 --count 750 --out $O/verify-dense &&
-  $S $V $H --start 0 --count 750 --out $O/verify-hn ) > $O/gen-c.log 2>&1 &
+  $S $V $H --start 0 --count 750 --out $O/verify-hn &&
+  $S $V $FR --start 0 --count 375 --out $O/verify-fr &&
+  $S $V $ST --start 0 --count 375 --out $O/verify-steel ) > $O/gen-c.log 2>&1 &
 ( $S $V --threat-rate 0.6 --seed 2500 --start 1500 --count 1500 --out $O/verify-train &&
   $S $V --threat-rate 0.5 --seed 9100 --start 400 --count 400 --out $O/verify-val &&
   $S $V --threat-rate 0.6 --seed 2600 --start 750 --count 750 --out $O/verify-train2 &&
   $S $V --threat-rate 0.6 --seed 2700 --start 1500 --count 1500 --out $O/verify-train3 &&
   $S $V $D --seed 2800 --start 750 --count 750 --out $O/verify-dense &&
-  $S $V $H --start 750 --count 750 --out $O/verify-hn ) > $O/gen-d.log 2>&1 &
+  $S $V $H --start 750 --count 750 --out $O/verify-hn &&
+  $S $V $FR --start 375 --count 375 --out $O/verify-fr &&
+  $S $V $ST --start 375 --count 375 --out $O/verify-steel ) > $O/gen-d.log 2>&1 &
 wait
-for d in verify-train verify-val verify-train2 verify-train3 verify-dense verify-hn; do npx tsx models/training/grid_proposals.mts $O/$d || exit 1; done
+for d in verify-train verify-val verify-train2 verify-train3 verify-dense verify-hn verify-fr verify-steel; do npx tsx models/training/grid_proposals.mts $O/$d || exit 1; done

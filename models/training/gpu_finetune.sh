@@ -20,16 +20,20 @@ S="$NODE $W/js/synth/cli.mjs --no-raw $V"
 DENSE="$D --seed 2800"
 HN="$H"
 T3="--threat-rate 0.6 --seed 2700"
-# 16 chains of N = 375 renderings (CHAIN=n to try it small): verify-dense and verify-hn 1,500 each, verify-train3 3,000
+# 20 chains of N = 375 renderings (CHAIN=n to try it small): verify-dense and verify-hn 1,500 each, verify-train3 3,000,
+# verify-fr and verify-steel 750 each (added 2026-12-05, not yet trained with)
 N=${CHAIN:-375}
 pids=()
 for k in 0 1 2 3; do $S $DENSE --start $((k * N)) --count $N --out $SETS/verify-dense > $W/gen-d$k.log 2>&1 & pids+=($!); done
 for k in 0 1 2 3; do $S $HN --start $((k * N)) --count $N --out $SETS/verify-hn > $W/gen-h$k.log 2>&1 & pids+=($!); done
 for k in 0 1 2 3 4 5 6 7; do $S $T3 --start $((k * N)) --count $N --out $SETS/verify-train3 > $W/gen-t$k.log 2>&1 & pids+=($!); done
+for k in 0 1; do $S $FR --start $((k * N)) --count $N --out $SETS/verify-fr > $W/gen-f$k.log 2>&1 & pids+=($!); done
+for k in 0 1; do $S $ST --start $((k * N)) --count $N --out $SETS/verify-steel > $W/gen-s$k.log 2>&1 & pids+=($!); done
 for p in "${pids[@]}"; do wait $p; done
-echo "rendered $(ls $SETS/verify-dense/images | wc -l) + $(ls $SETS/verify-hn/images | wc -l) + $(ls $SETS/verify-train3/images | wc -l) in $(( $(date +%s) - T0 )) s"
-for s in verify-dense verify-hn verify-train3; do $NODE $W/js/training/grid_proposals.mjs $SETS/$s --geometry-only & done; wait
+SETLIST="verify-dense verify-hn verify-train3 verify-fr verify-steel"
+echo "rendered $(for s in $SETLIST; do printf '%s ' "$s=$(ls $SETS/$s/images | wc -l)"; done)in $(( $(date +%s) - T0 )) s"
+for s in $SETLIST; do $NODE $W/js/training/grid_proposals.mjs $SETS/$s --geometry-only & done; wait
 echo "mapped in $(( $(date +%s) - T0 )) s"
-python3 models/training/lattice_gpu.py --train $SETS/verify-dense,$SETS/verify-hn,$SETS/verify-train3 --out $OUT_DIR \
+python3 models/training/lattice_gpu.py --train $(for s in $SETLIST; do printf '%s,' "$SETS/$s"; done | sed 's/,$//') --out $OUT_DIR \
   --deadline $(( T0 + BUDGET - 25 )) "$@"
 echo "done in $(( $(date +%s) - T0 )) s"
