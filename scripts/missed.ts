@@ -7,14 +7,63 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assess } from '../domain/assessment/assess.js';
+import type { LabelledScan } from '../domain/policy/calibrate.js';
+import type { RiskPolicy } from '../domain/policy/policy.js';
 import type { Box } from '../domain/verdict.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream, STREAM_RATES, type Meta } from './calibrate.js';
 
-type Planted = { label: string; box: Box; visibility?: { itemGcm2: number; clutterGcm2: number } };
+type Planted = { label: string; box?: Box; visibility?: { itemGcm2: number; clutterGcm2: number } };
+
+export interface Missed {
+  scanId: string;
+  /** `prohibited`, or the kind of misdeclaration (`misdeclared` where the set does not name it). */
+  problem: string;
+  drawn: string[] | Record<string, number> | undefined;
+  build?: Meta['container'];
+  declared: string[] | null;
+  /** Prohibited scans: each planted item with its areal masses and the model boxes that overlap it. */
+  planted: Array<Planted & { modelBoxes: Array<{ model: string; label: string; score: number }> }>;
+  /** The classifier's scores of 0.05 and over. */
+  classifier: Record<string, number>;
+}
 
 const overlaps = (a: Box, b: Box): boolean => Math.min(a[2], b[2]) > Math.max(a[0], b[0]) && Math.min(a[3], b[3]) > Math.max(a[1], b[1]);
 const r2 = (v: number) => Math.round(v * 100) / 100;
+
+/** The problem scans of a labelled stream that `policy` clears, with what the stream's meta files say was planted. */
+export async function missedProblems(dir: string, stream: readonly LabelledScan[], policy: RiskPolicy): Promise<Missed[]> {
+  const out: Missed[] = [];
+  for (const s of stream) {
+    if ((!s.truth.prohibited && !s.truth.misdeclared) || assess(s.input, policy).decision !== 'clear') continue;
+    const meta = JSON.parse(await readFile(join(dir, 'meta', `${s.input.scanId}.json`), 'utf8')) as Meta & { boxes?: Planted[] };
+    const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
+    out.push({
+      scanId: s.input.scanId,
+      problem: s.truth.prohibited ? 'prohibited' : (s.truth.misdeclaration ?? 'misdeclared'),
+      drawn: meta.categories ?? meta.counts,
+      ...(meta.container && { build: meta.container }),
+      declared: s.input.declaration?.lines.map((l) => l.hsCode) ?? null,
+      planted: (s.truth.prohibited ? (meta.boxes ?? []) : []).map((p) => ({
+        ...p,
+        modelBoxes: p.box ? s.input.modelOutputs.flatMap((o) => (o.detections ?? []).filter((d) => overlaps(d.box, p.box!)).map((d) => ({ model: o.model, label: d.label, score: r2(d.score) }))) : [],
+      })),
+      classifier: Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, r2(v)])),
+    });
+  }
+  return out;
+}
+
+function print(m: Missed): void {
+  const build = m.build ? ` in a ${m.build.lengthFt} ft ${m.build.reefer ? 'reefer' : 'dry box'}` : '';
+  console.log(`${m.scanId}: ${m.problem}; drawn ${JSON.stringify(m.drawn)}${build}; declared ${JSON.stringify(m.declared)}`);
+  for (const p of m.planted) {
+    const v = p.visibility ? ` item ${r2(p.visibility.itemGcm2)} g/cm² in clutter ${r2(p.visibility.clutterGcm2)} g/cm²` : '';
+    console.log(`  planted ${p.label}${p.box ? ` at ${JSON.stringify(p.box.map(Math.round))}` : ''}${v}`);
+    console.log(`    model boxes over it: ${p.modelBoxes.length > 0 ? p.modelBoxes.map((b) => `${b.model} ${b.label} ${b.score}`).join('; ') : 'none'}`);
+  }
+  console.log(`  classifier ${JSON.stringify(m.classifier)}`);
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -27,24 +76,9 @@ async function main(): Promise<void> {
   if (values.read !== 'raw' && values.read !== 'renderings') throw new Error('--read: raw or renderings');
   const policy = await loadPolicy(values.policy);
   const stream = await loadStream(values.data, { registryDir: values.registry!, ...STREAM_RATES, seed: Number(values.seed), material: values.read === 'raw' });
-  let missed = 0;
-  for (const s of stream) {
-    if ((!s.truth.prohibited && !s.truth.misdeclared) || assess(s.input, policy).decision !== 'clear') continue;
-    missed++;
-    const meta = JSON.parse(await readFile(join(values.data, 'meta', `${s.input.scanId}.json`), 'utf8')) as Meta & { boxes?: Planted[] };
-    const build = meta.container ? ` in a ${meta.container.lengthFt} ft ${meta.container.reefer ? 'reefer' : 'dry box'}` : '';
-    const what = s.truth.prohibited ? 'prohibited item' : `misdeclared (${s.truth.misdeclaration ?? 'kind not recorded'})`;
-    console.log(`${s.input.scanId}: ${what}; drawn ${JSON.stringify(meta.categories ?? meta.counts)}${build}; declared ${JSON.stringify(s.input.declaration?.lines.map((l) => l.hsCode) ?? null)}`);
-    for (const p of s.truth.prohibited ? (meta.boxes ?? []) : []) {
-      const v = p.visibility ? ` item ${r2(p.visibility.itemGcm2)} g/cm² in clutter ${r2(p.visibility.clutterGcm2)} g/cm²` : '';
-      console.log(`  planted ${p.label} at ${JSON.stringify(p.box.map(Math.round))}${v}`);
-      const near = s.input.modelOutputs.flatMap((o) => (o.detections ?? []).filter((d) => overlaps(d.box, p.box)).map((d) => `${o.model} ${d.label} ${r2(d.score)}`));
-      console.log(`    model boxes over it: ${near.length > 0 ? near.join('; ') : 'none'}`);
-    }
-    const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
-    console.log(`  classifier ${JSON.stringify(Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, r2(v)])))}`);
-  }
-  console.log(`${missed} problem scans cleared`);
+  const missed = await missedProblems(values.data, stream, policy);
+  missed.forEach(print);
+  console.log(`${missed.length} problem scans cleared`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
