@@ -37,7 +37,7 @@ export interface Meta {
   id: string;
   kind: 'container' | 'parcel';
   /** Labelled boxes in the rendering's pixels [x1, y1, x2, y2] (a YOLO set's boxes, converted). */
-  boxes: Array<{ label: string; box?: [number, number, number, number] }>;
+  boxes: Array<{ label: string; box?: [number, number, number, number]; visibility?: { itemGcm2: number; clutterGcm2: number } }>;
   categories?: string[];
   counts?: Record<string, number>;
   /** Containers drawn since 2026-12-05: the box's build (length, reefer, chassis). */

@@ -7,13 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assess } from '../domain/assessment/assess.js';
+import { round } from '../domain/assessment/evidence.js';
 import type { LabelledScan } from '../domain/policy/calibrate.js';
 import type { RiskPolicy } from '../domain/policy/policy.js';
-import type { Box } from '../domain/verdict.js';
+import { overlap } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream, STREAM_RATES, type Meta } from './calibrate.js';
 
-type Planted = { label: string; box?: Box; visibility?: { itemGcm2: number; clutterGcm2: number } };
+type Planted = Meta['boxes'][number];
 
 export interface Missed {
   scanId: string;
@@ -28,15 +29,13 @@ export interface Missed {
   classifier: Record<string, number>;
 }
 
-const overlaps = (a: Box, b: Box): boolean => Math.min(a[2], b[2]) > Math.max(a[0], b[0]) && Math.min(a[3], b[3]) > Math.max(a[1], b[1]);
-const r2 = (v: number) => Math.round(v * 100) / 100;
 
 /** The problem scans of a labelled stream that `policy` clears, with what the stream's meta files say was planted. */
 export async function missedProblems(dir: string, stream: readonly LabelledScan[], policy: RiskPolicy): Promise<Missed[]> {
   const out: Missed[] = [];
   for (const s of stream) {
     if ((!s.truth.prohibited && !s.truth.misdeclared) || assess(s.input, policy).decision !== 'clear') continue;
-    const meta = JSON.parse(await readFile(join(dir, 'meta', `${s.input.scanId}.json`), 'utf8')) as Meta & { boxes?: Planted[] };
+    const meta = JSON.parse(await readFile(join(dir, 'meta', `${s.input.scanId}.json`), 'utf8')) as Meta;
     const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
     out.push({
       scanId: s.input.scanId,
@@ -46,9 +45,9 @@ export async function missedProblems(dir: string, stream: readonly LabelledScan[
       declared: s.input.declaration?.lines.map((l) => l.hsCode) ?? null,
       planted: (s.truth.prohibited ? (meta.boxes ?? []) : []).map((p) => ({
         ...p,
-        modelBoxes: p.box ? s.input.modelOutputs.flatMap((o) => (o.detections ?? []).filter((d) => overlaps(d.box, p.box!)).map((d) => ({ model: o.model, label: d.label, score: r2(d.score) }))) : [],
+        modelBoxes: p.box ? s.input.modelOutputs.flatMap((o) => (o.detections ?? []).filter((d) => overlap(d.box, p.box!) > 0).map((d) => ({ model: o.model, label: d.label, score: round(d.score, 2) }))) : [],
       })),
-      classifier: Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, r2(v)])),
+      classifier: Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, round(v, 2)])),
     });
   }
   return out;
@@ -58,7 +57,7 @@ function print(m: Missed): void {
   const build = m.build ? ` in a ${m.build.lengthFt} ft ${m.build.reefer ? 'reefer' : 'dry box'}` : '';
   console.log(`${m.scanId}: ${m.problem}; drawn ${JSON.stringify(m.drawn)}${build}; declared ${JSON.stringify(m.declared)}`);
   for (const p of m.planted) {
-    const v = p.visibility ? ` item ${r2(p.visibility.itemGcm2)} g/cm² in clutter ${r2(p.visibility.clutterGcm2)} g/cm²` : '';
+    const v = p.visibility ? ` item ${round(p.visibility.itemGcm2, 2)} g/cm² in clutter ${round(p.visibility.clutterGcm2, 2)} g/cm²` : '';
     console.log(`  planted ${p.label}${p.box ? ` at ${JSON.stringify(p.box.map(Math.round))}` : ''}${v}`);
     console.log(`    model boxes over it: ${p.modelBoxes.length > 0 ? p.modelBoxes.map((b) => `${b.model} ${b.label} ${b.score}`).join('; ') : 'none'}`);
   }

@@ -49,8 +49,8 @@ export interface ThreatClassOptions {
 
 const DEFAULT_TABLE = [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9];
 
-/** Intersection over the smaller box's area. */
-function overlap(a: Box, b: Box): number {
+/** Intersection over the smaller box's area (0: the boxes do not meet). */
+export function overlap(a: Box, b: Box): number {
   const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
   const iy = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
   const area = (r: Box) => Math.max(0, r[2] - r[0]) * Math.max(0, r[3] - r[1]);
