@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { CONTAINER_THREATS, PARCEL_PROHIBITED, PARCEL_RESTRICTED } from '../domain/categories.js';
 import type { ModelEvidence } from '../domain/assessment/types.js';
+import { round } from '../domain/assessment/evidence.js';
 import type { CreditLevel } from '../domain/declaration/declaration.js';
 import { validateDeclaration } from '../domain/declaration/validate-declaration.js';
 import { calibrate, streamMetrics, type LabelledScan, type StreamMetrics } from '../domain/policy/calibrate.js';
@@ -42,6 +43,15 @@ export interface Meta {
   counts?: Record<string, number>;
   /** Containers drawn since 2026-12-05: the box's build (length, reefer, chassis). */
   container?: Sample['container'];
+}
+
+/** A stream's scan as loadStream returns it: the labelled scan and the generator's meta file it was built from. */
+export type StreamScan = LabelledScan & { meta: Meta };
+
+/** The cargo classifier's scores of `min` and over, to two decimals (what the analysis scripts print). */
+export function classifierSeen(s: LabelledScan, min = 0.05): Record<string, number> {
+  const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
+  return Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= min).map(([k, v]) => [k, round(v, 2)]));
 }
 
 const ALARM_LABELS = new Set<string>([...CONTAINER_THREATS, ...PARCEL_PROHIBITED, ...PARCEL_RESTRICTED]);
@@ -138,7 +148,7 @@ export async function streamGenerator(dir: string): Promise<string | null> {
  * written by another generator version is refused: its labels may differ from what this checkout's generator draws
  * (1.1.0 relabelled containers 1.0.0 had labelled with goods their images do not show).
  */
-export async function loadStream(dir: string, o: StreamOptions): Promise<LabelledScan[]> {
+export async function loadStream(dir: string, o: StreamOptions): Promise<StreamScan[]> {
   const generator = await streamGenerator(dir);
   if (generator !== null && generator !== GENERATOR_VERSION) {
     throw new Error(`${dir} was written by ${generator}, this checkout's generator is ${GENERATOR_VERSION}: its labels may differ; write it again from its seed`);
@@ -169,6 +179,7 @@ export async function loadStream(dir: string, o: StreamOptions): Promise<Labelle
     const checked = validateDeclaration(raw);
     if (!checked.ok) throw new Error(`stream declaration ${i} invalid: ${JSON.stringify(checked.errors)}`);
     return {
+      meta: m,
       input: { scanId: m.id, modality, subject, declaration: checked.declaration, modelOutputs: outputs[m.id] ?? [] },
       truth: {
         prohibited: m.boxes.some((b) => ALARM_LABELS.has(b.label)),

@@ -3,16 +3,13 @@
 // through), each with what was planted (label, box, and for containers the item's and its clutter's areal mass,
 // meta/<id>.json `visibility`), every model box that overlaps it, and the classifier's scores: what the next model
 // round has to learn. Seeds as scripts/policy-on-stream.ts (5 fit, 6 hold-out, 7 threat-rich, 8 second hold-out).
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assess } from '../domain/assessment/assess.js';
 import { round } from '../domain/assessment/evidence.js';
-import type { LabelledScan } from '../domain/policy/calibrate.js';
 import type { RiskPolicy } from '../domain/policy/policy.js';
 import { overlap } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream, STREAM_RATES, type Meta } from './calibrate.js';
+import { classifierSeen, loadStream, STREAM_RATES, type Meta, type StreamScan } from './calibrate.js';
 
 type Planted = Meta['boxes'][number];
 
@@ -29,14 +26,12 @@ export interface Missed {
   classifier: Record<string, number>;
 }
 
-
 /** The problem scans of a labelled stream that `policy` clears, with what the stream's meta files say was planted. */
-export async function missedProblems(dir: string, stream: readonly LabelledScan[], policy: RiskPolicy): Promise<Missed[]> {
+export function missedProblems(stream: readonly StreamScan[], policy: RiskPolicy): Missed[] {
   const out: Missed[] = [];
   for (const s of stream) {
     if ((!s.truth.prohibited && !s.truth.misdeclared) || assess(s.input, policy).decision !== 'clear') continue;
-    const meta = JSON.parse(await readFile(join(dir, 'meta', `${s.input.scanId}.json`), 'utf8')) as Meta;
-    const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
+    const { meta } = s;
     out.push({
       scanId: s.input.scanId,
       problem: s.truth.prohibited ? 'prohibited' : (s.truth.misdeclaration ?? 'misdeclared'),
@@ -47,7 +42,7 @@ export async function missedProblems(dir: string, stream: readonly LabelledScan[
         ...p,
         modelBoxes: p.box ? s.input.modelOutputs.flatMap((o) => (o.detections ?? []).filter((d) => overlap(d.box, p.box!) > 0).map((d) => ({ model: o.model, label: d.label, score: round(d.score, 2) }))) : [],
       })),
-      classifier: Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, round(v, 2)])),
+      classifier: classifierSeen(s),
     });
   }
   return out;
@@ -75,7 +70,7 @@ async function main(): Promise<void> {
   if (values.read !== 'raw' && values.read !== 'renderings') throw new Error('--read: raw or renderings');
   const policy = await loadPolicy(values.policy);
   const stream = await loadStream(values.data, { registryDir: values.registry!, ...STREAM_RATES, seed: Number(values.seed), material: values.read === 'raw' });
-  const missed = await missedProblems(values.data, stream, policy);
+  const missed = missedProblems(stream, policy);
   missed.forEach(print);
   console.log(`${missed.length} problem scans cleared`);
 }

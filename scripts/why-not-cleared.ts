@@ -6,12 +6,52 @@
 // classifier's scores. How the 1.0.0 generator's `vehicles` labels on car-less containers were found. With
 // --codes only scans carrying one of those reason codes are listed. Model outputs come from loadStream's cache
 // beside the stream (scripts/policy-on-stream.ts), so a cached stream answers in seconds.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assess } from '../domain/assessment/assess.js';
+import type { RiskPolicy } from '../domain/policy/policy.js';
+import type { Reason } from '../domain/verdict.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { loadStream, STREAM_RATES, type Meta } from './calibrate.js';
+import { classifierSeen, loadStream, STREAM_RATES, type Meta, type StreamScan } from './calibrate.js';
+
+export interface NotCleared {
+  scanId: string;
+  /** Every reason whose decision is not `clear`, with its sentence. */
+  reasons: Array<Pick<Reason, 'code' | 'detail'>>;
+  drawn: string[] | Record<string, number> | undefined;
+  /** Streams written before 2026-12-05 do not record the container's build. */
+  build?: Meta['container'];
+  dishonest: boolean;
+  declared: string[] | null;
+  /** The classifier's scores of 0.05 and over. */
+  classifier: Record<string, number>;
+}
+
+/** The clean scans of a labelled stream that `policy` does not clear (only those with one of `codes`, when given). */
+export function notCleared(stream: readonly StreamScan[], policy: RiskPolicy, codes?: ReadonlySet<string>): NotCleared[] {
+  const out: NotCleared[] = [];
+  for (const s of stream) {
+    if (s.truth.prohibited || s.truth.misdeclared) continue;
+    const reasons = assess(s.input, policy).reasons.filter((r) => r.decision !== 'clear');
+    if (reasons.length === 0 || (codes && !reasons.some((r) => codes.has(r.code)))) continue;
+    out.push({
+      scanId: s.input.scanId,
+      reasons: reasons.map((r) => ({ code: r.code, detail: r.detail })),
+      drawn: s.meta.categories ?? s.meta.counts,
+      ...(s.meta.container && { build: s.meta.container }),
+      dishonest: s.truth.dishonest === true,
+      declared: s.input.declaration?.lines.map((l) => l.hsCode) ?? null,
+      classifier: classifierSeen(s),
+    });
+  }
+  return out;
+}
+
+function print(n: NotCleared): void {
+  console.log(n.scanId);
+  for (const r of n.reasons) console.log(`  ${r.code}: ${r.detail}`);
+  const build = n.build ? ` in a ${n.build.lengthFt} ft ${n.build.reefer ? 'reefer' : 'dry box'}` : '';
+  console.log(`  drawn ${JSON.stringify(n.drawn)}${build}${n.dishonest ? ' (dishonest shipper)' : ''}; declared ${JSON.stringify(n.declared)}; classifier ${JSON.stringify(n.classifier)}`);
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -24,25 +64,12 @@ async function main(): Promise<void> {
   if (values.read !== 'raw' && values.read !== 'renderings') throw new Error('--read: raw or renderings');
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   if (!(limit > 0)) throw new Error('--limit: a positive number');
-  const codes = values.codes ? new Set(values.codes.split(',')) : null;
+  const codes = values.codes ? new Set(values.codes.split(',')) : undefined;
   const policy = await loadPolicy(values.policy);
   const stream = await loadStream(values.data, { registryDir: values.registry!, ...STREAM_RATES, seed: Number(values.seed), material: values.read === 'raw' });
-  let shown = 0;
-  for (const s of stream) {
-    if (s.truth.prohibited || s.truth.misdeclared || shown >= limit) continue;
-    const reasons = assess(s.input, policy).reasons.filter((r) => r.decision !== 'clear');
-    if (reasons.length === 0 || (codes && !reasons.some((r) => codes.has(r.code)))) continue;
-    shown++;
-    const meta = JSON.parse(await readFile(join(values.data, 'meta', `${s.input.scanId}.json`), 'utf8')) as Meta;
-    const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
-    const seen = Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
-    console.log(s.input.scanId);
-    for (const r of reasons) console.log(`  ${r.code}: ${r.detail}`);
-    // streams written before 2026-12-05 do not record the container's build
-    const build = meta.container ? ` in a ${meta.container.lengthFt} ft ${meta.container.reefer ? 'reefer' : 'dry box'}` : '';
-    console.log(`  drawn ${JSON.stringify(meta.categories ?? meta.counts)}${build}${s.truth.dishonest ? ' (dishonest shipper)' : ''}; declared ${JSON.stringify(s.input.declaration?.lines.map((l) => l.hsCode) ?? null)}; classifier ${JSON.stringify(seen)}`);
-  }
-  console.log(`${shown} clean scans not cleared${codes ? ` with ${[...codes].join(' or ')}` : ''}`);
+  const listed = notCleared(stream, policy, codes).slice(0, limit);
+  listed.forEach(print);
+  console.log(`${listed.length} clean scans not cleared${codes ? ` with ${[...codes].join(' or ')}` : ''}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

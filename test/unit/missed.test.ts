@@ -1,41 +1,37 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LabelledScan } from '../../domain/policy/calibrate.js';
+import type { StreamScan } from '../../scripts/calibrate.js';
 import { missedProblems } from '../../scripts/missed.js';
-import { classifier, containerScan, detector, testPolicy } from './domain-fixtures.js';
+import { notCleared } from '../../scripts/why-not-cleared.js';
+import { classifier, containerDeclaration, containerScan, detector, testPolicy } from './domain-fixtures.js';
 
-// A labelled stream as the generator writes it (meta/<id>.json with the planted boxes), with model outputs made by hand.
+// Labelled stream scans as loadStream returns them (the generator's meta beside each), with model outputs made by hand.
+const build = { lengthFt: 20 as const, reefer: true, chassis: false };
+const knife = { label: 'knife', box: [0, 10, 50, 60] as [number, number, number, number], visibility: { itemGcm2: 17.47, clutterGcm2: 46.51 } };
+const scan = (scanId: string, score: number, truth: LabelledScan['truth'], meta: Partial<StreamScan['meta']> = {}, dishonest = false): StreamScan => ({
+  input: containerScan({
+    scanId,
+    modelOutputs: [classifier({ empty: 0.02, tyres: 0.95 }), detector([['knife', score]])],
+    ...(dishonest && { declaration: containerDeclaration({ enterprise: { id: 'E-9', creditLevel: 'dishonest' } }) }),
+  }),
+  truth: { ...truth, dishonest },
+  meta: { id: scanId, kind: 'container', boxes: [], categories: ['paper-rolls'], ...meta },
+});
+
 describe('scripts/missed: the problem scans a policy clears', () => {
-  let dir: string;
   const policy = testPolicy();
-  const knife = { label: 'knife', box: [0, 10, 50, 60], visibility: { itemGcm2: 17.47, clutterGcm2: 46.51 } };
-  const scan = (scanId: string, score: number, truth: LabelledScan['truth']): LabelledScan => ({
-    input: containerScan({ scanId, modelOutputs: [classifier({ empty: 0.02, tyres: 0.95 }), detector([['knife', score]])] }),
-    truth,
-  });
-  const stream: LabelledScan[] = [
+  const stream: StreamScan[] = [
     // a knife planted where the detector saw one at 0.2: under the policy's 0.4, so the scan clears
-    scan('faint', 0.2, { prohibited: true, misdeclared: false }),
+    scan('faint', 0.2, { prohibited: true, misdeclared: false }, { boxes: [knife], categories: ['fruit-veg'], container: build }),
     // the same knife seen at 0.9: held, so not listed
-    scan('seen', 0.9, { prohibited: true, misdeclared: false }),
+    scan('seen', 0.9, { prohibited: true, misdeclared: false }, { boxes: [knife], categories: ['fruit-veg'], container: build }),
     // a lie the checks did not catch, and a clean scan: only the lie is listed
     scan('lie', 0, { prohibited: false, misdeclared: true, misdeclaration: 'lookalike-swapped' }),
     scan('clean', 0, { prohibited: false, misdeclared: false }),
   ];
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tw-missed-'));
-    await mkdir(join(dir, 'meta'));
-    const build = { lengthFt: 20, reefer: true, chassis: false };
-    for (const id of ['faint', 'seen']) await writeFile(join(dir, 'meta', `${id}.json`), JSON.stringify({ id, kind: 'container', boxes: [knife], categories: ['fruit-veg'], container: build }));
-    for (const id of ['lie', 'clean']) await writeFile(join(dir, 'meta', `${id}.json`), JSON.stringify({ id, kind: 'container', boxes: [], categories: ['paper-rolls'] }));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-
-  it('lists each cleared problem scan with what was planted, how visible it was and the model boxes over it', async () => {
-    const missed = await missedProblems(dir, stream, policy);
+  it('lists each cleared problem scan with what was planted, how visible it was and the model boxes over it', () => {
+    const missed = missedProblems(stream, policy);
     expect(missed.map((m) => [m.scanId, m.problem])).toEqual([['faint', 'prohibited'], ['lie', 'lookalike-swapped']]);
     expect(missed[0]).toMatchObject({
       drawn: ['fruit-veg'], build: { lengthFt: 20, reefer: true }, declared: ['4011100000'],
@@ -45,9 +41,33 @@ describe('scripts/missed: the problem scans a policy clears', () => {
     expect(missed[1]).toMatchObject({ drawn: ['paper-rolls'], planted: [] });
   });
 
-  it('lists nothing when the policy stops every problem scan', async () => {
+  it('lists nothing when the policy stops every problem scan', () => {
     const strict = testPolicy((p) => (p.security.threatThresholds.knife = 0.1));
-    const missed = await missedProblems(dir, stream.filter((s) => s.truth.prohibited), strict);
-    expect(missed).toEqual([]);
+    expect(missedProblems(stream.filter((s) => s.truth.prohibited), strict)).toEqual([]);
+  });
+});
+
+describe('scripts/why-not-cleared: the clean scans a policy does not clear', () => {
+  const policy = testPolicy();
+  const clean = { prohibited: false, misdeclared: false };
+  const stream: StreamScan[] = [
+    scan('alarm', 0.9, clean, { container: build }),      // a knife box on a clean load: held back by the box alone
+    scan('dishonest', 0, clean, {}, true),                 // nothing seen, but the shipper is dishonest
+    scan('cleared', 0.2, clean),                           // a box under the threshold: cleared, not listed
+    scan('planted', 0.9, { prohibited: true, misdeclared: false }, { boxes: [knife] }), // not clean: not listed
+  ];
+
+  it('lists each with every non-clearing reason, what was drawn and declared, and the classifier', () => {
+    const listed = notCleared(stream, policy);
+    expect(listed.map((n) => [n.scanId, n.reasons.map((r) => r.code)])).toEqual([['alarm', ['THREAT_DETECTED']], ['dishonest', ['DISHONEST_SHIPPER']]]);
+    expect(listed[0]).toMatchObject({ drawn: ['paper-rolls'], build: { lengthFt: 20, reefer: true }, dishonest: false, declared: ['4011100000'], classifier: { tyres: 0.95 } });
+    expect(listed[0]!.reasons[0]!.detail).toMatch(/knife/);
+    expect(listed[1]).toMatchObject({ dishonest: true });
+    expect(listed[1]).not.toHaveProperty('build');
+  });
+
+  it('with codes, lists only the scans that carry one of them', () => {
+    expect(notCleared(stream, policy, new Set(['DISHONEST_SHIPPER'])).map((n) => n.scanId)).toEqual(['dishonest']);
+    expect(notCleared(stream, policy, new Set(['WEIGHT_MISMATCH']))).toEqual([]);
   });
 });
