@@ -7,12 +7,18 @@
 #      channel) and writes each set's grid mapping (grid_proposals.mts --geometry-only);
 #   3. runs lattice_gpu.py: the canvases loaded once, each variant trained in its own process until a deadline.
 # Usage (repo root): models/training/gpu_finetune.sh <out dir> <seconds for the whole run> -- <lattice_gpu.py --variant args>
+# PYTHON: the interpreter that has torch (default python3; on the CPU machine a pyenv python3 shadows Debian's, so
+# PYTHON=/usr/bin/python3). Tried end to end on the 2-core CPU machine before a device round (2026-12-05, 175 s):
+#   PYTHON=/usr/bin/python3 CHAIN=3 models/training/gpu_finetune.sh /tmp/gout 200 -- \
+#     --variant a:lr=1e-4,batch=4,hard=2,seed=1 --variant b:lr=3e-4,batch=4,hard=0,seed=2 --device cpu --workers 2
+#   renders 3 renderings a chain of all five sets, maps them, trains both variants to the deadline, writes a.ft.pt, b.ft.pt
 set -euo pipefail
 OUT_DIR=$1; BUDGET=$2; shift 2; [ "${1:-}" = "--" ] && shift
 T0=$(date +%s)
+PY=${PYTHON:-python3}
 K=.dev; W=/tmp/tw-gpu; rm -rf $W; mkdir -p $W $OUT_DIR
-python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open('$K/node.xz'), open('$W/node','wb'))"; chmod +x $W/node
-python3 -c "import tarfile; tarfile.open('$K/js.tar.xz').extractall('$W')"
+$PY -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open('$K/node.xz'), open('$W/node','wb'))"; chmod +x $W/node
+$PY -c "import tarfile; tarfile.open('$K/js.tar.xz').extractall('$W')"
 NODE=$W/node; echo "node $($NODE --version), $(nproc) cores, $(( $(date +%s) - T0 )) s"
 SETS=/tmp/tw-sets; rm -rf $SETS; mkdir -p $SETS
 . models/training/verify_sets.sh   # V, D, H: the flags gen_all.sh renders these sets with
@@ -34,6 +40,6 @@ SETLIST="verify-dense verify-hn verify-train3 verify-fr verify-steel"
 echo "rendered $(for s in $SETLIST; do printf '%s ' "$s=$(ls $SETS/$s/images | wc -l)"; done)in $(( $(date +%s) - T0 )) s"
 for s in $SETLIST; do $NODE $W/js/training/grid_proposals.mjs $SETS/$s --geometry-only & done; wait
 echo "mapped in $(( $(date +%s) - T0 )) s"
-python3 models/training/lattice_gpu.py --train $(for s in $SETLIST; do printf '%s,' "$SETS/$s"; done | sed 's/,$//') --out $OUT_DIR \
+$PY models/training/lattice_gpu.py --train $(for s in $SETLIST; do printf '%s,' "$SETS/$s"; done | sed 's/,$//') --out $OUT_DIR \
   --deadline $(( T0 + BUDGET - 25 )) "$@"
 echo "done in $(( $(date +%s) - T0 )) s"
