@@ -7,9 +7,21 @@
 // or from an earlier checkout's cached outputs (--old-outputs-*), so a policy or a runtime can be compared in minutes.
 // Seeds as the benchmark: 5 for the fit stream, 6 for the hold-out, 7 for the threat-rich study stream.
 import { parseArgs } from 'node:util';
-import { metricsReport, streamMetrics, thresholdsOf, withThresholds } from '../domain/policy/calibrate.js';
+import { metricsReport, streamMetrics, thresholdsOf, withThresholds, type LabelledScan } from '../domain/policy/calibrate.js';
+import type { RiskPolicy } from '../domain/policy/policy.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream, STREAM_RATES } from './calibrate.js';
+
+/**
+ * One report row per threat-threshold scale: `base` as it is at scale 1 (with why clean scans were not cleared),
+ * every threat threshold × k otherwise (clamped to [0.01, 0.99], as `npm run calibrate` scales them).
+ */
+export function policyRows(stream: readonly LabelledScan[], base: RiskPolicy, scales: readonly number[], read: 'raw' | 'renderings') {
+  return scales.map((k) => {
+    const { cleanNotClearedBy, ...figures } = metricsReport(streamMetrics(stream, k === 1 ? base : withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`)));
+    return { read, policy: base.version, threatScale: k, ...figures, ...(k === 1 && { cleanNotClearedBy }) };
+  });
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -28,10 +40,7 @@ async function main(): Promise<void> {
   for (const material of [true, false].filter((m) => reads.includes(m ? 'raw' : 'renderings'))) {
     const outputsFile = values[material ? 'old-outputs-raw' : 'old-outputs-renderings'];
     const stream = await loadStream(values.data, { registryDir: values.registry!, ...STREAM_RATES, seed: Number(values.seed), material, ...(outputsFile && { outputsFile }) });
-    for (const k of scales) {
-      const { cleanNotClearedBy, ...figures } = metricsReport(streamMetrics(stream, k === 1 ? base : withThresholds(base, thresholdsOf(base, k), `${base.version}×${k}`)));
-      console.log(JSON.stringify({ read: material ? 'raw' : 'renderings', policy: base.version, threatScale: k, ...figures, ...(k === 1 && { cleanNotClearedBy }) }));
-    }
+    for (const row of policyRows(stream, base, scales, material ? 'raw' : 'renderings')) console.log(JSON.stringify(row));
   }
 }
 

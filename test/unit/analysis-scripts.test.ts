@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LabelledScan } from '../../domain/policy/calibrate.js';
 import type { StreamScan } from '../../scripts/calibrate.js';
 import { missedProblems } from '../../scripts/missed.js';
+import { policyRows } from '../../scripts/policy-on-stream.js';
 import { notCleared } from '../../scripts/why-not-cleared.js';
 import { classifier, containerDeclaration, containerScan, detector, testPolicy } from './domain-fixtures.js';
 
@@ -69,5 +70,24 @@ describe('scripts/why-not-cleared: the clean scans a policy does not clear', () 
   it('with codes, lists only the scans that carry one of them', () => {
     expect(notCleared(stream, policy, new Set(['DISHONEST_SHIPPER'])).map((n) => n.scanId)).toEqual(['dishonest']);
     expect(notCleared(stream, policy, new Set(['WEIGHT_MISMATCH']))).toEqual([]);
+  });
+});
+
+describe('scripts/policy-on-stream: one policy\'s figures on a stream, at several threat scales', () => {
+  const policy = testPolicy(); // knife 0.4 for a detector the policy does not name
+  const clean = { prohibited: false, misdeclared: false };
+  const stream: StreamScan[] = [
+    scan('faint-box', 0.3, clean),   // a clean load with a knife box under 0.4: cleared at scale 1, not at 0.5
+    scan('nothing', 0, clean),
+    scan('dishonest', 0, clean, {}, true),
+    scan('knife', 0.9, { prohibited: true, misdeclared: false }, { boxes: [knife] }),
+  ];
+
+  it('reports auto-clear, recall and why clean scans were not cleared, the latter at scale 1 only', () => {
+    const [one, half] = policyRows(stream, policy, [1, 0.5], 'raw');
+    expect(one).toMatchObject({ read: 'raw', policy: policy.version, threatScale: 1, clean: 3, prohibited: 1, autoClearOfCleanPct: 66.67, prohibitedRecallPct: 100 });
+    expect(Object.keys(one!.cleanNotClearedBy!)).toEqual(['DISHONEST_SHIPPER']);
+    expect(half).toMatchObject({ threatScale: 0.5, autoClearOfCleanPct: 33.33, prohibitedRecallPct: 100 });
+    expect(half).not.toHaveProperty('cleanNotClearedBy');
   });
 });
