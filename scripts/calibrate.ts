@@ -49,10 +49,32 @@ export interface Meta {
 export type StreamScan = LabelledScan & { meta: Meta };
 
 /** The cargo classifier's scores of `min` and over, to two decimals (what the analysis scripts print). */
-export function classifierSeen(s: LabelledScan, min = 0.05): Record<string, number> {
+function classifierSeen(s: LabelledScan, min = 0.05): Record<string, number> {
   const scores = s.input.modelOutputs.find((o) => o.task === 'classify')?.scores ?? {};
   return Object.fromEntries(Object.entries(scores).filter(([, v]) => v >= min).map(([k, v]) => [k, round(v, 2)]));
 }
+
+/** What the analysis scripts list about any stream scan: what the generator drew, what was declared, what the classifier saw. */
+export interface ScanFacts {
+  drawn: string[] | Record<string, number> | undefined;
+  /** Streams written before 2026-12-05 do not record the container's build. */
+  build?: Meta['container'];
+  declared: string[] | null;
+  /** The classifier's scores of 0.05 and over. */
+  classifier: Record<string, number>;
+}
+
+export function scanFacts(s: StreamScan): ScanFacts {
+  return {
+    drawn: s.meta.categories ?? s.meta.counts,
+    ...(s.meta.container && { build: s.meta.container }),
+    declared: s.input.declaration?.lines.map((l) => l.hsCode) ?? null,
+    classifier: classifierSeen(s),
+  };
+}
+
+/** ` in a 20 ft reefer` / ` in a 40 ft dry box`, or nothing where the stream does not record the build. */
+export const buildText = (b: Meta['container'] | undefined): string => (b ? ` in a ${b.lengthFt} ft ${b.reefer ? 'reefer' : 'dry box'}` : '');
 
 const ALARM_LABELS = new Set<string>([...CONTAINER_THREATS, ...PARCEL_PROHIBITED, ...PARCEL_RESTRICTED]);
 

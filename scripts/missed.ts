@@ -9,21 +9,16 @@ import { round } from '../domain/assessment/evidence.js';
 import type { RiskPolicy } from '../domain/policy/policy.js';
 import { overlap } from '../domain/policy/threat-classes.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { classifierSeen, loadStream, STREAM_RATES, type Meta, type StreamScan } from './calibrate.js';
+import { buildText, loadStream, scanFacts, STREAM_RATES, type Meta, type ScanFacts, type StreamScan } from './calibrate.js';
 
 type Planted = Meta['boxes'][number];
 
-export interface Missed {
+export interface Missed extends ScanFacts {
   scanId: string;
   /** `prohibited`, or the kind of misdeclaration (`misdeclared` where the set does not name it). */
   problem: string;
-  drawn: string[] | Record<string, number> | undefined;
-  build?: Meta['container'];
-  declared: string[] | null;
   /** Prohibited scans: each planted item with its areal masses and the model boxes that overlap it. */
   planted: Array<Planted & { modelBoxes: Array<{ model: string; label: string; score: number }> }>;
-  /** The classifier's scores of 0.05 and over. */
-  classifier: Record<string, number>;
 }
 
 /** The problem scans of a labelled stream that `policy` clears, with what the stream's meta files say was planted. */
@@ -31,26 +26,21 @@ export function missedProblems(stream: readonly StreamScan[], policy: RiskPolicy
   const out: Missed[] = [];
   for (const s of stream) {
     if ((!s.truth.prohibited && !s.truth.misdeclared) || assess(s.input, policy).decision !== 'clear') continue;
-    const { meta } = s;
     out.push({
       scanId: s.input.scanId,
       problem: s.truth.prohibited ? 'prohibited' : (s.truth.misdeclaration ?? 'misdeclared'),
-      drawn: meta.categories ?? meta.counts,
-      ...(meta.container && { build: meta.container }),
-      declared: s.input.declaration?.lines.map((l) => l.hsCode) ?? null,
-      planted: (s.truth.prohibited ? (meta.boxes ?? []) : []).map((p) => ({
+      ...scanFacts(s),
+      planted: (s.truth.prohibited ? s.meta.boxes : []).map((p) => ({
         ...p,
         modelBoxes: p.box ? s.input.modelOutputs.flatMap((o) => (o.detections ?? []).filter((d) => overlap(d.box, p.box!) > 0).map((d) => ({ model: o.model, label: d.label, score: round(d.score, 2) }))) : [],
       })),
-      classifier: classifierSeen(s),
     });
   }
   return out;
 }
 
 function print(m: Missed): void {
-  const build = m.build ? ` in a ${m.build.lengthFt} ft ${m.build.reefer ? 'reefer' : 'dry box'}` : '';
-  console.log(`${m.scanId}: ${m.problem}; drawn ${JSON.stringify(m.drawn)}${build}; declared ${JSON.stringify(m.declared)}`);
+  console.log(`${m.scanId}: ${m.problem}; drawn ${JSON.stringify(m.drawn)}${buildText(m.build)}; declared ${JSON.stringify(m.declared)}`);
   for (const p of m.planted) {
     const v = p.visibility ? ` item ${round(p.visibility.itemGcm2, 2)} g/cm² in clutter ${round(p.visibility.clutterGcm2, 2)} g/cm²` : '';
     console.log(`  planted ${p.label}${p.box ? ` at ${JSON.stringify(p.box.map(Math.round))}` : ''}${v}`);

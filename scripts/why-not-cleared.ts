@@ -11,19 +11,13 @@ import { assess } from '../domain/assessment/assess.js';
 import type { RiskPolicy } from '../domain/policy/policy.js';
 import type { Reason } from '../domain/verdict.js';
 import { loadPolicy } from '../pipeline/policy.js';
-import { classifierSeen, loadStream, STREAM_RATES, type Meta, type StreamScan } from './calibrate.js';
+import { buildText, loadStream, scanFacts, STREAM_RATES, type ScanFacts, type StreamScan } from './calibrate.js';
 
-export interface NotCleared {
+export interface NotCleared extends ScanFacts {
   scanId: string;
   /** Every reason whose decision is not `clear`, with its sentence. */
   reasons: Array<Pick<Reason, 'code' | 'detail'>>;
-  drawn: string[] | Record<string, number> | undefined;
-  /** Streams written before 2026-12-05 do not record the container's build. */
-  build?: Meta['container'];
   dishonest: boolean;
-  declared: string[] | null;
-  /** The classifier's scores of 0.05 and over. */
-  classifier: Record<string, number>;
 }
 
 /** The clean scans of a labelled stream that `policy` does not clear (only those with one of `codes`, when given). */
@@ -36,11 +30,8 @@ export function notCleared(stream: readonly StreamScan[], policy: RiskPolicy, co
     out.push({
       scanId: s.input.scanId,
       reasons: reasons.map((r) => ({ code: r.code, detail: r.detail })),
-      drawn: s.meta.categories ?? s.meta.counts,
-      ...(s.meta.container && { build: s.meta.container }),
       dishonest: s.truth.dishonest === true,
-      declared: s.input.declaration?.lines.map((l) => l.hsCode) ?? null,
-      classifier: classifierSeen(s),
+      ...scanFacts(s),
     });
   }
   return out;
@@ -49,8 +40,7 @@ export function notCleared(stream: readonly StreamScan[], policy: RiskPolicy, co
 function print(n: NotCleared): void {
   console.log(n.scanId);
   for (const r of n.reasons) console.log(`  ${r.code}: ${r.detail}`);
-  const build = n.build ? ` in a ${n.build.lengthFt} ft ${n.build.reefer ? 'reefer' : 'dry box'}` : '';
-  console.log(`  drawn ${JSON.stringify(n.drawn)}${build}${n.dishonest ? ' (dishonest shipper)' : ''}; declared ${JSON.stringify(n.declared)}; classifier ${JSON.stringify(n.classifier)}`);
+  console.log(`  drawn ${JSON.stringify(n.drawn)}${buildText(n.build)}${n.dishonest ? ' (dishonest shipper)' : ''}; declared ${JSON.stringify(n.declared)}; classifier ${JSON.stringify(n.classifier)}`);
 }
 
 async function main(): Promise<void> {
