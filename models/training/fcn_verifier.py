@@ -14,7 +14,7 @@ on the second half.
 
 Run (from the repo root; sets written with --material and their grid proposals, as train_verifier.py says; the
 commands that made 2.0.0 are in models/README.md):
-  /usr/bin/python3 models/training/fcn_verifier.py [--init <a windowed or lattice .onnx>] [--out result.json]
+  /usr/bin/python3 models/training/fcn_verifier.py [--grey] [--init <a windowed or lattice .onnx>] [--out result.json]
       [--train models/training/out/verify-dense,models/training/out/verify-hn (--refit-head | --finetune-minutes M
        [--lr 1e-4] [--hard-negatives K])] [--export <dir> --version V]
 """
@@ -30,6 +30,7 @@ from train_grid_detector import LABELS
 CELL = 32                 # the verifier's output stride
 CELLS = tv.SIZE // CELL   # a window's cells a side (4)
 DEV = torch.device('cpu') # --device: where the layers run (scoring, mining, fine-tuning); canvases stay in host memory
+PLANES = 2                # --grey: 1 (the grey verifier, for scans sent as renderings only), else grey + material
 
 
 def scale_of(im):
@@ -38,21 +39,23 @@ def scale_of(im):
 
 
 def canvas(d, im, f):
-    """The rendering and its material channel resampled by f (PIL BOX, as the crops) on an air canvas whose sides are
-    multiples of CELL with at least two cells of air around the scan: (planes uint8 [2, H, W], ox, oy)."""
-    return planes_canvas(*tv.load_planes(d, im, True), f)
+    """The rendering and (unless PLANES is 1) its material channel resampled by f (PIL BOX, as the crops) on an air
+    canvas whose sides are multiples of CELL with at least two cells of air around the scan: (planes uint8
+    [PLANES, H, W], ox, oy)."""
+    return planes_canvas(*tv.load_planes(d, im, PLANES == 2), f)
 
 
 def planes_canvas(g, m, f):
-    """canvas() of two PIL 'L' images (grey and material)."""
+    """canvas() of PIL 'L' images: grey, and material unless it is None (then one plane)."""
     w, h = max(1, round(g.size[0] * f)), max(1, round(g.size[1] * f))
-    g, m = np.asarray(g.resize((w, h), Image.BOX)), np.asarray(m.resize((w, h), Image.BOX))
+    srcs = [g] + ([m] if m is not None else [])
     margin = 2 * CELL
     W = -(-(w + 2 * margin) // CELL) * CELL; H = -(-(h + 2 * margin) // CELL) * CELL
     ox, oy = margin, margin
-    out = np.empty((2, H, W), np.uint8)
-    out[0].fill(255); out[1].fill(0)
-    out[0, oy:oy + h, ox:ox + w] = g; out[1, oy:oy + h, ox:ox + w] = m
+    out = np.empty((len(srcs), H, W), np.uint8)
+    for k, (src, air) in enumerate(zip(srcs, (255, 0))):  # air: grey white, material 0 (air attenuates nothing)
+        out[k].fill(air)
+        out[k, oy:oy + h, ox:ox + w] = np.asarray(src.resize((w, h), Image.BOX))
     return out, ox, oy
 
 
@@ -248,7 +251,7 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None):
             else:
                 i = int(rng.integers(0, max(1, W - k + 1))); j = int(rng.integers(0, max(1, H - k + 1)))
             i = min(max(i, 0), max(0, W - k)); j = min(max(j, 0), max(0, H - k))
-            x = np.full((2, k * CELL, k * CELL), 0, np.uint8); x[0] = 255
+            x = np.full((planes.shape[0], k * CELL, k * CELL), 0, np.uint8); x[0] = 255
             part = planes[:, j * CELL:(j + k) * CELL, i * CELL:(i + k) * CELL]
             x[:, :part.shape[1], :part.shape[2]] = part
             yy = np.zeros((gp, gp, len(LABELS)), np.uint8); mm = np.zeros((gp, gp, len(LABELS)), np.uint8)
@@ -312,13 +315,30 @@ def load_lattice_onnx(model, path):
         model.head.weight.copy_(torch.from_numpy(w[:, :, 0, 0].copy())); model.head.bias.copy_(torch.from_numpy(b.copy()))
 
 
+def onnx_planes(path):
+    """The input planes of an exported verifier (1 grey, 2 grey + material)."""
+    import onnx
+    return onnx.load(path).graph.input[0].type.tensor_type.shape.dim[1].dim_value
+
+
 def load_init(path):
-    """The verifier's weights from a windowed export (1.5.0 and before) or a lattice one (2.0.0 on) as tv.Net."""
-    model = tv.Net(len(LABELS), fused=True, channels=2)
+    """The verifier's weights from a windowed export (1.5.0 and before) or a lattice one (2.0.0 on) as tv.Net of PLANES
+    input planes. A grey + material export read as a grey one keeps its first layer's grey weights (the material
+    plane's dropped): a start for the grey verifier from the dual-energy one, to be fine-tuned."""
+    have = onnx_planes(path)
+    assert have in (1, 2) and have >= PLANES, f'{path}: {have} input planes, {PLANES} wanted'
+    model = tv.Net(len(LABELS), fused=True, channels=have)
     try:
         load_folded_onnx(model, path)
     except AssertionError:
         load_lattice_onnx(model, path)
+    if have > PLANES:
+        grey = tv.Net(len(LABELS), fused=True, channels=PLANES)
+        state = model.state_dict()
+        first = next(k for k in state if k.endswith('weight'))
+        state[first] = state[first][:, :PLANES].clone()
+        grey.load_state_dict(state)
+        model = grey
     return model
 
 
@@ -339,13 +359,14 @@ class WindowMap(torch.nn.Module):
 
 
 def export(model, res, a, t, trained):
-    """Writes <out dir>/container-threat-verify-de.onnx and its card (layout window-map)."""
+    """Writes <out dir>/container-threat-verify-de.onnx (or, --grey, container-threat-verify.onnx) and its card
+    (layout window-map)."""
     from common import sha256, write_card
     os.makedirs(a.export, exist_ok=True)
-    name = tv.NAME_DE
+    name = tv.NAME_DE if PLANES == 2 else tv.NAME
     path = os.path.join(a.export, name + '.onnx')
     model.eval()
-    torch.onnx.export(WindowMap(model), torch.zeros(1, 2, 8 * CELL, 12 * CELL), path, opset_version=13, input_names=['images'],
+    torch.onnx.export(WindowMap(model), torch.zeros(1, PLANES, 8 * CELL, 12 * CELL), path, opset_version=13, input_names=['images'],
                       output_names=['logits'], dynamic_axes={'images': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch', 2: 'rows', 3: 'columns'}},
                       do_constant_folding=True)
     vds = json.load(open(os.path.join(a.val, 'dataset.json')))
@@ -353,8 +374,8 @@ def export(model, res, a, t, trained):
     prev = json.load(open(a.init[:-len('.onnx')] + '.card.json')) if a.init.endswith('.onnx') else {}
     card = {
         'name': name, 'version': a.version, 'sha256': sha256(path), 'file': name + '.onnx', 'task': 'verify', 'modality': 'container-xray',
-        'input': {'shape': ['batch', 2, tv.SIZE, tv.SIZE], 'channels': 'grey+material',
-                  'normalisation': {'mean': [tv.MEAN, tv.MEAN_M], 'std': [tv.STD, tv.STD_M]}, 'resize': 'stretch', 'padValue': 255},
+        'input': {'shape': ['batch', PLANES, tv.SIZE, tv.SIZE], 'channels': 'grey+material' if PLANES == 2 else 'grey',
+                  'normalisation': {'mean': [tv.MEAN, tv.MEAN_M][:PLANES], 'std': [tv.STD, tv.STD_M][:PLANES]}, 'resize': 'stretch', 'padValue': 255},
         'output': {'name': 'logits', 'layout': 'window-map', 'stride': CELL},
         'labels': LABELS, 'thresholds': res['thresholds'],
         'verifies': {'model': gj['model'], 'proposalThreshold': tv.PROPOSAL_THRESHOLD, 'maxProposals': tv.MAX_PROPOSALS, 'window': tv.WINDOW,
@@ -379,7 +400,9 @@ def short(r):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--init', default='models/registry/container-threat-verify-de.onnx')
+    ap.add_argument('--init', help='starting weights (default: the registry\'s verifier of this kind)')
+    ap.add_argument('--grey', action='store_true', help='the grey verifier (renderings only, one input plane); --init may '
+                    'be a dual-energy export, whose first layer then keeps its grey weights')
     ap.add_argument('--val', default='models/training/out/verify-val')
     ap.add_argument('--train', default='')
     ap.add_argument('--refit-head', action='store_true')
@@ -396,6 +419,9 @@ def main():
     ap.add_argument('--trained-by', help='with --load and --export: that run\'s result JSON (--out), whose fine-tuning the card records')
     ap.add_argument('--out')
     a = ap.parse_args()
+    global PLANES
+    PLANES = 1 if a.grey else 2
+    a.init = a.init or f'models/registry/{tv.NAME if a.grey else tv.NAME_DE}.onnx'
     torch.set_num_threads(a.threads)
     tv.DENSE_STRIDE = 24
     t = Timer()
@@ -403,7 +429,7 @@ def main():
     model = load_init(a.init)
     if a.load:
         model.load_state_dict(torch.load(a.load, map_location='cpu'))
-    _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, True)
+    _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, PLANES == 2)
     print('val windows', len(vinfo), t.s(), 's', flush=True)
     result = {'init': a.init, 'val': a.val, 'valWindows': len(vinfo), 'command': '/usr/bin/python3 models/training/fcn_verifier.py ' + ' '.join(sys.argv[1:])}
     full = {}  # the latest figures in full, for the card
