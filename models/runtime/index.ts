@@ -226,10 +226,11 @@ class Runtime implements ModelRuntime {
 
   /**
    * A lattice verifier (lattice.ts): the whole scan resampled once to the verifier's scale, one run, and each
-   * window's scores read from the window map. Scans differ in size, so each is a run of its own.
+   * window's scores read from the window map. Scans differ in size, so each is a run of its own. A rendering sent as
+   * RGB (a grey PNG decodes as three equal channels) is read as grey, as a windowed verifier's windows are.
    */
   private async latticeRun(v: Verifier, list: Proposal[], place: Placement, rendering: Rendering, m?: Rendering): Promise<Array<Record<string, number>>> {
-    const canvas = latticeCanvas(v.card, rendering, m, latticeScale(v.card, place.sx));
+    const canvas = latticeCanvas(v.card, toChannels(rendering, 1), m, latticeScale(v.card, place.sx));
     const started = performance.now();
     // not a batcher's job: close() waits for it by this set before the sessions go
     const run = v.pool.run(v.inputName, canvas.tensor, canvas.dims, v.card.output.name);

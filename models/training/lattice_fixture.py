@@ -1,9 +1,9 @@
-"""Writes test/fixtures/models/lattice.json: what fcn_verifier.py computes for a small random scan (grey and
-material planes), so the runtime's lattice form (models/runtime/lattice.ts) is checked against it: the canvas
+"""Writes test/fixtures/models/lattice.json (with --grey, lattice-grey.json): what fcn_verifier.py computes for a
+small random scan (grey and material planes; --grey: grey alone), so the runtime's lattice form (models/runtime/lattice.ts) is checked against it: the canvas
 (the planes resampled by Pillow's BOX filter onto air), each window's lattice cell, and, with the committed lattice
 verifier, each window's logits (torch, the exported WindowMap's arithmetic).
 
-Run (from the repo root): /usr/bin/python3 models/training/lattice_fixture.py [--model models/registry/container-threat-verify-de.onnx]
+Run (from the repo root): /usr/bin/python3 models/training/lattice_fixture.py [--grey] [--model <a lattice .onnx>]
 """
 import argparse, base64, json, os, sys
 import numpy as np
@@ -15,14 +15,18 @@ import train_verifier as tv
 from train_grid_detector import LABELS
 
 ap = argparse.ArgumentParser()
-ap.add_argument('--model', default='models/registry/container-threat-verify-de.onnx')
-ap.add_argument('--out', default='test/fixtures/models/lattice.json')
+ap.add_argument('--grey', action='store_true', help='the grey lattice verifier (one plane)')
+ap.add_argument('--model', help='default: the registry\'s lattice verifier of that kind')
+ap.add_argument('--out', help='default: test/fixtures/models/lattice.json, with --grey lattice-grey.json')
 a = ap.parse_args()
+a.model = a.model or f"models/registry/{tv.NAME if a.grey else tv.NAME_DE}.onnx"
+a.out = a.out or f"test/fixtures/models/lattice{'-grey' if a.grey else ''}.json"
+fv.PLANES = 1 if a.grey else 2
 rng = np.random.default_rng(20261204)
 W, H = 90, 50
 grey = rng.integers(0, 256, (H, W), dtype=np.uint8)
 material = rng.integers(0, 256, (H, W), dtype=np.uint8)
-model = tv.Net(len(LABELS), fused=True, channels=2)
+model = tv.Net(len(LABELS), fused=True, channels=fv.PLANES)
 fv.load_lattice_onnx(model, a.model)
 model.eval()
 cases = []
@@ -31,7 +35,7 @@ cases = []
 for sx, padX, padY in ((0.345, 10.0, 3.5), (0.4875, 0.0, 12.25)):
     im = {'sx': sx, 'sy': sx, 'padX': padX, 'padY': padY}
     f = fv.scale_of(im)
-    planes, ox, oy = fv.planes_canvas(Image.fromarray(grey), Image.fromarray(material), f)
+    planes, ox, oy = fv.planes_canvas(Image.fromarray(grey), None if a.grey else Image.fromarray(material), f)
     gh, gw = planes.shape[1] // fv.CELL - fv.CELLS + 1, planes.shape[2] // fv.CELL - fv.CELLS + 1
     # window centres (grid-input px): inside, on the edges, outside the scan
     centres = [(padX + 5, padY + 4), (padX + 20.3, padY + 9.9), (padX + W * sx, padY + H * sx), (padX - 30, padY + 30), (padX + 30.5, padY - 20)]
@@ -41,11 +45,13 @@ for sx, padX, padY in ((0.345, 10.0, 3.5), (0.4875, 0.0, 12.25)):
         z = fv.window_logits(model, planes, cells).numpy()
     # the resampled scan only (the rest of the canvas is air: grey 255, material 0)
     w, h = round(W * f), round(H * f)
-    assert (planes[0] != 255).sum() <= w * h and (planes[1] != 0).sum() <= w * h
+    assert (planes[0] != 255).sum() <= w * h and (a.grey or (planes[1] != 0).sum() <= w * h)
     scan = planes[:, oy:oy + h, ox:ox + w]
     cases.append({'place': {'sx': sx, 'sy': sx, 'padX': padX, 'padY': padY}, 'scale': f, 'canvas': {'width': planes.shape[2], 'height': planes.shape[1], 'ox': ox, 'oy': oy,
-                  'scanWidth': w, 'scanHeight': h, 'grey': base64.b64encode(scan[0].tobytes()).decode(), 'material': base64.b64encode(scan[1].tobytes()).decode()},
+                  'scanWidth': w, 'scanHeight': h, 'grey': base64.b64encode(scan[0].tobytes()).decode(),
+                  **({} if a.grey else {'material': base64.b64encode(scan[1].tobytes()).decode()})},
                   'centres': centres, 'cells': cells.tolist(), 'map': [gh, gw], 'logits': np.round(z, 5).tolist()})
-json.dump({'model': a.model, 'width': W, 'height': H, 'grey': base64.b64encode(grey.tobytes()).decode(), 'material': base64.b64encode(material.tobytes()).decode(), 'cases': cases},
+json.dump({'model': a.model, 'width': W, 'height': H, 'grey': base64.b64encode(grey.tobytes()).decode(),
+           **({} if a.grey else {'material': base64.b64encode(material.tobytes()).decode()}), 'cases': cases},
           open(a.out, 'w'), separators=(',', ':'))
 print('wrote', a.out, os.path.getsize(a.out), 'bytes')

@@ -1,4 +1,4 @@
-"""Fine-tunes the dual-energy verifier in lattice form (fcn_verifier.py's recipe) on a GPU, several variants at once:
+"""Fine-tunes the dual-energy verifier (with --grey, the grey one) in lattice form (fcn_verifier.py's recipe) on a GPU, several variants at once:
 the training canvases are loaded once (in parallel), then each variant is a forked process with its own CUDA
 context training on the shared canvases until a common deadline. Writes <out>/<variant>.ft.pt (CPU tensors, for
 `fcn_verifier.py --load ... --export` on the CPU machine, which scores verify-val and writes the card) and
@@ -8,7 +8,7 @@ computed where the card is written.
 Run (from the repo root; the sets need images/, material/, meta/ and grid.json, e.g. grid_proposals.mts
 --geometry-only; gpu_finetune.sh makes them on a machine without the project's node_modules):
   python3 models/training/lattice_gpu.py --train a,b,c --out dir --deadline <unix s> \\
-      --variant 'name:lr=1e-4,batch=32,hard=0,seed=31' [--variant ...] [--init model.onnx] [--workers 16]
+      --variant 'name:lr=1e-4,batch=32,hard=0,seed=31' [--variant ...] [--grey] [--init model.onnx] [--workers 16]
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -47,14 +47,15 @@ def run_variant(v, data, a):
     res = {'finetuned': {'steps': steps, 'minutes': round(minutes, 2), 'lr': v['lr'], 'batch': v['batch'], 'train': a.train,
                          'hardNegativesPerCanvas': v['hard'], 'hardNegativeMiningSeconds': round(mined), 'seed': v['seed'],
                          'device': torch.cuda.get_device_name(0) if fv.DEV.type == 'cuda' else 'cpu', 'torch': torch.__version__,
-                         'command': 'python3 models/training/lattice_gpu.py ' + ' '.join(sys.argv[1:])}}
+                         'command': ' '.join([sys.executable, 'models/training/lattice_gpu.py', *sys.argv[1:]])}}
     json.dump(res, open(os.path.join(a.out, v['name'] + '.json'), 'w'), indent=1)
     print(f"[{v['name']}] {steps} steps", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--init', default='models/registry/container-threat-verify-de.onnx')
+    ap.add_argument('--init', help='starting weights (default: the registry\'s verifier of this kind)')
+    ap.add_argument('--grey', action='store_true', help='the grey verifier (one plane; fcn_verifier.py --grey)')
     ap.add_argument('--train', required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--deadline', type=float, required=True, help='unix seconds at which every variant stops training')
@@ -62,6 +63,8 @@ def main():
     ap.add_argument('--workers', type=int, default=os.cpu_count())
     ap.add_argument('--device', default='cuda', help='cuda (never probed in this process: a CUDA call before the fork would poison the variants)')
     a = ap.parse_args()
+    fv.PLANES = 1 if a.grey else 2
+    a.init = a.init or f"models/registry/{fv.tv.NAME if a.grey else fv.tv.NAME_DE}.onnx"
     variants = [parse_variant(v) for v in a.variant]
     os.makedirs(a.out, exist_ok=True)
     t0 = time.time()

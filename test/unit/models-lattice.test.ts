@@ -15,14 +15,14 @@ interface Fixture {
   model: string;
   width: number;
   height: number;
-  /** base64 bytes, row by row */
+  /** base64 bytes, row by row; no material for a grey verifier */
   grey: string;
-  material: string;
+  material?: string;
   cases: Array<{
     place: { sx: number; sy: number; padX: number; padY: number };
     scale: number;
     /** The resampled scan's planes (scanWidth × scanHeight at ox, oy); the rest of the canvas is air. */
-    canvas: { width: number; height: number; ox: number; oy: number; scanWidth: number; scanHeight: number; grey: string; material: string };
+    canvas: { width: number; height: number; ox: number; oy: number; scanWidth: number; scanHeight: number; grey: string; material?: string };
     centres: Array<[number, number]>;
     cells: Array<[number, number]>;
     map: [number, number];
@@ -30,25 +30,29 @@ interface Fixture {
   }>;
 }
 
-const fixture = async (): Promise<Fixture> => JSON.parse(await readFile('test/fixtures/models/lattice.json', 'utf8')) as Fixture;
+// the dual-energy verifier (grey + material) and the grey one (renderings only)
+const FIXTURES = ['test/fixtures/models/lattice.json', 'test/fixtures/models/lattice-grey.json'];
+const fixture = async (path: string): Promise<Fixture> => JSON.parse(await readFile(path, 'utf8')) as Fixture;
 const cardOf = async (path: string): Promise<ModelCard> => validateCard(JSON.parse(await readFile(path.replace(/\.onnx$/, '.card.json'), 'utf8')));
 const bytesOf = (b64: string): number[] => [...Buffer.from(b64, 'base64')];
 const plane = (b64: string, width: number, height: number): Rendering => ({ width, height, channels: 1, data: new Uint8Array(Buffer.from(b64, 'base64')) });
 const proposal = (cx: number, cy: number): Proposal => ({ cls: -1, score: 0, cx, cy, box: [cx, cy, cx, cy], around: [] });
+const materialOf = (fx: Fixture): Rendering | undefined => (fx.material ? plane(fx.material, fx.width, fx.height) : undefined);
 
-describe('lattice verifier', () => {
+describe.each(FIXTURES)('lattice verifier (%s)', (path) => {
   it('resamples the scan as Pillow BOX does, onto air whole cells wide, as fcn_verifier.py', async () => {
-    const fx = await fixture();
+    const fx = await fixture(path);
     const card = await cardOf(fx.model);
     expect(card.output.layout).toBe('window-map');
     for (const c of fx.cases) {
-      const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), plane(fx.material, fx.width, fx.height), c.scale);
-      expect(canvas.dims).toEqual([1, 2, c.canvas.height, c.canvas.width]);
+      const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale);
+      const planes: Array<readonly [number, string, number]> = [[0, c.canvas.grey, 255], ...(c.canvas.material ? [[1, c.canvas.material, 0] as const] : [])];
+      expect(canvas.dims).toEqual([1, planes.length, c.canvas.height, c.canvas.width]);
       expect([canvas.ox, canvas.oy]).toEqual([c.canvas.ox, c.canvas.oy]);
       // the tensor back to bytes ((pixel / 255 − mean) / std per plane): the scan where Python put it, air around it
       const { mean, std } = card.input.normalisation;
       const { width: W, height: H, ox, oy, scanWidth: w, scanHeight: h } = c.canvas;
-      for (const [k, b64, air] of [[0, c.canvas.grey, 255], [1, c.canvas.material, 0]] as const) {
+      for (const [k, b64, air] of planes) {
         const bytes = Array.from(canvas.tensor.subarray(k * W * H, (k + 1) * W * H), (v) => Math.round((v * std[k]! + mean[k]!) * 255) + 0); // + 0: no −0
         const want = Array.from({ length: W * H }, () => air as number);
         const scan = bytesOf(b64);
@@ -59,22 +63,22 @@ describe('lattice verifier', () => {
   });
 
   it('gives each window the lattice cell nearest its corner, clipped to the map', async () => {
-    const fx = await fixture();
+    const fx = await fixture(path);
     const card = await cardOf(fx.model);
     for (const c of fx.cases) {
-      const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), plane(fx.material, fx.width, fx.height), c.scale);
+      const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale);
       const place = { ...c.place, newW: 0, newH: 0 };
       expect(latticeCells(c.centres.map(([x, y]) => proposal(x, y)), place, canvas, card, c.map[0], c.map[1])).toEqual(c.cells);
     }
   });
 
   it('scores the windows as training measured them (the committed model through ONNX Runtime)', async () => {
-    const fx = await fixture();
+    const fx = await fixture(path);
     const card = await cardOf(fx.model);
     const session = await ort.InferenceSession.create(fx.model, { intraOpNumThreads: 1 });
     try {
       for (const c of fx.cases) {
-        const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), plane(fx.material, fx.width, fx.height), c.scale);
+        const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale);
         const out = (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', canvas.tensor, canvas.dims) }))[card.output.name]!;
         expect(out.dims).toEqual([1, card.labels.length, ...c.map]);
         const scores = latticeScores(out.data as Float32Array, out.dims, c.cells, card.labels);
@@ -84,7 +88,9 @@ describe('lattice verifier', () => {
       await session.release();
     }
   });
+});
 
+describe('lattice verifier', () => {
   it('boxResize: nearest when enlarging, the mean of the covered pixels when shrinking, a copy at the same size', () => {
     const src = Uint8Array.from([0, 100, 200, 50]);
     expect([...boxResize(src, 4, 1, 8, 1)]).toEqual([0, 0, 100, 100, 200, 200, 50, 50]);
