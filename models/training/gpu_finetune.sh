@@ -7,6 +7,7 @@
 #      channel) and writes each set's grid mapping (grid_proposals.mts --geometry-only);
 #   3. runs lattice_gpu.py: the canvases loaded once, each variant trained in its own process until a deadline.
 # Usage (repo root): models/training/gpu_finetune.sh <out dir> <seconds for the whole run> -- <lattice_gpu.py --variant args>
+# (add --grey to fine-tune the grey verifier, for scans sent as renderings only, on the same sets)
 # PYTHON: the interpreter that has torch (default python3; on the CPU machine a pyenv python3 shadows Debian's, so
 # PYTHON=/usr/bin/python3). Tried end to end on the 2-core CPU machine before a device round (2026-12-05, 175 s):
 #   PYTHON=/usr/bin/python3 CHAIN=3 models/training/gpu_finetune.sh /tmp/gout 200 -- \
