@@ -33,6 +33,18 @@ DEV = torch.device('cpu') # --device: where the layers run (scoring, mining, fin
 PLANES = 2                # --grey: 1 (the grey verifier, for scans sent as renderings only), else grey + material
 
 
+def use_kind(grey):
+    """Sets PLANES for the grey verifier (one plane) or the dual-energy one (grey + material); returns the registry's
+    .onnx of that kind (the default start)."""
+    global PLANES
+    PLANES = 1 if grey else 2
+    return f'models/registry/{model_name()}.onnx'
+
+
+def model_name():
+    return tv.NAME_DE if PLANES == 2 else tv.NAME
+
+
 def scale_of(im):
     """Resampled pixels per rendering pixel: a window of WINDOW grid-input px becomes SIZE px, as the crops are."""
     return tv.SIZE * im['sx'] / tv.WINDOW
@@ -363,7 +375,7 @@ def export(model, res, a, t, trained):
     (layout window-map)."""
     from common import sha256, write_card
     os.makedirs(a.export, exist_ok=True)
-    name = tv.NAME_DE if PLANES == 2 else tv.NAME
+    name = model_name()
     path = os.path.join(a.export, name + '.onnx')
     model.eval()
     torch.onnx.export(WindowMap(model), torch.zeros(1, PLANES, 8 * CELL, 12 * CELL), path, opset_version=13, input_names=['images'],
@@ -419,9 +431,8 @@ def main():
     ap.add_argument('--trained-by', help='with --load and --export: that run\'s result JSON (--out), whose fine-tuning the card records')
     ap.add_argument('--out')
     a = ap.parse_args()
-    global PLANES
-    PLANES = 1 if a.grey else 2
-    a.init = a.init or f'models/registry/{tv.NAME if a.grey else tv.NAME_DE}.onnx'
+    registry_model = use_kind(a.grey)
+    a.init = a.init or registry_model
     torch.set_num_threads(a.threads)
     tv.DENSE_STRIDE = 24
     t = Timer()

@@ -1,7 +1,8 @@
 """Writes test/fixtures/models/lattice.json (with --grey, lattice-grey.json): what fcn_verifier.py computes for a
-small random scan (grey and material planes; --grey: grey alone), so the runtime's lattice form (models/runtime/lattice.ts) is checked against it: the canvas
-(the planes resampled by Pillow's BOX filter onto air), each window's lattice cell, and, with the committed lattice
-verifier, each window's logits (torch, the exported WindowMap's arithmetic).
+small random scan (grey and material planes; --grey: grey alone), so the runtime's lattice form
+(models/runtime/lattice.ts) is checked against it: the canvas (the planes resampled by Pillow's BOX filter onto air),
+each window's lattice cell, and, with the committed lattice verifier, each window's logits (torch, the exported
+WindowMap's arithmetic).
 
 Run (from the repo root): /usr/bin/python3 models/training/lattice_fixture.py [--grey] [--model <a lattice .onnx>]
 """
@@ -19,9 +20,9 @@ ap.add_argument('--grey', action='store_true', help='the grey lattice verifier (
 ap.add_argument('--model', help='default: the registry\'s lattice verifier of that kind')
 ap.add_argument('--out', help='default: test/fixtures/models/lattice.json, with --grey lattice-grey.json')
 a = ap.parse_args()
-a.model = a.model or f"models/registry/{tv.NAME if a.grey else tv.NAME_DE}.onnx"
+registry_model = fv.use_kind(a.grey)
+a.model = a.model or registry_model
 a.out = a.out or f"test/fixtures/models/lattice{'-grey' if a.grey else ''}.json"
-fv.PLANES = 1 if a.grey else 2
 rng = np.random.default_rng(20261204)
 W, H = 90, 50
 grey = rng.integers(0, 256, (H, W), dtype=np.uint8)

@@ -63,8 +63,8 @@ def main():
     ap.add_argument('--workers', type=int, default=os.cpu_count())
     ap.add_argument('--device', default='cuda', help='cuda (never probed in this process: a CUDA call before the fork would poison the variants)')
     a = ap.parse_args()
-    fv.PLANES = 1 if a.grey else 2
-    a.init = a.init or f"models/registry/{fv.tv.NAME if a.grey else fv.tv.NAME_DE}.onnx"
+    registry_model = fv.use_kind(a.grey)
+    a.init = a.init or registry_model
     variants = [parse_variant(v) for v in a.variant]
     os.makedirs(a.out, exist_ok=True)
     t0 = time.time()
