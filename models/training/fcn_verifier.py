@@ -290,12 +290,17 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None):
     return step
 
 
+# The lowest card threshold (--threshold-floor): the runtime emits nothing under a class's card threshold, so the
+# policy's thresholds cannot go under it either (scripts/match-budget.ts keeps to the card's).
+THRESHOLD_FLOOR = 0.05
+
+
 def report(v, info, y, m, truth):
     """The card's figures for window scores v: fusion (grid + neighbours, radius 24) and thresholds on the first half,
     figures on the second."""
     n = len(truth); half = n // 2
     s, fusion = tv.fused_image_scores(v, info, y, m, n, 24)
-    thr = tv.choose_thresholds(s[:half], truth[:half])
+    thr = tv.choose_thresholds(s[:half], truth[:half], floor=THRESHOLD_FLOOR)
     res = tv.figures(s[half:], truth[half:], thr)
     plain = tv.image_scores(v, info, n)
     res['verifierWithoutFusion'] = {k: tv.figures(plain[half:], truth[half:], tv.choose_thresholds(plain[:half], truth[:half]))[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')}
@@ -393,7 +398,7 @@ def export(model, res, a, t, trained):
         'verifies': {'model': gj['model'], 'proposalThreshold': tv.PROPOSAL_THRESHOLD, 'maxProposals': tv.MAX_PROPOSALS, 'window': tv.WINDOW,
                      'minWindowPixels': 72, 'denseStride': 24, 'neighbourRadius': 24, 'fusion': res['fusion']},
         'metrics': {'split': 'held-out synthetic, second half of verify-val (the first half chose the thresholds)', 'heldOutSeed': vds['seed'],
-                    'renderingMmPerPixel': vds.get('mmpp'), 'form': 'lattice: the whole scan resampled once, windows on a 32-px lattice',
+                    'renderingMmPerPixel': vds.get('mmpp'), 'form': 'lattice: the whole scan resampled once, windows on a 32-px lattice', 'thresholdFloor': THRESHOLD_FLOOR,
                     **{k: v for k, v in res.items() if k not in ('thresholds', 'fusion')}},
         'training': {'generator': vds['generator'], 'continuedFrom': f"{a.init} ({prev.get('name')} {prev.get('version')}, " + ('lattice form)' if prev.get('output', {}).get('layout') == 'window-map' else 'trained on windows)'),
                      **({'latticeFineTune': {'patch': 384, 'batch': 12} | {k: trained[k] for k in ('train', 'minutes', 'steps', 'lr', 'batch', 'hardNegativesPerCanvas', 'seed', 'device', 'torch', 'command') if k in trained}} if trained else {}),
@@ -429,12 +434,16 @@ def main():
     ap.add_argument('--version', default='2.0.0')
     ap.add_argument('--load', help='the weights a fine-tuning run of this script saved (<out>.ft.pt), over --init')
     ap.add_argument('--trained-by', help='with --load and --export: that run\'s result JSON (--out), whose fine-tuning the card records')
+    ap.add_argument('--threshold-floor', type=float, default=0.05, help='the lowest card threshold of any class (what the '
+                    'runtime emits from; a policy threshold cannot go under it)')
     ap.add_argument('--out')
     a = ap.parse_args()
     registry_model = use_kind(a.grey)
     a.init = a.init or registry_model
     torch.set_num_threads(a.threads)
     tv.DENSE_STRIDE = 24
+    global THRESHOLD_FLOOR
+    THRESHOLD_FLOOR = a.threshold_floor
     t = Timer()
     rng = np.random.default_rng(a.seed)
     model = load_init(a.init)

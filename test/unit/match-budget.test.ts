@@ -13,6 +13,9 @@ describe('false-alarm budget matching', () => {
     expect(thresholdForBudget(scores, 0)).toBe(0.9001);
     expect(thresholdForBudget(scores, 5)).toBe(0.05); // the card's floor, not lower
     expect(thresholdForBudget(scores, 9)).toBe(0.05);
+    // a card whose thresholds go down to 0.02 (fcn_verifier.py --threshold-floor 0.02): the budget can be spent there
+    expect(thresholdForBudget([0.9, 0.04, 0.03, 0.01], 2, 0.02)).toBe(0.0301);
+    expect(thresholdForBudget([0.9, 0.04, 0.03, 0.01], 3, 0.02)).toBe(0.02);
   });
 
   it("reads the strongest box of a class that the named verifier confirmed, on scans with no planted threat", () => {
