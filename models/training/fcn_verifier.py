@@ -303,6 +303,7 @@ def report(v, info, y, m, truth):
     thr = tv.choose_thresholds(s[:half], truth[:half], floor=THRESHOLD_FLOOR)
     res = tv.figures(s[half:], truth[half:], thr)
     plain = tv.image_scores(v, info, n)
+    # a comparison figure, never emitted: its thresholds keep the fixed 0.05 floor so that it compares across cards
     res['verifierWithoutFusion'] = {k: tv.figures(plain[half:], truth[half:], tv.choose_thresholds(plain[:half], truth[:half]))[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP')}
     res['recallAtCleanFlagRate'] = {lab: {'at1pct': tv.recall_at_clean_rate(s[half:], truth[half:], LABELS.index(lab), 0.01),
                                           'at5pct': tv.recall_at_clean_rate(s[half:], truth[half:], LABELS.index(lab), 0.05)} for lab in ('firearm', 'knife')}
