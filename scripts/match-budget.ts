@@ -11,14 +11,14 @@
 // hold-out) gives seven times the clean scans. For each verifier in the policy's `modelThreatThresholds` and each
 // class: the budget is the number of clean scans (no planted threat) whose strongest box of that class from the
 // old registry's verifier reaches the policy's threshold; the new threshold is the lowest at which the new
-// registry's verifier flags no more of them, never under the new card's own threshold for that class (the runtime
-// emits nothing under it; 0.05 for a class the card has no threshold for). Raw pairs (material
+// registry's verifier flags no more of them, never under the score the new card emits that class from
+// (models/runtime/registry.ts `emissionThreshold`: nothing under it reaches the policy). Raw pairs (material
 // channel, dual-energy verifier) and renderings only (grey verifier) are read separately, as the pipeline does.
 import { parseArgs } from 'node:util';
 import { allDetections } from '../domain/assessment/evidence.js';
 import type { LabelledScan } from '../domain/policy/calibrate.js';
 import { strongestScore } from '../domain/policy/threat-classes.js';
-import { loadRegistry } from '../models/runtime/registry.js';
+import { emissionThreshold, loadRegistry } from '../models/runtime/registry.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream, STREAM_RATES } from './calibrate.js';
 
@@ -57,10 +57,11 @@ async function main(): Promise<void> {
     for (const model of used) {
       const thresholds = policy.security.modelThreatThresholds[model] ?? {};
       out[model] = {};
+      const card = cards.get(model);
       for (const [label, t] of Object.entries(thresholds)) {
         const o = strongest(old, model, label), n = strongest(neu, model, label);
         const budget = o.filter((v) => v >= t).length;
-        const nt = thresholdForBudget(n, budget, cards.get(model)?.thresholds[label] ?? 0.05);
+        const nt = thresholdForBudget(n, budget, card ? emissionThreshold(card, label) : undefined);
         out[model]![label] = nt;
         console.log(`${model} ${label.padEnd(20)} old ${t.toFixed(4)} flags ${budget} of ${o.length} clean | new ${nt.toFixed(4)} flags ${n.filter((v) => v >= nt).length} (at the old threshold ${n.filter((v) => v >= t).length})`);
       }
