@@ -2,8 +2,8 @@
 GPU, several variants at once: the training canvases are loaded once (in parallel), then each variant is a forked
 process with its own CUDA context training on the shared canvases until a common deadline. Writes
 <out>/<variant>.ft.pt (CPU tensors, for `fcn_verifier.py --load ... --export` on the CPU machine, which scores
-verify-val and writes the card) and <out>/<variant>.json (steps, minutes, settings). No validation data is needed here: the held-out figures are
-computed where the card is written.
+verify-val and writes the card) and <out>/<variant>.json (steps, minutes, settings). No validation data is needed
+here: the held-out figures are computed where the card is written.
 
 Run (from the repo root; the sets need images/, material/, meta/ and grid.json, e.g. grid_proposals.mts
 --geometry-only; gpu_finetune.sh makes them on a machine without the project's node_modules):
