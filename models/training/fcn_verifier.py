@@ -293,12 +293,17 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None):
 # The lowest card threshold (--threshold-floor): the runtime emits nothing under a class's card threshold, so the
 # policy's thresholds cannot go under it either (scripts/match-budget.ts keeps to the card's).
 THRESHOLD_FLOOR = 0.05
+# --save-scores: where report() keeps the held-out window scores it was given (the latest call's), for refitting the
+# fusion without scoring the set again (fusion_fit.py)
+SAVE_SCORES = None
 
 
 def report(v, info, y, m, truth):
     """The card's figures for window scores v: fusion (grid + neighbours, radius 24) and thresholds on the first half,
     figures on the second."""
     n = len(truth); half = n // 2
+    if SAVE_SCORES:
+        np.savez_compressed(SAVE_SCORES, v=v, info=info, y=y, m=m, truth=truth)
     s, fusion = tv.fused_image_scores(v, info, y, m, n, 24)
     thr = tv.choose_thresholds(s[:half], truth[:half], floor=THRESHOLD_FLOOR)
     res = tv.figures(s[half:], truth[half:], thr)
@@ -437,14 +442,15 @@ def main():
     ap.add_argument('--trained-by', help='with --load and --export: that run\'s result JSON (--out), whose fine-tuning the card records')
     ap.add_argument('--threshold-floor', type=float, default=0.05, help='the lowest card threshold of any class (what the '
                     'runtime emits from; a policy threshold cannot go under it)')
+    ap.add_argument('--save-scores', help='keep the held-out window scores behind the figures in this .npz (v, info, y, m, truth)')
     ap.add_argument('--out')
     a = ap.parse_args()
     registry_model = use_kind(a.grey)
     a.init = a.init or registry_model
     torch.set_num_threads(a.threads)
     tv.DENSE_STRIDE = 24
-    global THRESHOLD_FLOOR
-    THRESHOLD_FLOOR = a.threshold_floor
+    global THRESHOLD_FLOOR, SAVE_SCORES
+    THRESHOLD_FLOOR, SAVE_SCORES = a.threshold_floor, a.save_scores
     t = Timer()
     rng = np.random.default_rng(a.seed)
     model = load_init(a.init)
