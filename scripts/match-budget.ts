@@ -17,8 +17,10 @@
 import { parseArgs } from 'node:util';
 import { allDetections } from '../domain/assessment/evidence.js';
 import type { LabelledScan } from '../domain/policy/calibrate.js';
+import type { RiskPolicy } from '../domain/policy/policy.js';
 import { strongestScore } from '../domain/policy/threat-classes.js';
 import { emissionThreshold, loadRegistry } from '../models/runtime/registry.js';
+import type { ModelCard } from '../models/runtime/types.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream, STREAM_RATES } from './calibrate.js';
 
@@ -34,6 +36,39 @@ export function thresholdForBudget(scores: readonly number[], budget: number, fl
   // every score above the (budget+1)-th highest stays flagged; just over it, that one no longer is
   const cut = sorted[budget]!;
   return Math.max(floor, (Math.floor(cut * 10_000) + 1) / 10_000);
+}
+
+export interface BudgetThreshold {
+  /** The policy's threshold now, and how many of the stream's clean scans the old verifier flags at it. */
+  old: number;
+  budget: number;
+  cleanScans: number;
+  /** The new verifier's threshold for that budget, the clean scans it flags there, and at the old threshold. */
+  threshold: number;
+  flagged: number;
+  flaggedAtOld: number;
+}
+
+/**
+ * Per verifier that confirmed boxes of `neu` (or only `only`) and per class of the policy's thresholds for it: the
+ * lowest threshold at which the new registry's verifier flags no more of the stream's clean scans than the old one
+ * does at the policy's threshold, never under the new card's emission threshold. `old` and `neu`: one stream read
+ * through the old and the new registry.
+ */
+export function budgetThresholds(old: readonly LabelledScan[], neu: readonly LabelledScan[], policy: RiskPolicy, cards: ReadonlyMap<string, ModelCard>, only?: string): Record<string, Record<string, BudgetThreshold>> {
+  const used = new Set(allDetections(neu.flatMap((s) => s.input.modelOutputs)).map((d) => d.verifiedBy).filter((m): m is string => !!m && (only === undefined || m === only)));
+  const out: Record<string, Record<string, BudgetThreshold>> = {};
+  for (const model of used) {
+    const card = cards.get(model);
+    out[model] = {};
+    for (const [label, t] of Object.entries(policy.security.modelThreatThresholds[model] ?? {})) {
+      const o = strongest(old, model, label), n = strongest(neu, model, label);
+      const budget = o.filter((v) => v >= t).length;
+      const threshold = thresholdForBudget(n, budget, card ? emissionThreshold(card, label) : undefined);
+      out[model]![label] = { old: t, budget, cleanScans: o.length, threshold, flagged: n.filter((v) => v >= threshold).length, flaggedAtOld: n.filter((v) => v >= t).length };
+    }
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -53,17 +88,11 @@ async function main(): Promise<void> {
     const oldOutputs = values[material ? 'old-outputs-raw' : 'old-outputs-renderings'];
     const old = await loadStream(values.data, { ...opts, registryDir: values['old-registry'], ...(oldOutputs && { outputsFile: oldOutputs }) });
     const neu = await loadStream(values.data, { ...opts, registryDir: values.registry! });
-    const used = new Set(allDetections(neu.flatMap((s) => s.input.modelOutputs)).map((d) => d.verifiedBy).filter((m): m is string => !!m));
-    for (const model of used) {
-      const thresholds = policy.security.modelThreatThresholds[model] ?? {};
+    for (const [model, classes] of Object.entries(budgetThresholds(old, neu, policy, cards))) {
       out[model] = {};
-      const card = cards.get(model);
-      for (const [label, t] of Object.entries(thresholds)) {
-        const o = strongest(old, model, label), n = strongest(neu, model, label);
-        const budget = o.filter((v) => v >= t).length;
-        const nt = thresholdForBudget(n, budget, card ? emissionThreshold(card, label) : undefined);
-        out[model]![label] = nt;
-        console.log(`${model} ${label.padEnd(20)} old ${t.toFixed(4)} flags ${budget} of ${o.length} clean | new ${nt.toFixed(4)} flags ${n.filter((v) => v >= nt).length} (at the old threshold ${n.filter((v) => v >= t).length})`);
+      for (const [label, b] of Object.entries(classes)) {
+        out[model]![label] = b.threshold;
+        console.log(`${model} ${label.padEnd(20)} old ${b.old.toFixed(4)} flags ${b.budget} of ${b.cleanScans} clean | new ${b.threshold.toFixed(4)} flags ${b.flagged} (at the old threshold ${b.flaggedAtOld})`);
       }
     }
   }
