@@ -9,9 +9,12 @@ flagged at most --max-clean, 5 %), searched on a grid with the verifier's weight
 intercept by logistic regression over the calibration half's windows, so scores stay probabilities (the card's
 0.05 floor and the thresholds mean what they meant). The test half is only measured.
 
-    /usr/bin/python3 models/training/fusion_fit.py --scores <fcn_verifier.py --save-scores npz> [--json out.json]
+    /usr/bin/python3 models/training/fusion_fit.py --scores <fcn_verifier.py --save-scores npz> [--floor 0.05] [--json out.json]
+        [--card <the scored verifier's card> --version V --out-card <card path>]
 
-Writes the card's figures (as fcn_verifier.report) for the logistic-regression fusion and the ranking one side by side.
+Writes the card's figures (as fcn_verifier.report) for the logistic-regression fusion and the ranking one side by side;
+with --card, that card again with the ranking fusion, its thresholds (over --floor) and its figures, as version V (the
+.onnx and its sha256 are unchanged: the fusion and thresholds are the card's, not the graph's).
 """
 import argparse
 import json
@@ -23,6 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_verifier as tv  # noqa: E402
 from train_verifier import LABELS  # noqa: E402
+from common import write_card  # noqa: E402
 
 
 def image_max(z, starts, image_of_start, n):
@@ -134,7 +138,12 @@ def main():
     ap.add_argument('--max-clean', type=float, default=0.05)
     ap.add_argument('--floor', type=float, default=0.05)
     ap.add_argument('--json')
+    ap.add_argument('--card', help='the card of the verifier whose scores --scores holds')
+    ap.add_argument('--version', help='with --card: the new card\'s version')
+    ap.add_argument('--out-card', help='with --card: where the new card goes')
     a = ap.parse_args()
+    if a.card and not (a.version and a.out_card):
+        ap.error('--card needs --version and --out-card')
     z = np.load(a.scores)
     v, info, y, m, truth = z['v'], z['info'], z['y'], z['m'], z['truth'].astype(bool)
     n = len(truth)
@@ -150,6 +159,24 @@ def main():
     print(json.dumps(res, indent=1))
     if a.json:
         json.dump(res, open(a.json, 'w'), indent=1)
+    if a.card:
+        write_card(a.out_card, refitted_card(json.load(open(a.card)), new, chosen, a))
+        print('wrote', a.out_card)
+
+
+def refitted_card(card, new, chosen, a):
+    """The verifier's card with the ranking fusion: thresholds, verifies.fusion and the held-out figures replaced
+    (verifierWithoutFusion, the fusion-free comparison, is the graph's and stays)."""
+    figures = {k: new[k] for k in ('anyThreatRecall', 'cleanImagesFlagged', 'imageMAP', 'perLabel', 'n', 'nClean')}
+    figures['recallAtCleanFlagRate'] = {l: {k: new['recallAtCleanFlagRate'][l][k] for k in ('at1pct', 'at5pct')} for l in ('firearm', 'knife')}
+    return {**card, 'version': a.version, 'thresholds': new['thresholds'],
+            'verifies': {**card['verifies'], 'fusion': new['fusion']},
+            'metrics': {**card['metrics'], **figures, 'thresholdFloor': a.floor},
+            'training': {**card['training'], 'fusionRefit': {
+                'from': f"{card['name']} {card['version']} (same .onnx)", 'method': 'per class, the direction of the (verifier, grid, neighbours) '
+                f'weights with the best partial AUC of image scores at <= {a.max_clean:g} of clean renderings flagged on the calibration half, '
+                'then scale and intercept by logistic regression over its windows', 'chosen': chosen,
+                'command': '/usr/bin/python3 models/training/fusion_fit.py ' + ' '.join(sys.argv[1:])}}}
 
 
 if __name__ == '__main__':
