@@ -3,7 +3,9 @@
 // the standing comparison of a new verifier version with the one it would replace, in one command (until
 // 2026-12-05 it took match-budget.ts, policy-on-stream.ts and a throwaway script per round). First the new
 // version gets, class by class, the old version's false-alarm budget on the fit stream's clean scans
-// (scripts/match-budget.ts: never under the new card's own threshold). Then, at those thresholds, every
+// (scripts/match-budget.ts: never under the new card's own threshold), and the old version its own lowest
+// threshold for that budget (a policy's threshold may sit above the next clean score down: without this the new
+// side would gain from that slack alone; a version compared with itself ties). Then, at those thresholds, every
 // threat-rich stream is read through both registries: the prohibited scans each catches (not cleared) and the
 // planted items of each class its verifier locates (a box of the item's own class over it,
 // domain/policy/threat-classes.ts), per stream and pooled. Pooled over several streams, a comparison is not
@@ -105,19 +107,20 @@ async function main(): Promise<void> {
   // the fit stream (assessment seed 5, as the benchmark): the new version at the old one's budget
   const fitOld = await read(values.fit, values['old-registry'], 5);
   const fitNew = await read(values.fit, values.registry!, 5);
-  const budget = budgetThresholds(fitOld, fitNew, policy, cards, model)[model] ?? {};
+  const budget = budgetThresholds(fitOld, fitNew, policy, cards, model, new Map([[model, oldCard]]))[model] ?? {};
   if (Object.keys(budget).length === 0) throw new Error(`${model} confirmed no box on ${values.fit}, or the policy has no thresholds for it`);
-  const thresholds = Object.fromEntries(Object.entries(budget).map(([label, b]) => [label, b.threshold]));
-  const candidate = withModelThresholds(policy, model, thresholds, `${policy.version}+${model}-${card.version}`);
+  const at = (pick: (b: (typeof budget)[string]) => number) => Object.fromEntries(Object.entries(budget).map(([label, b]) => [label, pick(b)]));
+  const baseline = withModelThresholds(policy, model, at((b) => b.oldTight), `${policy.version}+${model}-${oldCard.version}`);
+  const candidate = withModelThresholds(policy, model, at((b) => b.threshold), `${policy.version}+${model}-${card.version}`);
   for (const [label, b] of Object.entries(budget)) {
-    console.log(`${model} ${label.padEnd(20)} old ${b.old.toFixed(4)} flags ${b.budget} of ${b.cleanScans} clean | new ${b.threshold.toFixed(4)} flags ${b.flagged}`);
+    console.log(`${model} ${label.padEnd(20)} policy ${b.old.toFixed(4)} flags ${b.budget} of ${b.cleanScans} clean | old ${b.oldTight.toFixed(4)} | new ${b.threshold.toFixed(4)} flags ${b.flagged}`);
   }
-  const fit = { old: percent(streamMetrics(fitOld, policy).autoClearOfClean), new: percent(streamMetrics(fitNew, candidate).autoClearOfClean) };
+  const fit = { old: percent(streamMetrics(fitOld, baseline).autoClearOfClean), new: percent(streamMetrics(fitNew, candidate).autoClearOfClean) };
   console.log(`fit stream, auto-clear of clean scans: old ${fit.old} %, new ${fit.new} %`);
   const streams = [];
   // threat-rich streams: assessment seed 7 for each (the declarations drawn over them, as the benchmark's study stream)
   for (const dir of values['threat-rich'].split(',')) {
-    const old = threatRichSide(await read(dir, values['old-registry'], 7), policy, model);
+    const old = threatRichSide(await read(dir, values['old-registry'], 7), baseline, model);
     const neu = threatRichSide(await read(dir, values.registry!, 7), candidate, model);
     streams.push({ dir, old, new: neu });
     console.log(`${dir}: caught ${old.caught} -> ${neu.caught} of ${neu.prohibited}; located ${Object.keys(neu.planted).sort().map((k) => `${k} ${old.located[k] ?? 0} -> ${neu.located[k] ?? 0}/${neu.planted[k]}`).join(', ')}`);
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
   for (const c of rule.conditions) console.log(`  ${c.pass ? 'yes' : 'NO '} ${c.says}`);
   console.log(`standing rule (pooled over ${streams.length} threat-rich stream${streams.length > 1 ? 's' : ''}): ${rule.pass ? 'passed' : 'not passed'}`);
   if (values.json) {
-    await writeFile(values.json, JSON.stringify({ read: values.read, model, policy: { old: policy.version, new: candidate.version }, version: { old: oldCard.version, new: card.version }, thresholds: budget, fitAutoClearOfCleanPct: fit, threatRich: streams, pooled: all, rule }, null, 1) + '\n');
+    await writeFile(values.json, JSON.stringify({ read: values.read, model, policy: { old: baseline.version, new: candidate.version }, version: { old: oldCard.version, new: card.version }, thresholds: budget, fitAutoClearOfCleanPct: fit, threatRich: streams, pooled: all, rule }, null, 1) + '\n');
   }
 }
 

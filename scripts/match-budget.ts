@@ -47,6 +47,12 @@ export interface BudgetThreshold {
   threshold: number;
   flagged: number;
   flaggedAtOld: number;
+  /**
+   * The old verifier's own lowest threshold for the same budget (≤ `old`: a policy's threshold may sit above the
+   * next clean score down), never under the old card's emission threshold when `oldCards` names it. A comparison
+   * puts both versions there, so neither gains from slack in the policy's threshold.
+   */
+  oldTight: number;
 }
 
 /**
@@ -55,17 +61,18 @@ export interface BudgetThreshold {
  * does at the policy's threshold, never under the new card's emission threshold. `old` and `neu`: one stream read
  * through the old and the new registry.
  */
-export function budgetThresholds(old: readonly LabelledScan[], neu: readonly LabelledScan[], policy: RiskPolicy, cards: ReadonlyMap<string, ModelCard>, only?: string): Record<string, Record<string, BudgetThreshold>> {
+export function budgetThresholds(old: readonly LabelledScan[], neu: readonly LabelledScan[], policy: RiskPolicy, cards: ReadonlyMap<string, ModelCard>, only?: string, oldCards?: ReadonlyMap<string, ModelCard>): Record<string, Record<string, BudgetThreshold>> {
   const used = new Set(allDetections(neu.flatMap((s) => s.input.modelOutputs)).map((d) => d.verifiedBy).filter((m): m is string => !!m && (only === undefined || m === only)));
   const out: Record<string, Record<string, BudgetThreshold>> = {};
   for (const model of used) {
-    const card = cards.get(model);
+    const card = cards.get(model), oldCard = oldCards?.get(model);
     out[model] = {};
     for (const [label, t] of Object.entries(policy.security.modelThreatThresholds[model] ?? {})) {
       const o = strongest(old, model, label), n = strongest(neu, model, label);
       const budget = o.filter((v) => v >= t).length;
       const threshold = thresholdForBudget(n, budget, card ? emissionThreshold(card, label) : undefined);
-      out[model]![label] = { old: t, budget, cleanScans: o.length, threshold, flagged: n.filter((v) => v >= threshold).length, flaggedAtOld: n.filter((v) => v >= t).length };
+      const oldTight = Math.min(t, thresholdForBudget(o, budget, oldCard ? emissionThreshold(oldCard, label) : 0));
+      out[model]![label] = { old: t, budget, cleanScans: o.length, threshold, flagged: n.filter((v) => v >= threshold).length, flaggedAtOld: n.filter((v) => v >= t).length, oldTight };
     }
   }
   return out;

@@ -46,6 +46,10 @@ describe('comparing a new verifier version with the old one', () => {
     const b = budgetThresholds(old, neu, policy, new Map([[VERIFIER, card({ knife: 0.05, firearm: 0.05 })]]))[VERIFIER]!;
     expect(b.knife).toMatchObject({ old: 0.1, budget: 2, cleanScans: 5, flagged: 2, flaggedAtOld: 1 });
     expect(b.knife!.threshold).toBe(0.0701); // just over the third-highest clean score: 0.3 and 0.09 flagged
+    // the old version's own lowest threshold for its budget: the policy's 0.1 has slack down to just over 0.08
+    expect(b.knife!.oldTight).toBe(0.0801);
+    const oldCards = new Map([[VERIFIER, card({ knife: 0.09, firearm: 0.05 })]]);
+    expect(budgetThresholds(old, neu, policy, new Map([[VERIFIER, card({ knife: 0.05, firearm: 0.05 })]]), VERIFIER, oldCards)[VERIFIER]!.knife!.oldTight).toBe(0.09);
     // a card that emits nothing under 0.08 cannot spend the budget under it
     const floored = budgetThresholds(old, neu, policy, new Map([[VERIFIER, card({ knife: 0.08, firearm: 0.05 })]]))[VERIFIER]!;
     expect(floored.knife).toMatchObject({ threshold: 0.08, flagged: 2 });
