@@ -48,26 +48,8 @@ def partial_auc(pos, neg, max_clean):
 
 
 def fit_scale(zdir, t, w0):
-    """Logistic regression of t on [zdir, 1]: the scale and intercept over a fixed direction (damped Newton)."""
-    X = np.stack([zdir, np.ones_like(zdir)], 1)
-    w = np.array(w0, dtype=np.float64)
-    ridge = 1e-2
-
-    def loss(w):
-        z = X @ w
-        return float(np.sum(np.logaddexp(0, z) - t * z) + ridge / 2 * w @ w)
-    for _ in range(50):
-        q = 1 / (1 + np.exp(-X @ w))
-        g = X.T @ (q - t) + ridge * w
-        H = (X * (q * (1 - q))[:, None]).T @ X + ridge * np.eye(2)
-        step = np.linalg.solve(H, g)
-        f0, k = loss(w), 1.0
-        while k > 1e-4 and not loss(w - k * step) <= f0:
-            k /= 2
-        if k <= 1e-4:
-            break
-        w = w - k * step
-    return w
+    """Logistic regression of t on [zdir, 1]: the scale and intercept over a fixed direction."""
+    return tv.logistic_fit(np.stack([zdir, np.ones_like(zdir)], 1), t, w0)
 
 
 def ranking_fusion(v, info, y, m, truth, lr_fusion, radius=24, max_clean=0.05, betas=None, deltas=None):

@@ -359,28 +359,32 @@ def fit_fusion(v, around, y, m, neighbour=None):
         keep = m[:, j] > 0
         cols = [logit(v[keep, j]), logit(around[keep, j])] + ([] if neighbour is None else [logit(neighbour[keep, j])])
         X = np.stack(cols + [np.ones(keep.sum())], 1)
-        t = y[keep, j].astype(np.float64)
-        w = np.array([1.0] + [0.0] * (X.shape[1] - 1))
-        ridge = 1e-2
-
-        def loss(w):
-            z = X @ w
-            return float(np.sum(np.logaddexp(0, z) - t * z) + ridge / 2 * w @ w)
-        # damped Newton: a full step that raises the loss is halved until it does not (a class the verifier
-        # separates perfectly, its logits saturated, made the plain iteration diverge to weights of ~1e4)
-        for _ in range(50):
-            q = 1 / (1 + np.exp(-X @ w))
-            g = X.T @ (q - t) + ridge * w
-            H = (X * (q * (1 - q))[:, None]).T @ X + ridge * np.eye(X.shape[1])
-            step = np.linalg.solve(H, g)
-            f0, k = loss(w), 1.0
-            while k > 1e-4 and not loss(w - k * step) <= f0:
-                k /= 2
-            if k <= 1e-4:
-                break
-            w = w - k * step
+        w = logistic_fit(X, y[keep, j].astype(np.float64), [1.0] + [0.0] * (X.shape[1] - 1))
         out[l] = [round(float(x), 4) for x in w]
     return out
+
+
+def logistic_fit(X, t, w0, ridge=1e-2):
+    """Weights w of logistic regression of targets t on the columns of X (a little ridge), from w0. Damped Newton:
+    a full step that raises the loss is halved until it does not (a class the verifier separates perfectly, its
+    logits saturated, made the plain iteration diverge to weights of ~1e4)."""
+    w = np.array(w0, dtype=np.float64)
+
+    def loss(w):
+        z = X @ w
+        return float(np.sum(np.logaddexp(0, z) - t * z) + ridge / 2 * w @ w)
+    for _ in range(50):
+        q = 1 / (1 + np.exp(-X @ w))
+        g = X.T @ (q - t) + ridge * w
+        H = (X * (q * (1 - q))[:, None]).T @ X + ridge * np.eye(X.shape[1])
+        step = np.linalg.solve(H, g)
+        f0, k = loss(w), 1.0
+        while k > 1e-4 and not loss(w - k * step) <= f0:
+            k /= 2
+        if k <= 1e-4:
+            break
+        w = w - k * step
+    return w
 
 
 def fused(v, around, fusion, neighbour=None):

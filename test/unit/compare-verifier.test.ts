@@ -1,35 +1,14 @@
 // The standing comparison of two verifier versions (scripts/compare-verifier.ts): the new one at the old one's
 // false-alarm budget on a fit stream, then scans caught and items located on threat-rich streams, pooled.
 import { describe, expect, it } from 'vitest';
-import type { ModelEvidence } from '../../domain/assessment/types.js';
-import { CARGO_CATEGORIES } from '../../domain/categories.js';
-import { validateDeclaration } from '../../domain/declaration/validate-declaration.js';
-import type { LabelledScan } from '../../domain/policy/calibrate.js';
 import { defaultPolicy } from '../../domain/policy/parse-policy.js';
 import type { RiskPolicy } from '../../domain/policy/policy.js';
 import type { Box } from '../../domain/verdict.js';
 import type { ModelCard } from '../../models/runtime/types.js';
 import { pooled, standingRule, threatRichSide, withModelThresholds, type ThreatRichSide } from '../../scripts/compare-verifier.js';
 import { budgetThresholds } from '../../scripts/match-budget.js';
+import { DE_VERIFIER as VERIFIER, tyreScan as scan, verified } from '../helpers/labelled-scans.js';
 
-const VERIFIER = 'container-threat-verify-de';
-const classifier: ModelEvidence = { model: 'cls', version: '1', task: 'classify', scores: Object.fromEntries(CARGO_CATEGORIES.map((c) => [c, c === 'tyres' ? 0.95 : 0.01])) };
-const verified = (detections: Array<{ label: string; score: number; box: Box }>, version = '1.0.0'): ModelEvidence => ({
-  model: 'container-threat-grid', version: '1.2.0', task: 'detect', detections, verifiedBy: { model: VERIFIER, version },
-});
-const declaration = (() => {
-  const d = validateDeclaration({
-    declarationId: 'D', containers: [{ containerNo: 'CSQU3054383' }],
-    lines: [{ hsCode: '4011100000', description: 'tyres', quantity: 10, unit: 'pcs', grossKg: 1000 }],
-    enterprise: { id: 'E', creditLevel: 'ordinary' },
-  });
-  if (!d.ok) throw new Error(JSON.stringify(d.errors));
-  return d.declaration;
-})();
-const scan = (i: number, outputs: ModelEvidence[], threats: Array<{ label: string; box: Box }> = []): LabelledScan => ({
-  input: { scanId: `s-${i}`, modality: 'container-xray', subject: { containerNo: 'CSQU3054383' }, declaration, modelOutputs: [classifier, ...outputs] },
-  truth: { prohibited: threats.length > 0, misdeclared: false, threats },
-});
 const KNIFE: Box = [300, 200, 330, 210];
 const GUN: Box = [500, 100, 540, 130];
 const ELSEWHERE: Box = [700, 50, 720, 70];

@@ -1,32 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelEvidence } from '../../domain/assessment/types.js';
-import { CARGO_CATEGORIES } from '../../domain/categories.js';
-import { validateDeclaration } from '../../domain/declaration/validate-declaration.js';
 import { calibrate, streamMetrics, type LabelledScan } from '../../domain/policy/calibrate.js';
 import { defaultPolicy, parsePolicy } from '../../domain/policy/parse-policy.js';
 import type { RiskPolicy } from '../../domain/policy/policy.js';
 import { locatedMatchedThresholds, studyThreatClasses, withStudiedThresholds } from '../../domain/policy/threat-classes.js';
 import type { Box } from '../../domain/verdict.js';
-
-const VERIFIER = 'container-threat-verify-de';
-const classifier: ModelEvidence = { model: 'cls', version: '1', task: 'classify', scores: Object.fromEntries(CARGO_CATEGORIES.map((c) => [c, c === 'tyres' ? 0.95 : 0.01])) };
-/** Detections confirmed by the verifier, as the runtime gives them. */
-const verified = (detections: Array<{ label: string; score: number; box: Box }>): ModelEvidence => ({
-  model: 'container-threat-grid', version: '1.2.0', task: 'detect', detections, verifiedBy: { model: VERIFIER, version: '1.0.0' },
-});
-const declaration = (() => {
-  const d = validateDeclaration({
-    declarationId: 'D', containers: [{ containerNo: 'CSQU3054383' }],
-    lines: [{ hsCode: '4011100000', description: 'tyres', quantity: 10, unit: 'pcs', grossKg: 1000 }],
-    enterprise: { id: 'E', creditLevel: 'ordinary' },
-  });
-  if (!d.ok) throw new Error(JSON.stringify(d.errors));
-  return d.declaration;
-})();
-const scan = (i: number, outputs: ModelEvidence[], threats: Array<{ label: string; box: Box }> = []): LabelledScan => ({
-  input: { scanId: `s-${i}`, modality: 'container-xray', subject: { containerNo: 'CSQU3054383' }, declaration, modelOutputs: [classifier, ...outputs] },
-  truth: { prohibited: threats.length > 0, misdeclared: false, threats },
-});
+import { DE_VERIFIER as VERIFIER, tyreScan as scan, verified } from '../helpers/labelled-scans.js';
 
 const WALL: Box = [10, 20, 110, 400];
 const ELSEWHERE: Box = [600, 100, 640, 140];
