@@ -52,13 +52,13 @@ def fit_scale(zdir, t, w0):
     return tv.logistic_fit(np.stack([zdir, np.ones_like(zdir)], 1), t, w0)
 
 
-def ranking_fusion(v, info, y, m, truth, lr_fusion, radius=24, max_clean=0.05, betas=None, deltas=None):
-    """Per class, the (1, beta, delta) direction with the calibration half's best partial AUC, then scale and intercept."""
+def ranking_fusion(v, info, y, m, truth, nb, lr_fusion, max_clean=0.05, betas=None, deltas=None):
+    """Per class, the (1, beta, delta) direction with the calibration half's best partial AUC, then scale and intercept
+    (nb: the neighbours' best scores, train_verifier.neighbour_scores)."""
     n = len(truth); half = n // 2
     betas = np.round(np.arange(0, 2.001, 0.05), 2) if betas is None else betas
     deltas = np.round(np.arange(0, 2.001, 0.05), 2) if deltas is None else deltas
     around = info[:, tv.AROUND:]
-    nb = tv.neighbour_scores(v, info, radius)
     img = info[:, 0].astype(np.int64)
     starts = np.flatnonzero(np.r_[True, img[1:] != img[:-1]])
     of_start = img[starts]
@@ -94,10 +94,9 @@ def ranking_fusion(v, info, y, m, truth, lr_fusion, radius=24, max_clean=0.05, b
     return out, chosen
 
 
-def card_figures(v, info, y, m, truth, fusion, floor=0.05, radius=24):
+def card_figures(v, info, truth, nb, fusion, floor=0.05):
     """fcn_verifier.report's figures for a given fusion: thresholds on the first half, figures on the second."""
     n = len(truth); half = n // 2
-    nb = tv.neighbour_scores(v, info, radius)
     s = tv.image_scores(tv.fused(v, info[:, tv.AROUND:], fusion, nb), info, n)
     thr = tv.choose_thresholds(s[:half], truth[:half], floor=floor)
     res = tv.figures(s[half:], truth[half:], thr)
@@ -130,12 +129,12 @@ def main():
     v, info, y, m, truth = z['v'], z['info'], z['y'], z['m'], z['truth'].astype(bool)
     n = len(truth)
     around = info[:, tv.AROUND:]
-    nb = tv.neighbour_scores(v, info, 24)
+    nb = tv.neighbour_scores(v, info, 24)  # once: the logistic fit, the search and both figures read it (radius 24, the cards')
     cal = info[:, 0] < n // 2
     lr = tv.fit_fusion(v[cal], around[cal], y[cal], m[cal], nb[cal])
-    base = card_figures(v, info, y, m, truth, lr, a.floor)
-    rank, chosen = ranking_fusion(v, info, y, m, truth, lr, max_clean=a.max_clean)
-    new = card_figures(v, info, y, m, truth, rank, a.floor)
+    base = card_figures(v, info, truth, nb, lr, a.floor)
+    rank, chosen = ranking_fusion(v, info, y, m, truth, nb, lr, max_clean=a.max_clean)
+    new = card_figures(v, info, truth, nb, rank, a.floor)
     res = {'scores': a.scores, 'maxClean': a.max_clean, 'logisticFusion': short(base) | {'fusion': lr},
            'rankingFusion': short(new) | {'fusion': rank, 'chosen': chosen, 'thresholds': new['thresholds']}}
     print(json.dumps(res, indent=1))
