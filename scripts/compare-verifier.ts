@@ -18,7 +18,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { percent, streamMetrics, type LabelledScan } from '../domain/policy/calibrate.js';
 import type { RiskPolicy } from '../domain/policy/policy.js';
-import { studyThreatClasses } from '../domain/policy/threat-classes.js';
+import { studyThreatClasses, withModelThresholds } from '../domain/policy/threat-classes.js';
 import { loadRegistry } from '../models/runtime/registry.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream, STREAM_RATES } from './calibrate.js';
@@ -78,11 +78,6 @@ export function standingRule(old: ThreatRichSide, neu: ThreatRichSide, kept: rea
   const sum = (s: ThreatRichSide) => kept.reduce((a, k) => a + (s.located[k] ?? 0), 0);
   conditions.push({ pass: neu.caught > old.caught || sum(neu) > sum(old), says: `more caught (${neu.caught} vs ${old.caught}) or more ${kept.join(' and ')} located (${sum(neu)} vs ${sum(old)})` });
   return { pass: conditions.every((c) => c.pass), conditions };
-}
-
-/** `policy` with verifier `model`'s thresholds replaced. */
-export function withModelThresholds(policy: RiskPolicy, model: string, thresholds: Record<string, number>, version: string): RiskPolicy {
-  return { ...policy, version, security: { ...policy.security, modelThreatThresholds: { ...policy.security.modelThreatThresholds, [model]: thresholds } } };
 }
 
 async function main(): Promise<void> {

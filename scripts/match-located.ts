@@ -10,7 +10,7 @@
 // scripts/match-budget.ts matches the false-alarm budget on clean scans instead.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { locatedMatchedThresholds, studyThreatClasses } from '../domain/policy/threat-classes.js';
+import { locatedMatchedThresholds, studyThreatClasses, withModelThresholds } from '../domain/policy/threat-classes.js';
 import { loadRegistry } from '../models/runtime/registry.js';
 import { loadPolicy } from '../pipeline/policy.js';
 import { loadStream, STREAM_RATES } from './calibrate.js';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     thresholds[label] = m.threshold;
     console.log(`${model} ${label.padEnd(20)} old located ${m.oldLocated}, new keeps ${m.target} → ${m.threshold.toFixed(4)} (card ${(card.thresholds[label] ?? 0).toFixed(4)})`);
   }
-  const out = { ...policy, version: values.version ?? `${policy.version}-located`, security: { ...policy.security, modelThreatThresholds: { ...policy.security.modelThreatThresholds, [model]: thresholds } } };
+  const out = withModelThresholds(policy, model, thresholds, values.version ?? `${policy.version}-located`);
   await writeFile(values.out!, JSON.stringify(out, null, 2) + '\n');
   console.log(`wrote ${values.out}`);
 }

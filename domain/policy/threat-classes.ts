@@ -150,6 +150,11 @@ export function withStudiedThresholds(base: RiskPolicy, study: readonly ThreatCl
   return { ...base, version, security: { ...base.security, modelThreatThresholds } };
 }
 
+/** `base` with verifier (or detector) `model`'s per-class thresholds replaced by `thresholds`, as `version`. */
+export function withModelThresholds(base: RiskPolicy, model: string, thresholds: Record<string, number>, version: string): RiskPolicy {
+  return { ...base, version, security: { ...base.security, modelThreatThresholds: { ...base.security.modelThreatThresholds, [model]: thresholds } } };
+}
+
 export interface LocatedMatch {
   /** Planted items the old model's study locates at its current threshold. */
   oldLocated: number;

@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../domain/policy/parse-policy.js';
 import type { RiskPolicy } from '../../domain/policy/policy.js';
+import { withModelThresholds } from '../../domain/policy/threat-classes.js';
 import type { Box } from '../../domain/verdict.js';
 import type { ModelCard } from '../../models/runtime/types.js';
-import { pooled, standingRule, threatRichSide, withModelThresholds, type ThreatRichSide } from '../../scripts/compare-verifier.js';
+import { pooled, standingRule, threatRichSide, type ThreatRichSide } from '../../scripts/compare-verifier.js';
 import { budgetThresholds } from '../../scripts/match-budget.js';
 import { DE_VERIFIER as VERIFIER, tyreScan as scan, verified } from '../helpers/labelled-scans.js';
 
