@@ -105,8 +105,9 @@ export interface StreamOptions {
  * picks). A new dual-energy verifier then leaves the renderings-only outputs cached, and the reverse.
  */
 export function cardsUsed(cards: readonly ModelCard[], material: boolean): ModelCard[] {
-  const dual = new Set(cards.filter((c) => c.task === 'verify' && c.input.channels === 'grey+material').map((c) => c.verifies?.model));
-  return cards.filter((c) => c.task !== 'verify' || (c.input.channels === 'grey+material' ? material : !(material && dual.has(c.verifies?.model))));
+  const isDual = (c: ModelCard): boolean => c.input.channels.startsWith('grey+material');
+  const dual = new Set(cards.filter((c) => c.task === 'verify' && isDual(c)).map((c) => c.verifies?.model));
+  return cards.filter((c) => c.task !== 'verify' || (isDual(c) ? material : !(material && dual.has(c.verifies?.model))));
 }
 
 /**
@@ -117,10 +118,13 @@ async function streamOutputs(dir: string, metas: readonly Meta[], modality: Moda
   const runtime = await createModelRuntime({ registryDir: o.registryDir });
   const material = modality === 'container-xray' && o.material !== false && (await readdir(join(dir, 'material')).catch(() => [])).length > 0;
   const cards = cardsUsed(runtime.modelsFor(modality), material);
+  // a folder written with `synth --deep` has the deep plane, which a grey+material+deep verifier reads beside
+  const deep = material && cards.some((c) => c.input.channels === 'grey+material+deep') && (await readdir(join(dir, 'deep')).catch(() => [])).length > 0;
+  if (material && !deep && cards.some((c) => c.input.channels === 'grey+material+deep')) process.stderr.write(`${dir}: no deep/ folder (synth --deep): the grey verifier serves in place of the one that reads it\n`);
   // a card change (thresholds, a verifier's fusion) changes the outputs as much as a new .onnx does, and so does a
   // runtime that prepares the models' inputs differently (RUNTIME_REVISION)
   const cardsHash = createHash('sha256').update(JSON.stringify(cards)).digest('hex').slice(0, 12);
-  const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}${material ? '+material' : ''}+${RUNTIME_REVISION}` : 'none';
+  const cacheKey = cards.length ? `${cards.map((c) => `${c.name}@${c.sha256.slice(0, 12)}`).join('+')}+cards@${cardsHash}${material ? '+material' : ''}${deep ? '+deep' : ''}+${RUNTIME_REVISION}` : 'none';
   // a limited run caches its own file: a full run must never read the first `limit` scans' outputs as all of them
   const cachePath = join(dir, `outputs.${cacheKey.replace(/[^A-Za-z0-9@+.-]/g, '_')}${o.limit === undefined ? '' : `.first${o.limit}`}.json`);
   let outputs: Record<string, ModelEvidence[]>;
@@ -143,7 +147,7 @@ async function streamOutputs(dir: string, metas: readonly Meta[], modality: Moda
           const { data, info } = await (material ? img.extractChannel(0) : img).raw().toBuffer({ resolveWithObject: true });
           return { width: info.width, height: info.height, channels: info.channels as 1 | 3, data: new Uint8Array(data) };
         };
-        outputs[m.id] = await runtime.infer(modality, await read('images'), material ? { material: await read('material') } : {});
+        outputs[m.id] = await runtime.infer(modality, await read('images'), material ? { material: await read('material'), ...(deep && { deep: await read('deep') }) } : {});
       }
     }));
     await writeFile(cachePath, JSON.stringify(outputs));

@@ -16,7 +16,7 @@ import { checkMaterial, confirmed, denseProposals, gridProposals, proposalWindow
 import { latticeCanvas, latticeCells, latticeScale, latticeScores } from './lattice.js';
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
-export { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
+export { renderContainerDeep, renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
 export { validateCard, loadModel, loadRegistry, ModelCardError, emissionThreshold, detectionSources } from './registry.js';
 export { MicroBatcher } from './batcher.js';
 export { decodeYolo, nms, iou } from './yolo.js';
@@ -159,7 +159,7 @@ class Runtime implements ModelRuntime {
     for (const m of all) {
       if (!m.spec) continue;
       const pair = this.verifiers.get(m.spec.model) ?? {};
-      const kind = m.card.input.channels === 'grey+material' ? 'material' : 'grey';
+      const kind = m.card.input.channels.startsWith('grey+material') ? 'material' : 'grey';
       if (pair[kind]) throw new ModelCardError(`${m.card.name} and ${pair[kind].card.name} both verify ${m.spec.model} with ${m.card.input.channels} input`);
       pair[kind] = { ...m, spec: m.spec };
       this.verifiers.set(m.spec.model, pair);
@@ -176,37 +176,40 @@ class Runtime implements ModelRuntime {
   }
 
   async infer(modality: Modality, rendering: Rendering, extra: InferExtras = {}): Promise<ModelOutput[]> {
-    for (const r of [rendering, extra.material]) {
+    for (const r of [rendering, extra.material, extra.deep]) {
       if (r && r.data.length !== r.width * r.height * r.channels) throw new Error(`rendering has ${r.data.length} bytes for ${r.width}×${r.height}×${r.channels}`);
     }
-    const material = extra.material;
+    const { material, deep } = extra;
     if (material) checkMaterial(rendering, material);
+    if (deep) checkMaterial(rendering, deep, 'deep plane');
     const ms = this.models.filter((m) => cardModalities(m.card).includes(modality));
     const tiles = isContainerModality(modality);
     const shared = this.shareDownscale ? sharedDownscale(rendering, ms.map((m) => m.card), tiles) : { rendering, sx: 1, sy: 1 };
     const outs = await Promise.all(ms.map((m) => m.batcher.submit({ rendering: shared.rendering, tiles: tiles && m.card.output.layout === 'embedding' })));
-    return Promise.all(outs.map((o) => this.finish(o, shared, rendering, material)));
+    return Promise.all(outs.map((o) => this.finish(o, shared, rendering, material, deep)));
   }
 
   /**
    * Maps an output back to the rendering's pixels; a grid detector with a verifier gets its proposals
    * re-scored on full-resolution windows, and its detections become what the verifier confirms. Its version
    * then names both models as semver build metadata (e.g. `1.2.0+container-threat-verify.1.0.0`). With a
-   * material channel the verifier that reads it is used when there is one; without, only a grey one is.
+   * material channel the verifier that reads it is used when there is one (one that also reads the deep plane only
+   * when that is given too); without, only a grey one is.
    */
-  private async finish(o: Inferred, shared: Shared, rendering: Rendering, material?: Rendering): Promise<ModelOutput> {
+  private async finish(o: Inferred, shared: Shared, rendering: Rendering, material?: Rendering, deep?: Rendering): Promise<ModelOutput> {
     const { proposals, ...out } = o;
     const mapped = toRenderingPixels(out, shared, rendering.width, rendering.height);
     const pair = this.verifiers.get(out.model);
-    const v = material && pair?.material ? pair.material : pair?.grey;
+    const dual = pair?.material && material && (deep || pair.material.card.input.channels === 'grey+material') ? pair.material : undefined;
+    const v = dual ?? pair?.grey;
     if (!v || !proposals) return mapped;
     const p = proposals.place;
     const list = v.spec.denseStride ? [...proposals.list, ...proposals.sweep(v.spec.window, v.spec.denseStride)] : proposals.list;
     const place = { ...p, sx: p.sx / shared.sx, sy: p.sy / shared.sy };
     const windows = proposalWindows(list, v.spec, place, rendering.width, rendering.height);
     if (!windows) return mapped; // the rendering is too coarse for a second look: the grid's own detections stand
-    const m = v.card.input.channels === 'grey+material' ? material : undefined;
-    const scores = v.card.output.layout === 'window-map' ? await this.latticeRun(v, list, place, rendering, m) : await this.windowRuns(v, windows, rendering, m);
+    const m = v === dual ? material : undefined;
+    const scores = v.card.output.layout === 'window-map' ? await this.latticeRun(v, list, place, rendering, m, deep) : await this.windowRuns(v, windows, rendering, m);
     return {
       ...mapped,
       version: `${out.version}+${v.card.name}.${v.card.version}`,
@@ -229,8 +232,8 @@ class Runtime implements ModelRuntime {
    * window's scores read from the window map. Scans differ in size, so each is a run of its own. A rendering sent as
    * RGB (a grey PNG decodes as three equal channels) is read as grey, as a windowed verifier's windows are.
    */
-  private async latticeRun(v: Verifier, list: Proposal[], place: Placement, rendering: Rendering, m?: Rendering): Promise<Array<Record<string, number>>> {
-    const canvas = latticeCanvas(v.card, toChannels(rendering, 1), m, latticeScale(v.card, place.sx));
+  private async latticeRun(v: Verifier, list: Proposal[], place: Placement, rendering: Rendering, m?: Rendering, deep?: Rendering): Promise<Array<Record<string, number>>> {
+    const canvas = latticeCanvas(v.card, toChannels(rendering, 1), m, latticeScale(v.card, place.sx), deep);
     const started = performance.now();
     // not a batcher's job: close() waits for it by this set before the sessions go
     const run = v.pool.run(v.inputName, canvas.tensor, canvas.dims, v.card.output.name);

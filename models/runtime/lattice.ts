@@ -41,28 +41,40 @@ export function latticeScale(card: ModelCard, gridScale: number): number {
   return (latticeGeometry(card).size * gridScale) / card.verifies.window;
 }
 
+/** A lattice card's input planes, in order, with the value of air in each: grey white, material 0 (air attenuates nothing), deep white. */
+const PLANES: Record<string, ReadonlyArray<{ plane: 'grey' | 'material' | 'deep'; air: number }>> = {
+  grey: [{ plane: 'grey', air: 255 }],
+  'grey+material': [{ plane: 'grey', air: 255 }, { plane: 'material', air: 0 }],
+  'grey+material+deep': [{ plane: 'grey', air: 255 }, { plane: 'material', air: 0 }, { plane: 'deep', air: 255 }],
+};
+
 /**
- * The scan (grey, and the material channel for a grey+material card) resampled by `scale` (Pillow BOX, as the
- * training crops) and normalised onto an air canvas: grey 255 and material 0 around it (air attenuates nothing),
- * its sides whole cells with at least MARGIN_CELLS of air each way.
+ * The scan's planes as the card lists them (grey; the material channel; the deep plane) resampled by `scale`
+ * (Pillow BOX, as the training crops) and normalised onto an air canvas (each plane's air around it), its sides
+ * whole cells with at least MARGIN_CELLS of air each way.
  */
-export function latticeCanvas(card: ModelCard, grey: Rendering, material: Rendering | undefined, scale: number): LatticeCanvas {
+export function latticeCanvas(card: ModelCard, grey: Rendering, material: Rendering | undefined, scale: number, deep?: Rendering): LatticeCanvas {
   const { stride } = latticeGeometry(card);
-  const planes = card.input.channels === 'grey+material' ? 2 : 1;
-  if (grey.channels !== 1 || (planes === 2 && (!material || material.channels !== 1))) throw new Error(`${card.name} needs a grey rendering${planes === 2 ? ' and its material channel' : ''}`);
+  const wanted = PLANES[card.input.channels];
+  if (!wanted) throw new Error(`${card.name}: a lattice verifier cannot read ${card.input.channels} input`);
+  const given = { grey, material, deep };
+  const sources = wanted.map(({ plane, air }) => ({ r: given[plane], air, plane }));
+  const missing = sources.filter(({ r }) => !r || r.channels !== 1 || r.width !== grey.width || r.height !== grey.height).map(({ plane }) => plane);
+  if (missing.length) throw new Error(`${card.name} needs ${missing.join(' and ')} plane${missing.length > 1 ? 's' : ''} of one channel at the rendering's size`);
+  const planes = sources.length;
   const w = Math.max(1, roundHalfEven(grey.width * scale)), h = Math.max(1, roundHalfEven(grey.height * scale));
   const margin = MARGIN_CELLS * stride;
   const W = Math.ceil((w + 2 * margin) / stride) * stride, H = Math.ceil((h + 2 * margin) / stride) * stride;
   const tensor = new Float32Array(planes * W * H);
   const { mean, std } = card.input.normalisation;
-  const sources = [grey, ...(planes === 2 ? [material as Rendering] : [])];
-  sources.forEach((r, c) => {
+  sources.forEach(({ r, air }, c) => {
+    if (!r) return; // checked above
     const m = mean[c] ?? mean[0] ?? 0, s = std[c] ?? std[0] ?? 1;
     const lut = new Float32Array(256);
     for (let v = 0; v < 256; v++) lut[v] = (v / 255 - m) / s;
     const resized = boxResize(r.data as Uint8Array, r.width, r.height, w, h);
     const plane = tensor.subarray(c * W * H, (c + 1) * W * H);
-    plane.fill(lut[c === 0 ? 255 : 0] as number);
+    plane.fill(lut[air] as number);
     for (let y = 0; y < h; y++) {
       const to = (y + margin) * W + margin, from = y * w;
       for (let x = 0; x < w; x++) plane[to + x] = lut[resized[from + x] as number] as number;

@@ -16,7 +16,7 @@ export class ModelCardError extends Error {
 
 const TASKS = ['classify', 'detect', 'embed', 'verify'];
 const LAYOUTS = ['logits', 'multilabel-logits', 'yolov8', 'grid-logits', 'embedding', 'window-map'];
-const CHANNELS: Record<string, number> = { grey: 1, rgb: 3, 'grey+material': 2 };
+const CHANNELS: Record<string, number> = { grey: 1, rgb: 3, 'grey+material': 2, 'grey+material+deep': 3 };
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -38,9 +38,13 @@ export function validateCard(raw: unknown, where = 'model card'): ModelCard {
     const sh = input.shape;
     if (!Array.isArray(sh) || sh.length !== 4 || ![1, 2, 3].every((i) => Number.isInteger(sh[i]) && (sh[i] as number) > 0)) errs.push('input.shape ([N, C, H, W] with C, H, W positive integers)');
     else if (sh[1] !== CHANNELS[input.channels as string] && CHANNELS[input.channels as string] !== undefined) errs.push('input.shape[1] (must match input.channels)');
-    if (CHANNELS[input.channels as string] === undefined) errs.push('input.channels (grey, rgb or grey+material)');
+    if (CHANNELS[input.channels as string] === undefined) errs.push('input.channels (grey, rgb, grey+material or grey+material+deep)');
     // the material channel exists only in a verifier's windows of a container scan sent as a raw pair
     else if (input.channels === 'grey+material' && raw.task !== 'verify') errs.push('input.channels (grey+material: verify models only)');
+    // the deep plane is read by the lattice form only (the windowed one samples two planes at most)
+    else if (input.channels === 'grey+material+deep' && (raw.task !== 'verify' || !isObj(raw.output) || raw.output.layout !== 'window-map')) {
+      errs.push('input.channels (grey+material+deep: verify models of layout window-map only)');
+    }
     const n = input.normalisation;
     if (!isObj(n) || !Array.isArray(n.mean) || !Array.isArray(n.std) || n.mean.length === 0 || n.std.length !== n.mean.length || [...n.mean, ...n.std].some((v) => typeof v !== 'number') || n.std.some((v) => v === 0)) {
       errs.push('input.normalisation ({ mean: number[], std: number[] non-zero, same length })');

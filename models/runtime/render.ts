@@ -60,6 +60,22 @@ export function renderContainerGrey(
   return { width, height, channels: 1, data };
 }
 
+/**
+ * The deep window: attenuation 2–9 mapped linearly (gamma 1) to white–black, over the scan's own air level (its
+ * 99.5th percentile, as the material channel takes it). A vendor-style window ends at an attenuation of 3–6.5, past
+ * which a loaded container is black; behind 150–200 g/cm² of cargo a pistol or a blade still takes 0.2–0.8 off
+ * ln(counts), well over the noise once averaged over its pixels, and this window keeps it (models/README.md,
+ * "The deep plane").
+ */
+export const DEEP_WINDOW = { aMin: 2, aMax: 9, gamma: 1 } as const;
+
+/** The deep plane of a raw high-energy image (DEEP_WINDOW), read by a dual-energy verifier whose card asks for it. */
+export function renderContainerDeep(high: Uint16Array | Uint8Array, width: number, height: number, bitDepth: number): Rendering {
+  checkSize(high, width, height, 'renderContainerDeep');
+  const air = Math.max(1, percentile(high, fullScale(bitDepth), 0.995));
+  return renderContainerGrey(high, width, height, bitDepth, undefined, { air, ...DEEP_WINDOW });
+}
+
 const greyTables = new Map<string, Uint8Array>();
 
 /**

@@ -22,8 +22,10 @@ export interface ModelCard {
     /**
      * `grey+material` (verify models only): two planes, the grey rendering and the container material channel
      * of the raw dual-energy pair (renderContainerMaterial); such a model is used only for scans sent as a raw pair.
+     * `grey+material+deep` (lattice verifiers only): the same and a third plane, the raw high-energy image in the
+     * deep window (renderContainerDeep), for what lies behind cargo the grey rendering shows black.
      */
-    channels: 'grey' | 'rgb' | 'grey+material';
+    channels: 'grey' | 'rgb' | 'grey+material' | 'grey+material+deep';
     /** How pixels map to the tensor: value = (pixel/255 - mean) / std per channel. */
     normalisation: { mean: number[]; std: number[] };
     /** How an arbitrary-aspect image becomes the input: letterbox keeps aspect (pad), stretch does not. */
@@ -96,6 +98,8 @@ export interface Rendering {
 
 export interface InferExtras {
   material?: Rendering;
+  /** The deep plane (renderContainerDeep, same size), for a verifier whose card reads it; only with `material`. */
+  deep?: Rendering;
 }
 
 /** What the infer stage needs from the runtime. */
@@ -105,7 +109,8 @@ export interface ModelRuntime {
   /**
    * Runs every model registered for the modality on the rendering of that modality. `extra.material`: a
    * container's material channel (renderContainerMaterial, same size as the rendering) when the scan came as a
-   * raw dual-energy pair; a verifier that reads it is then used in place of the grey one.
+   * raw dual-energy pair; a verifier that reads it is then used in place of the grey one. `extra.deep`: the
+   * deep plane beside it, which a `grey+material+deep` verifier needs (without it the grey verifier is used).
    */
   infer(modality: Modality, rendering: Rendering, extra?: InferExtras): Promise<ModelOutput[]>;
   /**

@@ -158,10 +158,10 @@ function peakRegion(data: Float32Array, base: number, gw: number, gh: number, gx
   return [x0, y0, x1, y1];
 }
 
-/** Throws unless `material` is one channel of the grey rendering's size (the runtime checks before any model runs). */
-export function checkMaterial(grey: Rendering, material: Rendering): void {
+/** Throws unless `material` (or another plane: `what`) is one channel of the grey rendering's size (the runtime checks before any model runs). */
+export function checkMaterial(grey: Rendering, material: Rendering, what = 'material channel'): void {
   if (material.width !== grey.width || material.height !== grey.height || material.channels !== 1 || grey.channels !== 1) {
-    throw new Error(`material channel ${material.width}×${material.height}×${material.channels} does not match the grey rendering ${grey.width}×${grey.height}×${grey.channels}`);
+    throw new Error(`${what} ${material.width}×${material.height}×${material.channels} does not match the grey rendering ${grey.width}×${grey.height}×${grey.channels}`);
   }
 }
 

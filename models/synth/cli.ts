@@ -1,6 +1,6 @@
 // `npm run synth -- --seed N --count K --out dir [--kind container|parcel] [--full-size] [--mmpp X]
 // [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b]
-// [--categories a,b] [--reefer-rate P] [--material]`:
+// [--categories a,b] [--reefer-rate P] [--material] [--deep]`:
 // writes a deterministic synthetic dataset.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,12 +15,12 @@ async function main(): Promise<void> {
       'full-size': { type: 'boolean', default: false }, mmpp: { type: 'string' }, input: { type: 'string' }, 'no-raw': { type: 'boolean', default: false },
       'threat-rate': { type: 'string' }, material: { type: 'boolean', default: false }, start: { type: 'string', default: '0' },
       'threats-per-scan': { type: 'string' }, 'threat-classes': { type: 'string' }, categories: { type: 'string' },
-      'reefer-rate': { type: 'string' },
+      'reefer-rate': { type: 'string' }, deep: { type: 'boolean', default: false },
     },
   });
   const seed = Number(values.seed), count = Number(values.count), start = Number(values.start);
   if (!Number.isInteger(seed) || !Number.isInteger(count) || count < 1 || !values.out) {
-    throw new Error('usage: synth --seed N --count K --out DIR [--kind container|parcel] [--full-size] [--mmpp X] [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--categories a,b] [--reefer-rate P] [--material]');
+    throw new Error('usage: synth --seed N --count K --out DIR [--kind container|parcel] [--full-size] [--mmpp X] [--input WxH] [--no-raw] [--threat-rate P] [--threats-per-scan MIN-MAX] [--threat-classes a,b] [--categories a,b] [--reefer-rate P] [--material] [--deep]');
   }
   const kind = values.kind as SynthKind;
   if (kind !== 'container' && kind !== 'parcel') throw new Error(`--kind must be container or parcel, got ${values.kind}`);
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   await mkdir(out, { recursive: true });
   const names = { detect: DETECT_LABELS[kind], classify: kind === 'container' ? CLASSIFY_LABELS : [] };
   await writeFile(join(out, 'names.json'), JSON.stringify(names, null, 2) + '\n');
-  await writeFile(join(out, 'dataset.json'), JSON.stringify({ generator: GENERATOR_VERSION, kind, seed, start, count, fullSize: values['full-size'], mmpp: values.mmpp ?? null, input: values.input ?? null, threatRate: values['threat-rate'] ?? null, threatsPerScan: values['threats-per-scan'] ?? null, threatClasses: values['threat-classes'] ?? null, categories: values.categories ?? null, reeferRate: reeferRate ?? null, material: values.material }, null, 2) + '\n');
+  await writeFile(join(out, 'dataset.json'), JSON.stringify({ generator: GENERATOR_VERSION, kind, seed, start, count, fullSize: values['full-size'], mmpp: values.mmpp ?? null, input: values.input ?? null, threatRate: values['threat-rate'] ?? null, threatsPerScan: values['threats-per-scan'] ?? null, threatClasses: values['threat-classes'] ?? null, categories: values.categories ?? null, reeferRate: reeferRate ?? null, material: values.material, ...(values.deep ? { deep: true } : {}) }, null, 2) + '\n');
   const t0 = Date.now();
   let pending: Array<Promise<void>> = [];
   for (let i = start; i < start + count; i++) {
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       ...(categories ? { categories } : {}),
       ...(reeferRate !== undefined ? { reeferRate } : {}),
     });
-    pending.push(writeSample(out, s, { raw: !values['no-raw'], material: values.material, ...(input ? { input } : {}) }));
+    pending.push(writeSample(out, s, { raw: !values['no-raw'], material: values.material, deep: values.deep, ...(input ? { input } : {}) }));
     if (pending.length >= 8) { await Promise.all(pending); pending = []; }
     if ((i - start + 1) % 500 === 0) process.stderr.write(`${i - start + 1}/${count} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { CARGO_CATEGORIES, CONTAINER_THREATS, PARCEL_ITEMS, type CargoCategory, type ContainerThreat } from '../../domain/categories.js';
 import { letterbox } from '../runtime/letterbox.js';
-import { renderContainerMaterial } from '../runtime/render.js';
+import { renderContainerDeep, renderContainerMaterial } from '../runtime/render.js';
 import type { Rendering } from '../runtime/types.js';
 import { containerSample } from './container.js';
 import { parcelSample } from './parcel.js';
@@ -109,6 +109,8 @@ export interface WriteOptions {
   input?: { width: number; height: number };
   /** Containers: also write `material/<id>.png`, the material channel of the raw pair (renderContainerMaterial), at the rendering's size; not with `input`. */
   material?: boolean;
+  /** Containers: also write `deep/<id>.png`, the raw high-energy image in the deep window (renderContainerDeep); not with `input`. */
+  deep?: boolean;
 }
 
 /** Writes one sample under `dir`; with `input`, the rendering and labels are letterboxed to the model size. */
@@ -123,8 +125,9 @@ export async function writeSample(dir: string, s: Sample, o: WriteOptions): Prom
     boxes = boxes.map((b) => ({ ...b, box: [b.box[0] * p.sx + p.padX, b.box[1] * p.sy + p.padY, b.box[2] * p.sx + p.padX, b.box[3] * p.sy + p.padY] }));
   }
   const material = o.material === true && s.kind === 'container';
-  if (material && o.input) throw new Error('material channels are written at the rendering\'s size: not with --input');
-  await Promise.all(['images', 'labels', 'meta', ...(o.raw ? ['raw'] : []), ...(material ? ['material'] : [])].map((d) => mkdir(join(dir, d), { recursive: true })));
+  const deep = o.deep === true && s.kind === 'container';
+  if ((material || deep) && o.input) throw new Error('material and deep planes are written at the rendering\'s size: not with --input');
+  await Promise.all(['images', 'labels', 'meta', ...(o.raw ? ['raw'] : []), ...(material ? ['material'] : []), ...(deep ? ['deep'] : [])].map((d) => mkdir(join(dir, d), { recursive: true })));
   const meta = { id: s.id, kind: s.kind, width: img.width, height: img.height, sourceWidth: s.width, sourceHeight: s.height, boxes, categories: s.categories, counts: s.counts, container: s.container };
   const jobs: Array<Promise<unknown>> = [
     pngOf(img).then((b) => writeFile(join(dir, 'images', `${s.id}.png`), b)),
@@ -132,6 +135,7 @@ export async function writeSample(dir: string, s: Sample, o: WriteOptions): Prom
     writeFile(join(dir, 'meta', `${s.id}.json`), JSON.stringify(meta) + '\n'),
   ];
   if (material) jobs.push(pngOf(renderContainerMaterial(s.high, s.low, s.width, s.height, 16)).then((b) => writeFile(join(dir, 'material', `${s.id}.png`), b)));
+  if (deep) jobs.push(pngOf(renderContainerDeep(s.high, s.width, s.height, 16)).then((b) => writeFile(join(dir, 'deep', `${s.id}.png`), b)));
   if (o.raw) {
     jobs.push(png16Of(s.high, s.width, s.height).then((b) => writeFile(join(dir, 'raw', `${s.id}_high.png`), b)));
     jobs.push(png16Of(s.low, s.width, s.height).then((b) => writeFile(join(dir, 'raw', `${s.id}_low.png`), b)));

@@ -30,19 +30,24 @@ from train_grid_detector import LABELS
 CELL = 32                 # the verifier's output stride
 CELLS = tv.SIZE // CELL   # a window's cells a side (4)
 DEV = torch.device('cpu') # --device: where the layers run (scoring, mining, fine-tuning); canvases stay in host memory
-PLANES = 2                # --grey: 1 (the grey verifier, for scans sent as renderings only), else grey + material
+PLANES = 2                # --grey: 1 (the grey verifier, for scans sent as renderings only), else grey + material;
+                          # --deep: 3, grey + material + the deep plane (renderContainerDeep, sets written with `synth --deep`)
 
 
-def use_kind(grey):
-    """Sets PLANES for the grey verifier (one plane) or the dual-energy one (grey + material); returns the registry's
-    .onnx of that kind (the default start)."""
+def use_kind(grey, deep=False):
+    """Sets PLANES for the grey verifier (one plane) or the dual-energy one (grey + material, and with deep the deep
+    plane); returns the registry's .onnx of that kind (the default start: the dual-energy one for either)."""
     global PLANES
-    PLANES = 1 if grey else 2
+    assert not (grey and deep), '--grey and --deep: the deep plane comes from the raw pair'
+    PLANES = 1 if grey else 3 if deep else 2
     return f'models/registry/{model_name()}.onnx'
 
 
 def model_name():
-    return tv.NAME_DE if PLANES == 2 else tv.NAME
+    return tv.NAME_DE if PLANES >= 2 else tv.NAME
+
+
+CHANNELS = {1: 'grey', 2: 'grey+material', 3: 'grey+material+deep'}
 
 
 def scale_of(im):
@@ -54,18 +59,21 @@ def canvas(d, im, f):
     """The rendering and (unless PLANES is 1) its material channel resampled by f (PIL BOX, as the crops) on an air
     canvas whose sides are multiples of CELL with at least two cells of air around the scan: (planes uint8
     [PLANES, H, W], ox, oy)."""
-    return planes_canvas(*tv.load_planes(d, im, PLANES == 2), f)
+    g, m = tv.load_planes(d, im, PLANES >= 2)
+    dp = Image.open(os.path.join(d, 'deep', im['id'] + '.png')).convert('L') if PLANES == 3 else None
+    return planes_canvas(g, m, f, dp)
 
 
-def planes_canvas(g, m, f):
-    """canvas() of PIL 'L' images: grey, and material unless it is None (then one plane)."""
+def planes_canvas(g, m, f, dp=None):
+    """canvas() of PIL 'L' images: grey, material unless it is None (then one plane), and the deep plane if given."""
     w, h = max(1, round(g.size[0] * f)), max(1, round(g.size[1] * f))
-    srcs = [g] + ([m] if m is not None else [])
+    srcs = [g] + ([m] if m is not None else []) + ([dp] if dp is not None else [])
     margin = 2 * CELL
     W = -(-(w + 2 * margin) // CELL) * CELL; H = -(-(h + 2 * margin) // CELL) * CELL
     ox, oy = margin, margin
     out = np.empty((len(srcs), H, W), np.uint8)
-    for k, (src, air) in enumerate(zip(srcs, (255, 0))):  # air: grey white, material 0 (air attenuates nothing)
+    # air: grey white, material 0 (air attenuates nothing), deep white (under the window's start)
+    for k, (src, air) in enumerate(zip(srcs, (255, 0, 255))):
         out[k].fill(air)
         out[k, oy:oy + h, ox:ox + w] = np.asarray(src.resize((w, h), Image.BOX))
     return out, ox, oy
@@ -263,7 +271,7 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None):
             else:
                 i = int(rng.integers(0, max(1, W - k + 1))); j = int(rng.integers(0, max(1, H - k + 1)))
             i = min(max(i, 0), max(0, W - k)); j = min(max(j, 0), max(0, H - k))
-            x = np.full((planes.shape[0], k * CELL, k * CELL), 0, np.uint8); x[0] = 255
+            x = np.full((planes.shape[0], k * CELL, k * CELL), 0, np.uint8); x[0] = 255; x[2:] = 255  # air, as planes_canvas
             part = planes[:, j * CELL:(j + k) * CELL, i * CELL:(i + k) * CELL]
             x[:, :part.shape[1], :part.shape[2]] = part
             yy = np.zeros((gp, gp, len(LABELS)), np.uint8); mm = np.zeros((gp, gp, len(LABELS)), np.uint8)
@@ -347,9 +355,10 @@ def onnx_planes(path):
 def load_init(path):
     """The verifier's weights from a windowed export (1.5.0 and before) or a lattice one (2.0.0 on) as tv.Net of PLANES
     input planes. A grey + material export read as a grey one keeps its first layer's grey weights (the material
-    plane's dropped): a start for the grey verifier from the dual-energy one, to be fine-tuned."""
+    plane's dropped): a start for the grey verifier from the dual-energy one, to be fine-tuned. A grey + material
+    export read for --deep gets zero weights from the deep plane: it starts as the same model and learns to use it."""
     have = onnx_planes(path)
-    assert have in (1, 2) and have >= PLANES, f'{path}: {have} input planes, {PLANES} wanted'
+    assert have in (1, 2, 3) and (have >= PLANES or (have == 2 and PLANES == 3)), f'{path}: {have} input planes, {PLANES} wanted'
     model = tv.Net(len(LABELS), fused=True, channels=have)
     try:
         load_folded_onnx(model, path)
@@ -362,6 +371,15 @@ def load_init(path):
         state[first] = state[first][:, :PLANES].clone()
         grey.load_state_dict(state)
         model = grey
+    elif have < PLANES:
+        wider = tv.Net(len(LABELS), fused=True, channels=PLANES)
+        state = model.state_dict()
+        first = next(k for k in state if k.endswith('weight'))
+        w = state[first]
+        state[first] = torch.cat([w, torch.zeros(w.shape[0], PLANES - have, *w.shape[2:])], 1)
+        wider.load_state_dict(state)
+        model = wider
+        print(f'{path}: {PLANES - have} input plane(s) added with zero weights', flush=True)
     return model
 
 
@@ -397,8 +415,8 @@ def export(model, res, a, t, trained):
     prev = json.load(open(a.init[:-len('.onnx')] + '.card.json')) if a.init.endswith('.onnx') else {}
     card = {
         'name': name, 'version': a.version, 'sha256': sha256(path), 'file': name + '.onnx', 'task': 'verify', 'modality': 'container-xray',
-        'input': {'shape': ['batch', PLANES, tv.SIZE, tv.SIZE], 'channels': 'grey+material' if PLANES == 2 else 'grey',
-                  'normalisation': {'mean': [tv.MEAN, tv.MEAN_M][:PLANES], 'std': [tv.STD, tv.STD_M][:PLANES]}, 'resize': 'stretch', 'padValue': 255},
+        'input': {'shape': ['batch', PLANES, tv.SIZE, tv.SIZE], 'channels': CHANNELS[PLANES],
+                  'normalisation': {'mean': tv.MEANS[:PLANES], 'std': tv.STDS[:PLANES]}, 'resize': 'stretch', 'padValue': 255},
         'output': {'name': 'logits', 'layout': 'window-map', 'stride': CELL},
         'labels': LABELS, 'thresholds': res['thresholds'],
         'verifies': {'model': gj['model'], 'proposalThreshold': tv.PROPOSAL_THRESHOLD, 'maxProposals': tv.MAX_PROPOSALS, 'window': tv.WINDOW,
@@ -426,6 +444,8 @@ def main():
     ap.add_argument('--init', help='starting weights (default: the registry\'s verifier of this kind)')
     ap.add_argument('--grey', action='store_true', help='the grey verifier (renderings only, one input plane); --init may '
                     'be a dual-energy export, whose first layer then keeps its grey weights')
+    ap.add_argument('--deep', action='store_true', help='the dual-energy verifier with a third input plane, the deep window '
+                    '(sets written with `synth --deep`); from a grey + material start its weights begin at zero')
     ap.add_argument('--val', default='models/training/out/verify-val')
     ap.add_argument('--train', default='')
     ap.add_argument('--refit-head', action='store_true')
@@ -445,7 +465,7 @@ def main():
     ap.add_argument('--save-scores', help='keep the held-out window scores behind the figures in this .npz (v, info, y, m, truth)')
     ap.add_argument('--out')
     a = ap.parse_args()
-    registry_model = use_kind(a.grey)
+    registry_model = use_kind(a.grey, a.deep)
     a.init = a.init or registry_model
     torch.set_num_threads(a.threads)
     tv.DENSE_STRIDE = 24
@@ -456,7 +476,7 @@ def main():
     model = load_init(a.init)
     if a.load:
         model.load_state_dict(torch.load(a.load, map_location='cpu'))
-    _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, PLANES == 2)
+    _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, PLANES >= 2)
     print('val windows', len(vinfo), t.s(), 's', flush=True)
     result = {'init': a.init, 'val': a.val, 'valWindows': len(vinfo), 'command': '/usr/bin/python3 models/training/fcn_verifier.py ' + ' '.join(sys.argv[1:])}
     full = {}  # the latest figures in full, for the card

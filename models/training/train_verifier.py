@@ -47,6 +47,10 @@ MEAN, STD = 0.5, 0.25
 # the raw pair (the grey-only one stays for scanners that export a rendering only)
 NAME_DE = 'container-threat-verify-de'
 MEAN_M, STD_M = 0.4, 0.25
+# the deep plane (fcn_verifier.py --deep): the raw high-energy image in renderContainerDeep's window; most of a scan
+# is lighter than that window's start, so it sits high
+MEAN_D, STD_D = 0.7, 0.3
+MEANS, STDS = [MEAN, MEAN_M, MEAN_D], [STD, STD_M, STD_D]
 SIZE = 128            # verifier input, pixels a side
 WINDOW = 48           # window side in grid-input pixels (the grid's 768 x 256 letterbox)
 PROPOSAL_THRESHOLD = 0.05
@@ -299,8 +303,8 @@ def build(d, train, rng, material=False):
 def normalise(xb, device='cpu'):
     """uint8 windows [N, C, H, W] (numpy) -> the model's input on `device`, per channel as the card says (the
     bytes move to the device before they are widened to floats)."""
-    mean = torch.tensor([MEAN, MEAN_M][:xb.shape[1]], device=device).view(1, -1, 1, 1)
-    std = torch.tensor([STD, STD_M][:xb.shape[1]], device=device).view(1, -1, 1, 1)
+    mean = torch.tensor(MEANS[:xb.shape[1]], device=device).view(1, -1, 1, 1)
+    std = torch.tensor(STDS[:xb.shape[1]], device=device).view(1, -1, 1, 1)
     return (torch.from_numpy(xb).to(device).float() / 255 - mean) / std
 
 

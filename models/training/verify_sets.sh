@@ -1,6 +1,7 @@
 # The threat verifiers' set flags, sourced by gen_all.sh and gpu_finetune.sh (one definition: a set rendered on
-# another machine is the same set): renderings at a scanner's 6 mm/px with the raw pair's material channel.
-V="--kind container --mmpp 6 --material"
+# another machine is the same set): renderings at a scanner's 6 mm/px with the raw pair's material channel
+# and its deep plane (renderContainerDeep: the high-energy image past the vendor window, for a verifier that reads it).
+V="--kind container --mmpp 6 --material --deep"
 # verify-dense (seed 2800): 3-6 threats in every scan, knives and firearms drawn 3 and 2 times as often as the rest
 D="--threat-rate 1 --threats-per-scan 3-6 --threat-classes knife,knife,knife,firearm,firearm,ammunition,cigarettes,drugs,currency,ivory"
 # verify-hn (seed 3200): the four cargo kinds the dual-energy verifier confused most, the dual-energy 1.5.0's third set

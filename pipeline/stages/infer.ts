@@ -10,7 +10,7 @@ import type { PipelineDeps } from '../deps.js';
 import { PermanentJobError } from '../errors.js';
 import type { ScanJobPayload, Stage, StageNext } from '../jobs.js';
 import type { RenderingCache } from '../rendering-cache.js';
-import { hasMaterial, materialCacheId, materialKey } from './preprocess.js';
+import { deepCacheId, deepKey, hasMaterial, materialCacheId, materialKey, wantsDeep } from './preprocess.js';
 
 export interface StoredInference {
   outputs: ModelOutput[];
@@ -55,13 +55,16 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
       let shadow: StoredInference['shadow'];
       const withMaterial = hasMaterial(scan);
       const material = withMaterial ? cache?.take(materialCacheId(scanId), materialKey(scanId)) : undefined;
+      const deep = withMaterial ? cache?.take(deepCacheId(scanId), deepKey(scanId)) : undefined;
       const shadowModels = candidates(scan.modality);
       const activeModels = deps.runtime.modelsFor(scan.modality).length > 0;
       if (activeModels || shadowModels.length > 0) {
         // a container's rendering is grey (its PNG may come back as sRGB): one channel, as the material beside it
         const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!, isContainerModality(scan.modality)));
         const m = material ?? (withMaterial ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
-        const extra = m ? { material: m } : {};
+        // the deep plane likewise (absent for a scan preprocessed before a verifier read it: the grey verifier serves)
+        const d = deep ?? (m && wantsDeep(deps, scan.modality) ? await loadMaterial(deps, deepKey(scanId), rendering) : undefined);
+        const extra = m ? { material: m, ...(d && { deep: d }) } : {};
         // both at once (each runtime batches on its own); the candidates never fail the active path: a failure
         // is logged and the scan goes on without them
         [outputs, shadow] = await Promise.all([
@@ -89,8 +92,8 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
 }
 
 /**
- * A container's material channel, or undefined when it is not stored (a scan preprocessed before the material
- * channel existed) or does not match the rendering: the grey verifier then serves, as for a rendering-only scan.
+ * A container's material channel (or deep plane), or undefined when it is not stored (a scan preprocessed before it
+ * was made) or does not match the rendering: the grey verifier then serves, as for a rendering-only scan.
  */
 async function loadMaterial(deps: Pick<PipelineDeps, 'objects'>, key: string, rendering: Rendering): Promise<Rendering | undefined> {
   let m: Rendering;

@@ -1,9 +1,10 @@
 // Stage 1: decode the stored images and write the model-ready rendering (grey transmission for
 // containers, pseudo-colour for parcels) to the object store; a container sent as a raw dual-energy pair also
-// gets its material channel (renderContainerMaterial), which the threat verifier reads when it has a model for it.
+// gets its material channel (renderContainerMaterial), which the threat verifier reads when it has a model for it,
+// and its deep plane (renderContainerDeep) when a verifier loaded, active or in shadow, reads that too.
 import sharp from 'sharp';
-import { isContainerModality } from '../../domain/scan.js';
-import { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from '../../models/runtime/render.js';
+import { isContainerModality, type Modality } from '../../domain/scan.js';
+import { renderContainerDeep, renderContainerGrey, renderContainerMaterial, renderPseudoColour } from '../../models/runtime/render.js';
 import type { Rendering } from '../../models/runtime/types.js';
 import { scansRepo, type Scan } from '../../storage/repos/scans.js';
 import type { PipelineDeps } from '../deps.js';
@@ -29,6 +30,18 @@ export function hasMaterial(scan: Pick<Scan, 'modality' | 'images'>): boolean {
 /** The cache entry of a scan's material channel (the cache holds one rendering per entry). */
 export const materialCacheId = (scanId: string): string => `${scanId}#material`;
 
+/** The deep plane of a container sent as a raw pair (8-bit grey PNG, the rendering's size), when a verifier reads it. */
+export function deepKey(scanId: string): string {
+  return `renderings/${scanId}.deep.png`;
+}
+
+export const deepCacheId = (scanId: string): string => `${scanId}#deep`;
+
+/** Whether a verifier loaded for this modality (active or in shadow) reads the deep plane: only then is it made. */
+export function wantsDeep(deps: Pick<PipelineDeps, 'runtime' | 'shadowRuntime'>, modality: Modality): boolean {
+  return [deps.runtime, deps.shadowRuntime].some((r) => r?.modelsFor(modality).some((c) => c.input.channels === 'grey+material+deep'));
+}
+
 /**
  * The rendering as stored (the preprocessing benchmark encodes it the same way). A container's grey rendering
  * is written as a one-channel PNG: sharp writes sRGB unless told, and three equal channels took 22 ms and 749 KiB
@@ -50,14 +63,16 @@ export function preprocessHandler(deps: PipelineDeps, cache?: RenderingCache) {
     const scan = carried ?? (await scans.get(scanId));
     if (!scan) throw new PermanentJobError('SCAN_NOT_FOUND', `scan ${scanId} is not stored`);
     if (scan.status === 'received') {
-      const { rendering, material } = await render(deps, scan);
-      // the material first: once the scan is marked preprocessed, infer may look for it
+      const { rendering, material, deep } = await render(deps, scan);
+      // the material and deep planes first: once the scan is marked preprocessed, infer may look for them
       if (material) await deps.objects.put(materialKey(scanId), await materialPng(material), { contentType: 'image/png' });
+      if (deep) await deps.objects.put(deepKey(scanId), await materialPng(deep), { contentType: 'image/png' });
       await deps.objects.put(renderingKey(scanId), await renderingPng(rendering), { contentType: 'image/png' });
       const key = renderingKey(scanId);
       const dims = { width: rendering.width, height: rendering.height, channels: rendering.channels };
       cache?.put(scanId, key, rendering);
       if (material) cache?.put(materialCacheId(scanId), materialKey(scanId), material);
+      if (deep) cache?.put(deepCacheId(scanId), deepKey(scanId), deep);
       // the status is left to infer when it runs in this job (one update for both); `save` stores it otherwise
       return {
         next: 'infer',
@@ -80,7 +95,7 @@ async function load(deps: PipelineDeps, scan: Scan, role: 'image' | 'high' | 'lo
   }
 }
 
-async function render(deps: PipelineDeps, scan: Scan): Promise<{ rendering: Rendering; material?: Rendering }> {
+async function render(deps: PipelineDeps, scan: Scan): Promise<{ rendering: Rendering; material?: Rendering; deep?: Rendering }> {
   const container = isContainerModality(scan.modality);
   const high = await load(deps, scan, 'high', true);
   if (high) {
@@ -93,6 +108,7 @@ async function render(deps: PipelineDeps, scan: Scan): Promise<{ rendering: Rend
     return {
       rendering: renderContainerGrey(high.data, high.width, high.height, high.bitDepth, low.data),
       material: renderContainerMaterial(high.data, low.data, high.width, high.height, high.bitDepth),
+      ...(wantsDeep(deps, scan.modality) && { deep: renderContainerDeep(high.data, high.width, high.height, high.bitDepth) }),
     };
   }
   const image = await load(deps, scan, 'image', container);

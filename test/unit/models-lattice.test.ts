@@ -115,4 +115,35 @@ describe('lattice verifier', () => {
     expect(() => validateCard({ ...base, output: { name: 'logits', layout: 'window-map', stride: 48 } })).toThrow(/output.stride \(window-map/);
     expect(() => validateCard({ ...base, task: 'classify', input: { ...base.input, channels: 'grey', shape: ['batch', 1, 128, 128] } })).toThrow(/window-map: verify models only/);
   });
+
+  it('cards: a deep plane as the third plane of a lattice verifier only', () => {
+    const input = { shape: ['batch', 3, 128, 128], channels: 'grey+material+deep', normalisation: { mean: [0.5, 0.4, 0.7], std: [0.25, 0.25, 0.3] }, resize: 'stretch' };
+    const card = {
+      name: 'container-threat-verify-de', version: '3.0.0', sha256: 'a'.repeat(64), file: 'v.onnx', task: 'verify', modality: 'container-xray', input,
+      output: { name: 'logits', layout: 'window-map', stride: 32 }, labels: ['firearm'], thresholds: { firearm: 0.3 },
+      verifies: { model: 'container-threat-grid', proposalThreshold: 0.05, maxProposals: 48, window: 48, minWindowPixels: 72 },
+    };
+    expect(validateCard(card).input.channels).toBe('grey+material+deep');
+    expect(() => validateCard({ ...card, input: { ...input, shape: ['batch', 2, 128, 128] } })).toThrow(/input.shape\[1\]/);
+    // the windowed form samples two planes at most
+    expect(() => validateCard({ ...card, output: { name: 'logits', layout: 'logits' } })).toThrow(/grey\+material\+deep: verify models of layout window-map only/);
+  });
+
+  it('lays the deep plane third, white around the scan as the grey, and refuses a scan without it', () => {
+    const card = validateCard({
+      name: 'v', version: '3.0.0', sha256: 'a'.repeat(64), file: 'v.onnx', task: 'verify', modality: 'container-xray',
+      input: { shape: ['batch', 3, 128, 128], channels: 'grey+material+deep', normalisation: { mean: [0, 0, 0], std: [1, 1, 1] }, resize: 'stretch' },
+      output: { name: 'logits', layout: 'window-map', stride: 32 }, labels: ['firearm'], thresholds: { firearm: 0.3 },
+      verifies: { model: 'g', proposalThreshold: 0.05, maxProposals: 48, window: 48, minWindowPixels: 72 },
+    });
+    const flat = (v: number, w = 10, h = 6): Rendering => ({ width: w, height: h, channels: 1, data: new Uint8Array(w * h).fill(v) });
+    // at scale 1 the 10 × 6 scan sits at (64, 64) on a 160 × 160 canvas (two cells of air each way, whole cells)
+    const c = latticeCanvas(card, flat(10), flat(20), 1, flat(30));
+    expect(c.dims).toEqual([1, 3, 160, 160]);
+    const at = (k: number, x: number, y: number): number => Math.round(c.tensor[k * 160 * 160 + y * 160 + x]! * 255);
+    expect([at(0, 0, 0), at(1, 0, 0), at(2, 0, 0)]).toEqual([255, 0, 255]);
+    expect([at(0, 64, 64), at(1, 64, 64), at(2, 64, 64)]).toEqual([10, 20, 30]);
+    expect(() => latticeCanvas(card, flat(10), flat(20), 1)).toThrow(/needs deep plane/);
+    expect(() => latticeCanvas(card, flat(10), flat(20), 1, flat(30, 9, 6))).toThrow(/needs deep plane/);
+  });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CARGO_CATEGORIES, PARCEL_ITEMS } from '../../domain/categories.js';
-import { renderContainerGrey, renderContainerMaterial, renderPseudoColour } from '../../models/runtime/render.js';
+import { renderContainerDeep, renderContainerGrey, renderContainerMaterial, renderPseudoColour } from '../../models/runtime/render.js';
 import { makeSample, Rng, writeSample } from '../../models/synth/index.js';
 import { Canvas, idealCounts, MU, type MaterialClass } from '../../models/synth/physics.js';
 
@@ -105,6 +105,28 @@ describe('physics', () => {
     expect(thin).toBe(0);
     expect(r.data[0]).toBe(0);
     expect(() => renderContainerMaterial(counts('high'), counts('low').subarray(1), 205, 1, 16)).toThrow(/values for/);
+  });
+
+  it('gives containers a deep plane: a pistol behind 230 g/cm² of cargo, black in the grey window, shows in it', () => {
+    const air = 58000;
+    const through = (organic: number, metal: number): number => {
+      const cv = new Canvas(1, 1, 1);
+      cv.rect('organic', 0, 0, 1, 1, organic);
+      cv.rect('metal', 0, 0, 1, 1, metal);
+      return Math.round(idealCounts(cv, 'mev', 'high', air)[0]!);
+    };
+    // 200 pixels of air (the plane's air level is the scan's own), the cargo, the cargo with 16 g/cm² of steel in it, light cargo
+    const high = Uint16Array.from([...Array(200).fill(air), through(230, 0), through(230, 16), through(40, 0)]);
+    const grey = renderContainerGrey(high, 203, 1, 16).data.subarray(200);
+    const deep = renderContainerDeep(high, 203, 1, 16);
+    const [cargo, pistol, light] = Array.from(deep.data.subarray(200));
+    expect([grey[0], grey[1]]).toEqual([0, 0]);
+    // ln(counts) falls by 16 × 0.0295 = 0.47 behind the steel: 17 levels over the window's 7
+    expect(cargo! - pistol!).toBeGreaterThanOrEqual(15);
+    expect(cargo!).toBeGreaterThan(60);
+    // air and light cargo (attenuation under 2) are white
+    expect([deep.data[0], light]).toEqual([255, 255]);
+    expect(() => renderContainerDeep(high.subarray(1), 203, 1, 16)).toThrow(/values for/);
   });
 });
 
