@@ -37,13 +37,14 @@ const SECOND_HOLDOUT = { seed: 90_001, assessmentSeed: 8 } as const;
 
 async function synthesise(kind: SynthKind, seed: number, count: number, threatRate: number, mmpp?: number): Promise<string> {
   const dir = KEEP ? join(KEEP, `${kind}-${seed}-${count}-${threatRate}-${mmpp ?? 'default'}`) : await mkdtemp(join(tmpdir(), `tw-stream-${kind}-`));
-  // containers also get the material channel of their raw pair: the stream is read with it and without it
+  // containers also get the material channel and the deep plane of their raw pair: the stream is read with them and
+  // without them (the deep plane is read only by a verifier whose card asks for it)
   const material = kind === 'container';
   const have = async (folder: string) => (await readdir(join(dir, folder)).catch(() => [])).length === count;
   const stamp = join(dir, 'generator.txt');
   const sameGenerator = async () => (await streamGenerator(dir)) === GENERATOR_VERSION;
-  if (KEEP && (await sameGenerator()) && (await have('images')) && (!material || (await have('material')))) return dir;
-  for (let i = 0; i < count; i++) await writeSample(dir, makeSample(kind, seed, i, { threatRate, ...(mmpp && { mmpp }) }), { raw: false, material });
+  if (KEEP && (await sameGenerator()) && (await have('images')) && (!material || ((await have('material')) && (await have('deep'))))) return dir;
+  for (let i = 0; i < count; i++) await writeSample(dir, makeSample(kind, seed, i, { threatRate, ...(mmpp && { mmpp }) }), { raw: false, material, deep: material });
   await writeFile(stamp, `${GENERATOR_VERSION}\n`);
   return dir;
 }

@@ -15,14 +15,15 @@ interface Fixture {
   model: string;
   width: number;
   height: number;
-  /** base64 bytes, row by row; no material for a grey verifier */
+  /** base64 bytes, row by row; no material for a grey verifier; deep for one that reads the deep plane */
   grey: string;
   material?: string;
+  deep?: string;
   cases: Array<{
     place: { sx: number; sy: number; padX: number; padY: number };
     scale: number;
     /** The resampled scan's planes (scanWidth × scanHeight at ox, oy); the rest of the canvas is air. */
-    canvas: { width: number; height: number; ox: number; oy: number; scanWidth: number; scanHeight: number; grey: string; material?: string };
+    canvas: { width: number; height: number; ox: number; oy: number; scanWidth: number; scanHeight: number; grey: string; material?: string; deep?: string };
     centres: Array<[number, number]>;
     cells: Array<[number, number]>;
     map: [number, number];
@@ -38,6 +39,7 @@ const bytesOf = (b64: string): number[] => [...Buffer.from(b64, 'base64')];
 const plane = (b64: string, width: number, height: number): Rendering => ({ width, height, channels: 1, data: new Uint8Array(Buffer.from(b64, 'base64')) });
 const proposal = (cx: number, cy: number): Proposal => ({ cls: -1, score: 0, cx, cy, box: [cx, cy, cx, cy], around: [] });
 const materialOf = (fx: Fixture): Rendering | undefined => (fx.material ? plane(fx.material, fx.width, fx.height) : undefined);
+const deepOf = (fx: Fixture): Rendering | undefined => (fx.deep ? plane(fx.deep, fx.width, fx.height) : undefined);
 
 describe.each(FIXTURES)('lattice verifier (%s)', (path) => {
   it('resamples the scan as Pillow BOX does, onto air whole cells wide, as fcn_verifier.py', async () => {
@@ -45,8 +47,8 @@ describe.each(FIXTURES)('lattice verifier (%s)', (path) => {
     const card = await cardOf(fx.model);
     expect(card.output.layout).toBe('window-map');
     for (const c of fx.cases) {
-      const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale);
-      const planes: Array<readonly [number, string, number]> = [[0, c.canvas.grey, 255], ...(c.canvas.material ? [[1, c.canvas.material, 0] as const] : [])];
+      const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale, deepOf(fx));
+      const planes: Array<readonly [number, string, number]> = [[0, c.canvas.grey, 255], ...(c.canvas.material ? [[1, c.canvas.material, 0] as const] : []), ...(c.canvas.deep ? [[2, c.canvas.deep, 255] as const] : [])];
       expect(canvas.dims).toEqual([1, planes.length, c.canvas.height, c.canvas.width]);
       expect([canvas.ox, canvas.oy]).toEqual([c.canvas.ox, c.canvas.oy]);
       // the tensor back to bytes ((pixel / 255 − mean) / std per plane): the scan where Python put it, air around it
@@ -66,7 +68,7 @@ describe.each(FIXTURES)('lattice verifier (%s)', (path) => {
     const fx = await fixture(path);
     const card = await cardOf(fx.model);
     for (const c of fx.cases) {
-      const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale);
+      const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale, deepOf(fx));
       const place = { ...c.place, newW: 0, newH: 0 };
       expect(latticeCells(c.centres.map(([x, y]) => proposal(x, y)), place, canvas, card, c.map[0], c.map[1])).toEqual(c.cells);
     }
@@ -78,7 +80,7 @@ describe.each(FIXTURES)('lattice verifier (%s)', (path) => {
     const session = await ort.InferenceSession.create(fx.model, { intraOpNumThreads: 1 });
     try {
       for (const c of fx.cases) {
-        const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale);
+        const canvas = latticeCanvas(card, plane(fx.grey, fx.width, fx.height), materialOf(fx), c.scale, deepOf(fx));
         const out = (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', canvas.tensor, canvas.dims) }))[card.output.name]!;
         expect(out.dims).toEqual([1, card.labels.length, ...c.map]);
         const scores = latticeScores(out.data as Float32Array, out.dims, c.cells, card.labels);

@@ -217,6 +217,6 @@ describe('verify cards', () => {
     expect(validateCard({ ...base, input, verifies: spec }).input.channels).toBe('grey+material');
     expect(() => validateCard({ ...base, input: { ...input, shape: ['batch', 1, 128, 128] }, verifies: spec })).toThrow(/input.shape\[1\]/);
     expect(() => validateCard({ ...base, task: 'classify', output: { name: 'logits', layout: 'multilabel-logits' }, input })).toThrow(/grey\+material: verify models only/);
-    expect(() => validateCard({ ...base, input: { ...input, channels: 'material' }, verifies: spec })).toThrow(/input.channels \(grey, rgb or grey\+material\)/);
+    expect(() => validateCard({ ...base, input: { ...input, channels: 'material' }, verifies: spec })).toThrow(/input.channels \(grey, rgb, grey\+material or grey\+material\+deep\)/);
   });
 });
