@@ -7,12 +7,15 @@
 #      channel) and writes each set's grid mapping (grid_proposals.mts --geometry-only);
 #   3. runs lattice_gpu.py: the canvases loaded once, each variant trained in its own process until a deadline.
 # Usage (repo root): models/training/gpu_finetune.sh <out dir> <seconds for the whole run> -- <lattice_gpu.py --variant args>
-# (add --grey to fine-tune the grey verifier, for scans sent as renderings only, on the same sets)
+# (add --grey to fine-tune the grey verifier, for scans sent as renderings only, on the same sets; --deep for the
+# dual-energy one with the deep plane, e.g. --deep --variant d:lr=3e-4,batch=48,hard=8,seed=35,plane=20)
 # PYTHON: the interpreter that has torch (default python3; on the CPU machine a pyenv python3 shadows Debian's, so
 # PYTHON=/usr/bin/python3). Tried end to end on the 2-core CPU machine before a device round (2026-12-05, 175 s):
 #   PYTHON=/usr/bin/python3 CHAIN=3 models/training/gpu_finetune.sh /tmp/gout 200 -- \
 #     --variant a:lr=1e-4,batch=4,hard=2,seed=1 --variant b:lr=3e-4,batch=4,hard=0,seed=2 --device cpu --workers 2
 #   renders 3 renderings a chain of all five sets, maps them, trains both variants to the deadline, writes a.ft.pt, b.ft.pt
+# and with the deep plane (2026-12-05 evening, 217 s; CHAIN=2, `-- --deep --variant a:lr=1e-4,batch=4,hard=2,seed=1,plane=20
+# --device cpu --workers 2`): every set with its deep/ folder, a.ft.pt of three planes, a.json with newPlaneLr 20
 set -euo pipefail
 OUT_DIR=$1; BUDGET=$2; shift 2; [ "${1:-}" = "--" ] && shift
 T0=$(date +%s)

@@ -8,7 +8,10 @@ here: the held-out figures are computed where the card is written.
 Run (from the repo root; the sets need images/, material/, meta/ and grid.json, e.g. grid_proposals.mts
 --geometry-only; gpu_finetune.sh makes them on a machine without the project's node_modules):
   python3 models/training/lattice_gpu.py --train a,b,c --out dir --deadline <unix s> \\
-      --variant 'name:lr=1e-4,batch=32,hard=0,seed=31' [--variant ...] [--grey] [--init model.onnx] [--workers 16]
+      --variant 'name:lr=1e-4,batch=32,hard=0,seed=31[,plane=20]' [--variant ...] [--grey | --deep] [--init model.onnx] [--workers 16]
+--deep: the dual-energy verifier with the deep plane (fcn_verifier.py --deep; sets written with `synth --deep`, as
+verify_sets.sh does since 2026-12-05); a variant's `plane` moves the plane's first-layer weights that many times as far
+a step (fcn_verifier.py --new-plane-lr).
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -19,11 +22,11 @@ import fcn_verifier as fv
 
 def parse_variant(text):
     name, _, rest = text.partition(':')
-    v = {'name': name, 'lr': 1e-4, 'batch': 32, 'hard': 0, 'seed': 31}
+    v = {'name': name, 'lr': 1e-4, 'batch': 32, 'hard': 0, 'seed': 31, 'plane': 1.0}
     for kv in filter(None, rest.split(',')):
         k, _, x = kv.partition('=')
         if k not in v:
-            raise SystemExit(f'unknown variant setting {k} (lr, batch, hard, seed)')
+            raise SystemExit(f'unknown variant setting {k} (lr, batch, hard, seed, plane)')
         v[k] = type(v[k])(float(x)) if k != 'name' else x
     return v
 
@@ -41,11 +44,12 @@ def run_variant(v, data, a):
     mined = time.time() - t0
     minutes = max(0.1, (a.deadline - time.time()) / 60)
     print(f"[{v['name']}] hard negatives {len(hard) if hard else 0} in {mined:.0f} s; training {minutes:.1f} min", flush=True)
-    steps = fv.finetune(model, data, minutes, v['lr'], rng, bs=v['batch'], hard=hard)
+    steps = fv.finetune(model, data, minutes, v['lr'], rng, bs=v['batch'], hard=hard, new_plane_lr=v['plane'])
     model.to('cpu')
     torch.save(model.state_dict(), os.path.join(a.out, v['name'] + '.ft.pt'))
     res = {'finetuned': {'steps': steps, 'minutes': round(minutes, 2), 'lr': v['lr'], 'batch': v['batch'], 'train': a.train,
                          'hardNegativesPerCanvas': v['hard'], 'hardNegativeMiningSeconds': round(mined), 'seed': v['seed'],
+                         **({'newPlaneLr': v['plane']} if v['plane'] != 1.0 else {}),
                          'device': torch.cuda.get_device_name(0) if fv.DEV.type == 'cuda' else 'cpu', 'torch': torch.__version__,
                          'command': ' '.join([sys.executable, 'models/training/lattice_gpu.py', *sys.argv[1:]])}}
     json.dump(res, open(os.path.join(a.out, v['name'] + '.json'), 'w'), indent=1)
@@ -56,6 +60,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--init', help='starting weights (default: the registry\'s verifier of this kind)')
     ap.add_argument('--grey', action='store_true', help='the grey verifier (one plane; fcn_verifier.py --grey)')
+    ap.add_argument('--deep', action='store_true', help='the dual-energy verifier with the deep plane (fcn_verifier.py --deep)')
     ap.add_argument('--train', required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--deadline', type=float, required=True, help='unix seconds at which every variant stops training')
@@ -63,7 +68,7 @@ def main():
     ap.add_argument('--workers', type=int, default=os.cpu_count())
     ap.add_argument('--device', default='cuda', help='cuda (never probed in this process: a CUDA call before the fork would poison the variants)')
     a = ap.parse_args()
-    registry_model = fv.use_kind(a.grey)
+    registry_model = fv.use_kind(a.grey, a.deep)
     a.init = a.init or registry_model
     variants = [parse_variant(v) for v in a.variant]
     os.makedirs(a.out, exist_ok=True)
