@@ -1,9 +1,11 @@
 """Tiny hand-set ONNX models for the runtime tests (test/fixtures/models/tiny/): a 2-label classifier whose
 logits are (mean pixel value, −mean pixel value) of a 1 × 8 × 8 input, and a YOLOv8-layout detector on
-1 × 32 × 32 whose output is a fixed tensor (two overlapping boxes of class 0, one of class 1).
+1 × 32 × 32 whose output is a fixed tensor (two overlapping boxes of class 0, one of class 1); and a lattice verifier
+of three planes (grey + material + deep, output layout window-map) whose firearm logit is how dark the deep plane is
+over each window, for the runtime's choice of verifier (test/integration/models-deep-runtime.test.ts).
 Run: /usr/bin/python3 models/training/make_fixtures.py"""
 import json, os, sys
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 from common import export_onnx, sha256
 
@@ -28,6 +30,15 @@ class Det(nn.Module):
         return self.t[None].expand(x.shape[0], -1, -1) + x.mean((1, 2, 3))[:, None, None] * 0
 
 
+class DeepMap(nn.Module):
+    """[N, 3, H, W] (pixels / 255) -> window-map logits [N, 8, H / 32 - 3, W / 32 - 3]: firearm 40 x (the deep plane's
+    mean darkness over the window's 4 x 4 cells) - 4, every other class -10."""
+    def forward(self, x):
+        dark = 1 - x[:, 2:3]
+        win = F.avg_pool2d(F.avg_pool2d(dark, 32, 32), 4, 1)
+        return torch.cat([40 * win - 4, win * 0 - 10 + torch.zeros(1, 7, 1, 1)], 1)
+
+
 def card(name, task, layout, shape, labels, out_name, thresholds):
     path = os.path.join(OUT, name + '.onnx')
     return {'name': name, 'version': '0.0.1', 'sha256': sha256(path), 'file': name + '.onnx', 'task': task,
@@ -42,3 +53,14 @@ for c in [card('tiny-cls', 'classify', 'multilabel-logits', ['batch', 1, 8, 8], 
           card('tiny-det', 'detect', 'yolov8', ['batch', 1, 32, 32], ['a', 'b'], 'output0', {'a': 0.5, 'b': 0.5})]:
     with open(os.path.join(OUT, c['name'] + '.card.json'), 'w') as f:
         json.dump(c, f, indent=2); f.write('\n')
+
+torch.onnx.export(DeepMap(), torch.zeros(1, 3, 8 * 32, 12 * 32), os.path.join(OUT, 'tiny-verify-deep.onnx'), opset_version=13, input_names=['images'],
+                  output_names=['logits'], dynamic_axes={'images': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch', 2: 'rows', 3: 'columns'}})
+labels = ['firearm', 'knife', 'ammunition', 'cigarettes', 'drugs', 'currency', 'ivory', 'hidden-compartment']
+deep = {'name': 'tiny-verify-deep', 'version': '0.0.1', 'sha256': sha256(os.path.join(OUT, 'tiny-verify-deep.onnx')), 'file': 'tiny-verify-deep.onnx',
+        'task': 'verify', 'modality': 'container-xray',
+        'input': {'shape': ['batch', 3, 128, 128], 'channels': 'grey+material+deep', 'normalisation': {'mean': [0.0, 0.0, 0.0], 'std': [1.0, 1.0, 1.0]}, 'resize': 'stretch', 'padValue': 255},
+        'output': {'name': 'logits', 'layout': 'window-map', 'stride': 32}, 'labels': labels, 'thresholds': {l: 0.5 for l in labels},
+        'verifies': {'model': 'container-threat-grid', 'proposalThreshold': 0.05, 'maxProposals': 48, 'window': 48, 'minWindowPixels': 72, 'denseStride': 24}}
+with open(os.path.join(OUT, 'tiny-verify-deep.card.json'), 'w') as f:
+    json.dump(deep, f, indent=2); f.write('\n')
