@@ -2,12 +2,8 @@
 // stores it beside the material channel, and infer, run with nothing carried over from preprocess (another worker
 // process), reads it back and gives the scan to that verifier. A hand-set three-plane verifier stands in for one
 // (test/fixtures/models/tiny/tiny-verify-deep) beside the committed grid and grey verifier.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelRuntime } from '../../models/runtime/index.js';
 import { renderContainerDeep } from '../../models/runtime/render.js';
 import type { ModelOutput, ModelRuntime } from '../../models/runtime/types.js';
 import { containerSample } from '../../models/synth/container.js';
@@ -18,32 +14,24 @@ import type { StageNext } from '../../pipeline/jobs.js';
 import { inferHandler } from '../../pipeline/stages/infer.js';
 import { deepKey, materialKey, preprocessHandler } from '../../pipeline/stages/preprocess.js';
 import { scansRepo } from '../../storage/repos/scans.js';
-import { committedModels, type TestRuntime } from '../helpers/models.js';
+import { committedModels, TINY_DEEP_VERIFIER, type TestRuntime } from '../helpers/models.js';
 import { pushScan } from '../helpers/push.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
-let dir: string;
-let deepRuntime: ModelRuntime & { close(): Promise<void> };
+let deep: TestRuntime;
 let plain: TestRuntime;
 let api: TestStack;
 const s = containerSample(Rng.forSample(4343, 5), { mmpp: 6, threatRate: 0.7 });
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tw-deep-'));
-  const files = [
-    ...['container-threat-grid', 'container-threat-verify'].flatMap((n) => [`models/registry/${n}.card.json`, `models/registry/${n}.onnx`]),
-    'test/fixtures/models/tiny/tiny-verify-deep.card.json', 'test/fixtures/models/tiny/tiny-verify-deep.onnx',
-  ];
-  for (const f of files) await copyFile(f, join(dir, f.split('/').pop()!));
-  deepRuntime = await createModelRuntime({ registryDir: dir, intraOpNumThreads: 1 });
+  deep = await committedModels(['container-threat-grid', 'container-threat-verify'], { intraOpNumThreads: 1 }, undefined, TINY_DEEP_VERIFIER);
   plain = await committedModels(['container-threat-grid', 'container-threat-verify', 'container-threat-verify-de'], { intraOpNumThreads: 1 });
   api = await startStack({ workers: false });
 }, 60_000);
 afterAll(async () => {
   await api?.close();
-  await deepRuntime?.close();
+  await deep?.close();
   await plain?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const meta = (scanId: string) => ({ scanId, scannerId: 'H986-QD-01', modality: 'container-xray', containerNo: 'CSQU3054383', capturedAt: '2026-11-23T08:00:00Z' });
@@ -62,7 +50,7 @@ async function stages(scanId: string, runtime: ModelRuntime): Promise<ModelOutpu
 
 describe('the deep plane in the pipeline', () => {
   it('is stored for a raw pair while a verifier reads it, read back by infer in another process, and that verifier serves', async () => {
-    const out = await stages('deep-raw-1', deepRuntime);
+    const out = await stages('deep-raw-1', deep.runtime);
     expect(out.verifiedBy).toEqual({ model: 'tiny-verify-deep', version: '0.0.1' });
     const png = await api.objects.get(deepKey('deep-raw-1'));
     const stored = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });

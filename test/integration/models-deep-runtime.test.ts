@@ -3,15 +3,11 @@
 // before such a verifier was loaded) or a rendering only, the grey verifier serves. The committed grid and grey
 // verifier beside a hand-set three-plane lattice verifier (test/fixtures/models/tiny/tiny-verify-deep, written by
 // models/training/make_fixtures.py) whose firearm score is how dark the deep plane is over each window.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelRuntime } from '../../models/runtime/index.js';
-import type { ModelOutput, ModelRuntime, Rendering } from '../../models/runtime/types.js';
+import type { ModelOutput, Rendering } from '../../models/runtime/types.js';
+import { committedModels, TINY_DEEP_VERIFIER, type TestRuntime } from '../helpers/models.js';
 
-let dir: string;
-let runtime: ModelRuntime & { close(): Promise<void> };
+let models: TestRuntime;
 const W = 2000, H = 600;
 // the dark square of the deep plane (rendering pixels): what lies behind cargo the grey rendering shows flat
 const SQUARE = [900, 250, 1000, 350] as const;
@@ -21,17 +17,10 @@ const deep = flat(255);
 for (let y = SQUARE[1]; y < SQUARE[3]; y++) deep.data.fill(0, y * W + SQUARE[0], y * W + SQUARE[2]);
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tw-deep-'));
-  const files = [
-    ...['container-threat-grid', 'container-threat-verify'].flatMap((n) => [`models/registry/${n}.card.json`, `models/registry/${n}.onnx`]),
-    'test/fixtures/models/tiny/tiny-verify-deep.card.json', 'test/fixtures/models/tiny/tiny-verify-deep.onnx',
-  ];
-  for (const f of files) await copyFile(f, join(dir, f.split('/').pop()!));
-  runtime = await createModelRuntime({ registryDir: dir, intraOpNumThreads: 1 });
+  models = await committedModels(['container-threat-grid', 'container-threat-verify'], { intraOpNumThreads: 1 }, undefined, TINY_DEEP_VERIFIER);
 }, 60_000);
 afterAll(async () => {
-  await runtime?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await models?.close();
 });
 
 const grid = (outs: ModelOutput[]): ModelOutput => outs.find((o) => o.model === 'container-threat-grid')!;
@@ -39,8 +28,8 @@ const overSquare = ([x0, y0, x1, y1]: readonly number[]): boolean => x0! < SQUAR
 
 describe('a verifier that reads the deep plane', () => {
   it('is listed with the container models and serves a raw pair given with its deep plane: the firearm where the deep plane is dark', async () => {
-    expect(runtime.modelsFor('container-xray').map((c) => c.name)).toContain('tiny-verify-deep');
-    const out = grid(await runtime.infer('container-xray', grey, { material, deep }));
+    expect(models.runtime.modelsFor('container-xray').map((c) => c.name)).toContain('tiny-verify-deep');
+    const out = grid(await models.runtime.infer('container-xray', grey, { material, deep }));
     expect(out.verifiedBy).toEqual({ model: 'tiny-verify-deep', version: '0.0.1' });
     expect(out.version).toMatch(/\+tiny-verify-deep\.0\.0\.1$/);
     const firearms = out.detections!.filter((d) => d.label === 'firearm');
@@ -51,7 +40,7 @@ describe('a verifier that reads the deep plane', () => {
 
   it('gives way to the grey verifier without the deep plane (material alone, or the rendering alone)', async () => {
     for (const extra of [{ material }, {}]) {
-      const out = grid(await runtime.infer('container-xray', grey, extra));
+      const out = grid(await models.runtime.infer('container-xray', grey, extra));
       expect(out.verifiedBy?.model).toBe('container-threat-verify');
       // the grey rendering is flat: nothing there for the grey verifier
       expect(out.detections!.filter((d) => overSquare(d.box))).toEqual([]);
@@ -59,6 +48,6 @@ describe('a verifier that reads the deep plane', () => {
   });
 
   it('refuses a deep plane that is not one channel of the rendering\'s size', async () => {
-    await expect(runtime.infer('container-xray', grey, { material, deep: flat(255, W - 1, H) })).rejects.toThrow(/deep plane 1999×600×1 does not match/);
+    await expect(models.runtime.infer('container-xray', grey, { material, deep: flat(255, W - 1, H) })).rejects.toThrow(/deep plane 1999×600×1 does not match/);
   });
 });
