@@ -1,7 +1,7 @@
 // The pipeline makes a raw-pair container's deep plane (renderContainerDeep) only while a loaded verifier reads it,
 // stores it beside the material channel, and infer, run with nothing carried over from preprocess (another worker
 // process), reads it back and gives the scan to that verifier. A hand-set three-plane verifier stands in for one
-// (test/fixtures/models/tiny/tiny-verify-deep) beside the committed grid and grey verifier.
+// (test/fixtures/models/tiny-deep/tiny-verify-deep) beside the committed grid and grey verifier.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderContainerDeep } from '../../models/runtime/render.js';

@@ -13,7 +13,7 @@ export interface TestRuntime {
 }
 
 /** A hand-set lattice verifier that reads the deep plane (models/training/make_fixtures.py), as `extra` for committedModels. */
-export const TINY_DEEP_VERIFIER = ['test/fixtures/models/tiny/tiny-verify-deep.card.json', 'test/fixtures/models/tiny/tiny-verify-deep.onnx'] as const;
+export const TINY_DEEP_VERIFIER = ['test/fixtures/models/tiny-deep/tiny-verify-deep.card.json', 'test/fixtures/models/tiny-deep/tiny-verify-deep.onnx'] as const;
 
 /**
  * `editCard`: changes a copied card (its JSON, by model name) before the runtime loads it. `extra`: further model

@@ -1,7 +1,7 @@
 // A dual-energy verifier that also reads the deep plane (card channels `grey+material+deep`) takes the material
 // verifier's place when the runtime is given both planes; given the material channel alone (a scan preprocessed
 // before such a verifier was loaded) or a rendering only, the grey verifier serves. The committed grid and grey
-// verifier beside a hand-set three-plane lattice verifier (test/fixtures/models/tiny/tiny-verify-deep, written by
+// verifier beside a hand-set three-plane lattice verifier (test/fixtures/models/tiny-deep/tiny-verify-deep, written by
 // models/training/make_fixtures.py) whose firearm score is how dark the deep plane is over each window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelOutput, Rendering } from '../../models/runtime/types.js';
