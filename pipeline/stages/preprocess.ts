@@ -37,9 +37,12 @@ export function deepKey(scanId: string): string {
 
 export const deepCacheId = (scanId: string): string => `${scanId}#deep`;
 
-/** Whether a verifier loaded for this modality (active or in shadow) reads the deep plane: only then is it made. */
+/**
+ * Whether a verifier loaded for this modality (active or in shadow) reads the deep plane: only then is it made. A card
+ * without an input block (a stand-in runtime's) reads no deep plane: this check must never fail a scan's preprocessing.
+ */
 export function wantsDeep(deps: Pick<PipelineDeps, 'runtime' | 'shadowRuntime'>, modality: Modality): boolean {
-  return [deps.runtime, deps.shadowRuntime].some((r) => r?.modelsFor(modality).some((c) => c.input.channels === 'grey+material+deep'));
+  return [deps.runtime, deps.shadowRuntime].some((r) => r?.modelsFor(modality).some((c) => c.input?.channels === 'grey+material+deep'));
 }
 
 /**
