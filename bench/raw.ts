@@ -3,7 +3,7 @@
 import * as ort from 'onnxruntime-node';
 import { latticeCanvas, latticeScale } from '../models/runtime/lattice.js';
 import { placement } from '../models/runtime/letterbox.js';
-import { cardModalities, loadRegistry } from '../models/runtime/registry.js';
+import { cardModalities, loadRegistry, readsDeep, readsMaterial } from '../models/runtime/registry.js';
 import type { Rendering } from '../models/runtime/types.js';
 import { round } from './common.js';
 
@@ -70,20 +70,20 @@ export function bestPerModel(results: readonly RawResult[]): Record<string, { mo
  * canvas as the runtime builds it, scans per second over the pool. Keyed by model name, as bestPerModel, with one
  * "image" a scan.
  */
-export async function latticeRawRates(registryDir: string, modality: string, pool: ReadonlyArray<{ rendering: Rendering; material?: Rendering }>, reps = 3): Promise<Record<string, { modality: string; imagesPerSecond: number; batch: number }>> {
+export async function latticeRawRates(registryDir: string, modality: string, pool: ReadonlyArray<{ rendering: Rendering; material?: Rendering; deep?: Rendering }>, reps = 3): Promise<Record<string, { modality: string; imagesPerSecond: number; batch: number }>> {
   const out: Record<string, { modality: string; imagesPerSecond: number; batch: number }> = {};
   const models = await loadRegistry(registryDir);
   for (const m of models) {
     if (m.card.output.layout !== 'window-map' || !m.card.verifies || !(cardModalities(m.card) as string[]).includes(modality)) continue;
-    // a dual-energy one runs on scans sent as a raw pair only
-    if (m.card.input.channels === 'grey+material' && pool.some((s) => !s.material)) continue;
+    // a dual-energy one runs on scans sent as a raw pair only (one that reads the deep plane, with that plane too)
+    if ((readsMaterial(m.card) && pool.some((s) => !s.material)) || (readsDeep(m.card) && pool.some((s) => !s.deep))) continue;
     const grid = models.find((g) => g.card.name === m.card.verifies!.model)?.card;
     if (!grid) continue;
     const [, , gh, gw] = grid.input.shape as [unknown, number, number, number];
     const session = await ort.InferenceSession.create(m.bytes, sessionOptions(2));
     const canvases = pool.map((s) => {
       const p = placement(s.rendering.width, s.rendering.height, gw, gh, 'letterbox');
-      return latticeCanvas(m.card, s.rendering, s.material, latticeScale(m.card, p.sx));
+      return latticeCanvas(m.card, s.rendering, s.material, latticeScale(m.card, p.sx), s.deep);
     });
     const run = (c: (typeof canvases)[number]) => session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', c.tensor, c.dims) });
     await run(canvases[0]!);

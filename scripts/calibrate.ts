@@ -26,7 +26,7 @@ import { raiseToModelFloors, thresholdsUnderModelFloors, type DetectionSource, t
 import { studyThreatClasses, withStudiedThresholds } from '../domain/policy/threat-classes.js';
 import type { Modality } from '../domain/scan.js';
 import { createModelRuntime, RUNTIME_REVISION } from '../models/runtime/index.js';
-import { cardModalities, detectionSources, loadRegistry } from '../models/runtime/registry.js';
+import { cardModalities, detectionSources, loadRegistry, readsDeep, readsMaterial } from '../models/runtime/registry.js';
 import type { ModelCard } from '../models/runtime/types.js';
 import { containerLines, misdeclareContainer, misdeclareParcel, parcelLines } from '../models/synth/declarations.js';
 import { GENERATOR_VERSION, type Sample } from '../models/synth/index.js';
@@ -105,9 +105,8 @@ export interface StreamOptions {
  * picks). A new dual-energy verifier then leaves the renderings-only outputs cached, and the reverse.
  */
 export function cardsUsed(cards: readonly ModelCard[], material: boolean): ModelCard[] {
-  const isDual = (c: ModelCard): boolean => c.input.channels.startsWith('grey+material');
-  const dual = new Set(cards.filter((c) => c.task === 'verify' && isDual(c)).map((c) => c.verifies?.model));
-  return cards.filter((c) => c.task !== 'verify' || (isDual(c) ? material : !(material && dual.has(c.verifies?.model))));
+  const dual = new Set(cards.filter((c) => c.task === 'verify' && readsMaterial(c)).map((c) => c.verifies?.model));
+  return cards.filter((c) => c.task !== 'verify' || (readsMaterial(c) ? material : !(material && dual.has(c.verifies?.model))));
 }
 
 /**
@@ -119,8 +118,9 @@ async function streamOutputs(dir: string, metas: readonly Meta[], modality: Moda
   const material = modality === 'container-xray' && o.material !== false && (await readdir(join(dir, 'material')).catch(() => [])).length > 0;
   const cards = cardsUsed(runtime.modelsFor(modality), material);
   // a folder written with `synth --deep` has the deep plane, which a grey+material+deep verifier reads beside
-  const deep = material && cards.some((c) => c.input.channels === 'grey+material+deep') && (await readdir(join(dir, 'deep')).catch(() => [])).length > 0;
-  if (material && !deep && cards.some((c) => c.input.channels === 'grey+material+deep')) process.stderr.write(`${dir}: no deep/ folder (synth --deep): the grey verifier serves in place of the one that reads it\n`);
+  const wantsDeep = material && cards.some(readsDeep);
+  const deep = wantsDeep && (await readdir(join(dir, 'deep')).catch(() => [])).length > 0;
+  if (wantsDeep && !deep) process.stderr.write(`${dir}: no deep/ folder (synth --deep): the grey verifier serves in place of the one that reads it\n`);
   // a card change (thresholds, a verifier's fusion) changes the outputs as much as a new .onnx does, and so does a
   // runtime that prepares the models' inputs differently (RUNTIME_REVISION)
   const cardsHash = createHash('sha256').update(JSON.stringify(cards)).digest('hex').slice(0, 12);

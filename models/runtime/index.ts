@@ -5,7 +5,7 @@
 import { isContainerModality, type Modality } from '../../domain/scan.js';
 import { MicroBatcher } from './batcher.js';
 import { letterbox, placement, toChannels, toTensor, unplaceBox, type Placement } from './letterbox.js';
-import { cardModalities, emissionThreshold, loadRegistry, ModelCardError, type LoadedModel } from './registry.js';
+import { cardModalities, emissionThreshold, loadRegistry, ModelCardError, readsDeep, readsMaterial, type LoadedModel } from './registry.js';
 import { SessionPool } from './session.js';
 import type { InferExtras, ModelCard, ModelOutput, ModelRuntime, Rendering } from './types.js';
 import { decodeYolo, nms, sigmoid, softmax } from './yolo.js';
@@ -17,7 +17,7 @@ import { latticeCanvas, latticeCells, latticeScale, latticeScores } from './latt
 
 export type { ModelCard, ModelOutput, ModelRuntime, Rendering, Detection, EmbeddingTile, InferExtras } from './types.js';
 export { renderContainerDeep, renderContainerGrey, renderContainerMaterial, renderPseudoColour } from './render.js';
-export { validateCard, loadModel, loadRegistry, ModelCardError, emissionThreshold, detectionSources } from './registry.js';
+export { validateCard, loadModel, loadRegistry, ModelCardError, emissionThreshold, detectionSources, readsDeep, readsMaterial } from './registry.js';
 export { MicroBatcher } from './batcher.js';
 export { decodeYolo, nms, iou } from './yolo.js';
 export { decodeGrid } from './grid.js';
@@ -159,7 +159,7 @@ class Runtime implements ModelRuntime {
     for (const m of all) {
       if (!m.spec) continue;
       const pair = this.verifiers.get(m.spec.model) ?? {};
-      const kind = m.card.input.channels.startsWith('grey+material') ? 'material' : 'grey';
+      const kind = readsMaterial(m.card) ? 'material' : 'grey';
       if (pair[kind]) throw new ModelCardError(`${m.card.name} and ${pair[kind].card.name} both verify ${m.spec.model} with ${m.card.input.channels} input`);
       pair[kind] = { ...m, spec: m.spec };
       this.verifiers.set(m.spec.model, pair);
@@ -200,7 +200,7 @@ class Runtime implements ModelRuntime {
     const { proposals, ...out } = o;
     const mapped = toRenderingPixels(out, shared, rendering.width, rendering.height);
     const pair = this.verifiers.get(out.model);
-    const dual = pair?.material && material && (deep || pair.material.card.input.channels === 'grey+material') ? pair.material : undefined;
+    const dual = pair?.material && material && (deep || !readsDeep(pair.material.card)) ? pair.material : undefined;
     const v = dual ?? pair?.grey;
     if (!v || !proposals) return mapped;
     const p = proposals.place;

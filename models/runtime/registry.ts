@@ -7,6 +7,19 @@ import { MODALITIES, type Modality } from '../../domain/scan.js';
 import type { ModelCard } from './types.js';
 import type { DetectionSource } from '../../domain/policy/policy.js';
 
+/** Whether a card's model reads a raw pair's material channel (`grey+material`, `grey+material+deep`). */
+export function readsMaterial(card: Pick<ModelCard, 'input'>): boolean {
+  return card.input.channels.startsWith('grey+material');
+}
+
+/**
+ * Whether a card's model also reads the deep plane (`grey+material+deep`). A card without an input block (a stand-in
+ * runtime's, in tests) reads none: the pipeline asks before every raw pair's preprocessing and must not fail a scan.
+ */
+export function readsDeep(card: Pick<ModelCard, 'input'>): boolean {
+  return card.input?.channels === 'grey+material+deep';
+}
+
 export class ModelCardError extends Error {
   constructor(message: string) {
     super(message);

@@ -373,22 +373,15 @@ def load_init(path):
         load_folded_onnx(model, path)
     except AssertionError:
         load_lattice_onnx(model, path)
-    if have > PLANES:
-        grey = tv.Net(len(LABELS), fused=True, channels=PLANES)
-        state = model.state_dict()
-        first = next(k for k in state if k.endswith('weight'))
-        state[first] = state[first][:, :PLANES].clone()
-        grey.load_state_dict(state)
-        model = grey
-    elif have < PLANES:
-        wider = tv.Net(len(LABELS), fused=True, channels=PLANES)
+    if have != PLANES:  # the first layer's weights cut to the planes kept, or widened with zeros for the added ones
         state = model.state_dict()
         first = next(k for k in state if k.endswith('weight'))
         w = state[first]
-        state[first] = torch.cat([w, torch.zeros(w.shape[0], PLANES - have, *w.shape[2:])], 1)
-        wider.load_state_dict(state)
-        model = wider
-        print(f'{path}: {PLANES - have} input plane(s) added with zero weights', flush=True)
+        state[first] = w[:, :PLANES].clone() if have > PLANES else torch.cat([w, torch.zeros(w.shape[0], PLANES - have, *w.shape[2:])], 1)
+        model = tv.Net(len(LABELS), fused=True, channels=PLANES)
+        model.load_state_dict(state)
+        if have < PLANES:
+            print(f'{path}: {PLANES - have} input plane(s) added with zero weights', flush=True)
     return model
 
 

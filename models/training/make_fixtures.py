@@ -9,6 +9,7 @@ import json, os, sys
 import torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 from common import export_onnx, sha256
+from train_grid_detector import LABELS
 
 OUT = 'test/fixtures/models/tiny'
 OUT_DEEP = 'test/fixtures/models/tiny-deep'
@@ -59,11 +60,10 @@ for c in [card('tiny-cls', 'classify', 'multilabel-logits', ['batch', 1, 8, 8], 
 os.makedirs(OUT_DEEP, exist_ok=True)
 torch.onnx.export(DeepMap(), torch.zeros(1, 3, 8 * 32, 12 * 32), os.path.join(OUT_DEEP, 'tiny-verify-deep.onnx'), opset_version=13, input_names=['images'],
                   output_names=['logits'], dynamic_axes={'images': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch', 2: 'rows', 3: 'columns'}})
-labels = ['firearm', 'knife', 'ammunition', 'cigarettes', 'drugs', 'currency', 'ivory', 'hidden-compartment']
 deep = {'name': 'tiny-verify-deep', 'version': '0.0.1', 'sha256': sha256(os.path.join(OUT_DEEP, 'tiny-verify-deep.onnx')), 'file': 'tiny-verify-deep.onnx',
         'task': 'verify', 'modality': 'container-xray',
         'input': {'shape': ['batch', 3, 128, 128], 'channels': 'grey+material+deep', 'normalisation': {'mean': [0.0, 0.0, 0.0], 'std': [1.0, 1.0, 1.0]}, 'resize': 'stretch', 'padValue': 255},
-        'output': {'name': 'logits', 'layout': 'window-map', 'stride': 32}, 'labels': labels, 'thresholds': {l: 0.5 for l in labels},
+        'output': {'name': 'logits', 'layout': 'window-map', 'stride': 32}, 'labels': LABELS, 'thresholds': {l: 0.5 for l in LABELS},
         'verifies': {'model': 'container-threat-grid', 'proposalThreshold': 0.05, 'maxProposals': 48, 'window': 48, 'minWindowPixels': 72, 'denseStride': 24}}
 with open(os.path.join(OUT_DEEP, 'tiny-verify-deep.card.json'), 'w') as f:
     json.dump(deep, f, indent=2); f.write('\n')

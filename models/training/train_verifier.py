@@ -622,7 +622,7 @@ def main():
         'name': name, 'version': a.version, 'sha256': sha256(onnx_path), 'file': name + '.onnx',
         'task': 'verify', 'modality': 'container-xray',
         'input': {'shape': ['batch', ch, SIZE, SIZE], 'channels': 'grey+material' if a.material else 'grey',
-                  'normalisation': {'mean': [MEAN, MEAN_M][:ch], 'std': [STD, STD_M][:ch]}, 'resize': 'stretch', 'padValue': 255},
+                  'normalisation': {'mean': MEANS[:ch], 'std': STDS[:ch]}, 'resize': 'stretch', 'padValue': 255},
         'output': {'name': 'logits', 'layout': 'multilabel-logits'},
         'labels': LABELS, 'thresholds': thr,
         'verifies': {'model': gj['model'], 'proposalThreshold': PROPOSAL_THRESHOLD, 'maxProposals': MAX_PROPOSALS, 'window': WINDOW,

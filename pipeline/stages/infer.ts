@@ -61,9 +61,9 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
       if (activeModels || shadowModels.length > 0) {
         // a container's rendering is grey (its PNG may come back as sRGB): one channel, as the material beside it
         const rendering = cached ?? (await loadRendering(deps, scan.renderingKey!, isContainerModality(scan.modality)));
-        const m = material ?? (withMaterial ? await loadMaterial(deps, materialKey(scanId), rendering) : undefined);
+        const m = material ?? (withMaterial ? await loadPlane(deps, materialKey(scanId), rendering) : undefined);
         // the deep plane likewise (absent for a scan preprocessed before a verifier read it: the grey verifier serves)
-        const d = deep ?? (m && wantsDeep(deps, scan.modality) ? await loadMaterial(deps, deepKey(scanId), rendering) : undefined);
+        const d = deep ?? (m && wantsDeep(deps, scan.modality) ? await loadPlane(deps, deepKey(scanId), rendering) : undefined);
         const extra = m ? { material: m, ...(d && { deep: d }) } : {};
         // both at once (each runtime batches on its own); the candidates never fail the active path: a failure
         // is logged and the scan goes on without them
@@ -95,7 +95,7 @@ export function inferHandler(deps: PipelineDeps, cache?: RenderingCache) {
  * A container's material channel (or deep plane), or undefined when it is not stored (a scan preprocessed before it
  * was made) or does not match the rendering: the grey verifier then serves, as for a rendering-only scan.
  */
-async function loadMaterial(deps: Pick<PipelineDeps, 'objects'>, key: string, rendering: Rendering): Promise<Rendering | undefined> {
+async function loadPlane(deps: Pick<PipelineDeps, 'objects'>, key: string, rendering: Rendering): Promise<Rendering | undefined> {
   let m: Rendering;
   try {
     m = await loadRendering(deps, key, true);

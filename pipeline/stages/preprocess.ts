@@ -4,6 +4,7 @@
 // and its deep plane (renderContainerDeep) when a verifier loaded, active or in shadow, reads that too.
 import sharp from 'sharp';
 import { isContainerModality, type Modality } from '../../domain/scan.js';
+import { readsDeep } from '../../models/runtime/registry.js';
 import { renderContainerDeep, renderContainerGrey, renderContainerMaterial, renderPseudoColour } from '../../models/runtime/render.js';
 import type { Rendering } from '../../models/runtime/types.js';
 import { scansRepo, type Scan } from '../../storage/repos/scans.js';
@@ -37,12 +38,9 @@ export function deepKey(scanId: string): string {
 
 export const deepCacheId = (scanId: string): string => `${scanId}#deep`;
 
-/**
- * Whether a verifier loaded for this modality (active or in shadow) reads the deep plane: only then is it made. A card
- * without an input block (a stand-in runtime's) reads no deep plane: this check must never fail a scan's preprocessing.
- */
+/** Whether a verifier loaded for this modality (active or in shadow) reads the deep plane: only then is it made. */
 export function wantsDeep(deps: Pick<PipelineDeps, 'runtime' | 'shadowRuntime'>, modality: Modality): boolean {
-  return [deps.runtime, deps.shadowRuntime].some((r) => r?.modelsFor(modality).some((c) => c.input?.channels === 'grey+material+deep'));
+  return [deps.runtime, deps.shadowRuntime].some((r) => r?.modelsFor(modality).some(readsDeep));
 }
 
 /**
