@@ -361,11 +361,14 @@ def onnx_planes(path):
     return onnx.load(path).graph.input[0].type.tensor_type.shape.dim[1].dim_value
 
 
-def load_init(path):
+def load_init(path, deep_init='zero'):
     """The verifier's weights from a windowed export (1.5.0 and before) or a lattice one (2.0.0 on) as tv.Net of PLANES
     input planes. A grey + material export read as a grey one keeps its first layer's grey weights (the material
     plane's dropped): a start for the grey verifier from the dual-energy one, to be fine-tuned. A grey + material
-    export read for --deep gets zero weights from the deep plane: it starts as the same model and learns to use it."""
+    export read for --deep gets zero weights from the deep plane (deep_init 'zero'): it starts as the same model and
+    learns to use it; or (deep_init 'grey') the grey plane's weights split in half between the grey and the deep plane:
+    the deep plane reads like a rendering (dark = dense, normalised to about the same range), so the grey filters
+    mean something there from the first step, and where the two planes agree the first layer's output is unchanged."""
     have = onnx_planes(path)
     assert have in (1, 2, 3) and (have >= PLANES or (have == 2 and PLANES == 3)), f'{path}: {have} input planes, {PLANES} wanted'
     model = tv.Net(len(LABELS), fused=True, channels=have)
@@ -377,11 +380,17 @@ def load_init(path):
         state = model.state_dict()
         first = next(k for k in state if k.endswith('weight'))
         w = state[first]
-        state[first] = w[:, :PLANES].clone() if have > PLANES else torch.cat([w, torch.zeros(w.shape[0], PLANES - have, *w.shape[2:])], 1)
+        if have > PLANES:
+            state[first] = w[:, :PLANES].clone()
+        elif deep_init == 'grey':
+            assert have == 2 and PLANES == 3, 'deep_init grey: a grey + material start widened for --deep'
+            state[first] = torch.cat([w[:, :1] * 0.5, w[:, 1:2], w[:, :1] * 0.5], 1)
+        else:
+            state[first] = torch.cat([w, torch.zeros(w.shape[0], PLANES - have, *w.shape[2:])], 1)
         model = tv.Net(len(LABELS), fused=True, channels=PLANES)
         model.load_state_dict(state)
         if have < PLANES:
-            print(f'{path}: {PLANES - have} input plane(s) added with zero weights', flush=True)
+            print(f'{path}: {PLANES - have} input plane(s) added, {deep_init} weights', flush=True)
     return model
 
 
@@ -448,6 +457,8 @@ def main():
                     'be a dual-energy export, whose first layer then keeps its grey weights')
     ap.add_argument('--deep', action='store_true', help='the dual-energy verifier with a third input plane, the deep window '
                     '(sets written with `synth --deep`); from a grey + material start its weights begin at zero')
+    ap.add_argument('--deep-init', choices=('zero', 'grey'), default='zero', help='with --deep from a grey + material start: '
+                    'the deep plane\'s first-layer weights start at zero (the same model) or take half the grey plane\'s')
     ap.add_argument('--val', default='models/training/out/verify-val')
     ap.add_argument('--train', default='')
     ap.add_argument('--refit-head', action='store_true')
@@ -477,7 +488,7 @@ def main():
     THRESHOLD_FLOOR, SAVE_SCORES = a.threshold_floor, a.save_scores
     t = Timer()
     rng = np.random.default_rng(a.seed)
-    model = load_init(a.init)
+    model = load_init(a.init, a.deep_init)
     if a.load:
         model.load_state_dict(torch.load(a.load, map_location='cpu'))
     _, vy, vm, vinfo, vtruth, _ = tv.build(a.val, False, rng, PLANES >= 2)
@@ -512,7 +523,8 @@ def main():
         full = report(score_set(model, a.val, vinfo), vinfo, vy, vm, vtruth)
         result['finetuned'] = short(full) | {'steps': steps, 'minutes': a.finetune_minutes, 'lr': a.lr, 'train': a.train, 'command': result['command'],
                                              **({'hardNegativesPerCanvas': a.hard_negatives} if a.hard_negatives else {}),
-                                             **({'newPlaneLr': a.new_plane_lr} if a.new_plane_lr != 1.0 else {})}
+                                             **({'newPlaneLr': a.new_plane_lr} if a.new_plane_lr != 1.0 else {}),
+                                             **({'deepInit': a.deep_init} if a.deep and a.deep_init != 'zero' else {})}
         print('lattice, fine-tuned', json.dumps(result['finetuned']), t.s(), 's', flush=True)
         torch.save(model.state_dict(), (a.out or 'fcn') + '.ft.pt')
     result['wallSeconds'] = t.s()

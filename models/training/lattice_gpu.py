@@ -8,10 +8,11 @@ here: the held-out figures are computed where the card is written.
 Run (from the repo root; the sets need images/, material/, meta/ and grid.json, e.g. grid_proposals.mts
 --geometry-only; gpu_finetune.sh makes them on a machine without the project's node_modules):
   python3 models/training/lattice_gpu.py --train a,b,c --out dir --deadline <unix s> \\
-      --variant 'name:lr=1e-4,batch=32,hard=0,seed=31[,plane=20]' [--variant ...] [--grey | --deep] [--init model.onnx] [--workers 16]
+      --variant 'name:lr=1e-4,batch=32,hard=0,seed=31[,plane=20][,init=grey]' [--variant ...] [--grey | --deep] [--init model.onnx] [--workers 16]
 --deep: the dual-energy verifier with the deep plane (fcn_verifier.py --deep; sets written with `synth --deep`, as
 verify_sets.sh does since 2026-12-05); a variant's `plane` moves the plane's first-layer weights that many times as far
-a step (fcn_verifier.py --new-plane-lr).
+a step (fcn_verifier.py --new-plane-lr), its `init=grey` starts the plane from half the grey plane's weights
+(fcn_verifier.py --deep-init grey; default zero).
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -22,12 +23,14 @@ import fcn_verifier as fv
 
 def parse_variant(text):
     name, _, rest = text.partition(':')
-    v = {'name': name, 'lr': 1e-4, 'batch': 32, 'hard': 0, 'seed': 31, 'plane': 1.0}
+    v = {'name': name, 'lr': 1e-4, 'batch': 32, 'hard': 0, 'seed': 31, 'plane': 1.0, 'init': 'zero'}
     for kv in filter(None, rest.split(',')):
         k, _, x = kv.partition('=')
         if k not in v:
-            raise SystemExit(f'unknown variant setting {k} (lr, batch, hard, seed, plane)')
-        v[k] = type(v[k])(float(x)) if k != 'name' else x
+            raise SystemExit(f'unknown variant setting {k} (lr, batch, hard, seed, plane, init)')
+        if k == 'init' and x not in ('zero', 'grey'):
+            raise SystemExit(f'variant init={x}: zero or grey')
+        v[k] = x if k == 'init' else type(v[k])(float(x))
     return v
 
 
@@ -37,7 +40,7 @@ def run_variant(v, data, a):
     if fv.DEV.type == 'cuda':
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True; torch.backends.cudnn.allow_tf32 = True
-    model = fv.load_init(a.init).to(fv.DEV)
+    model = fv.load_init(a.init, v['init']).to(fv.DEV)
     rng = np.random.default_rng(v['seed'])
     t0 = time.time()
     hard = fv.hard_negatives(model, data, v['hard']) if v['hard'] > 0 else None
@@ -50,6 +53,7 @@ def run_variant(v, data, a):
     res = {'finetuned': {'steps': steps, 'minutes': round(minutes, 2), 'lr': v['lr'], 'batch': v['batch'], 'train': a.train,
                          'hardNegativesPerCanvas': v['hard'], 'hardNegativeMiningSeconds': round(mined), 'seed': v['seed'],
                          **({'newPlaneLr': v['plane']} if v['plane'] != 1.0 else {}),
+                         **({'deepInit': v['init']} if v['init'] != 'zero' else {}),
                          'device': torch.cuda.get_device_name(0) if fv.DEV.type == 'cuda' else 'cpu', 'torch': torch.__version__,
                          'command': ' '.join([sys.executable, 'models/training/lattice_gpu.py', *sys.argv[1:]])}}
     json.dump(res, open(os.path.join(a.out, v['name'] + '.json'), 'w'), indent=1)
