@@ -1,6 +1,6 @@
 // Load generation for the pipeline benchmarks: closed-loop saturation and open-loop fixed-rate pushes;
 // push→verdict latency is taken from the database clock (verdicts.created_at) minus the push's start.
-import { createModelRuntime, renderContainerMaterial } from '../models/runtime/index.js';
+import { createModelRuntime, renderContainerDeep, renderContainerMaterial } from '../models/runtime/index.js';
 import type { Rendering } from '../models/runtime/types.js';
 import { makeSample, png16Of, type SynthKind } from '../models/synth/index.js';
 import type { Cluster } from './cluster.js';
@@ -13,6 +13,8 @@ export interface ScanInput {
   rendering: Rendering;
   /** Containers: the pair's material channel, which the pipeline renders too (the raw pair's verifier reads it). */
   material?: Rendering;
+  /** Containers: the pair's deep plane, which the pipeline renders while a verifier that reads it is loaded. */
+  deep?: Rendering;
 }
 
 /**
@@ -27,8 +29,11 @@ export async function scanPool(kind: SynthKind, n: number, seed = 777): Promise<
   const mmpp = BENCH_MMPP[kind];
   for (let i = 0; i < n; i++) {
     const s = makeSample(kind, seed, i, mmpp ? { mmpp } : {});
-    const material = kind === 'container' ? { material: renderContainerMaterial(s.high, s.low, s.width, s.height, 16) } : {};
-    out.push({ kind, high: await png16Of(s.high, s.width, s.height), low: await png16Of(s.low, s.width, s.height), rendering: s.rendering, ...material });
+    const planes =
+      kind === 'container'
+        ? { material: renderContainerMaterial(s.high, s.low, s.width, s.height, 16), deep: renderContainerDeep(s.high, s.width, s.height, 16) }
+        : {};
+    out.push({ kind, high: await png16Of(s.high, s.width, s.height), low: await png16Of(s.low, s.width, s.height), rendering: s.rendering, ...planes });
   }
   return out;
 }
@@ -42,7 +47,8 @@ export async function imagesPerScan(registryDir: string, pool: readonly ScanInpu
   const counted: Record<string, number> = {};
   const runtime = await createModelRuntime({ registryDir, onBatch: (model, size) => void (counted[model] = (counted[model] ?? 0) + size) });
   try {
-    for (const scan of pool) await runtime.infer(scan.kind === 'container' ? 'container-xray' : 'parcel-ct', scan.rendering, scan.material ? { material: scan.material } : {});
+    // the planes the pipeline would give: infer picks the verifier that reads them (a deep one only with the deep plane)
+    for (const scan of pool) await runtime.infer(scan.kind === 'container' ? 'container-xray' : 'parcel-ct', scan.rendering, { material: scan.material, deep: scan.deep });
   } finally {
     await runtime.close();
   }
