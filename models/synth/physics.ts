@@ -44,10 +44,7 @@ export class Canvas {
   /** Adds `mass` g/cm² over the rectangle [x0,x1)×[y0,y1) with fractional edge coverage. */
   rect(cls: MaterialClass, x0: number, y0: number, x1: number, y1: number, mass: number): void {
     const m = this.maps[cls];
-    const xa = Math.max(0, Math.floor(x0));
-    const xb = Math.min(this.width, Math.ceil(x1));
-    const ya = Math.max(0, Math.floor(y0));
-    const yb = Math.min(this.height, Math.ceil(y1));
+    const [xa, xb, ya, yb] = this.pixelsOf(x0, y0, x1, y1);
     for (let y = ya; y < yb; y++) {
       const cy = Math.min(y + 1, y1) - Math.max(y, y0);
       if (cy <= 0) continue;
@@ -59,13 +56,15 @@ export class Canvas {
     }
   }
 
+  /** The pixels a box touches, clipped to the canvas: [x from, x to, y from, y to), ends exclusive. */
+  private pixelsOf(x0: number, y0: number, x1: number, y1: number): [number, number, number, number] {
+    return [Math.max(0, Math.floor(x0)), Math.min(this.width, Math.ceil(x1)), Math.max(0, Math.floor(y0)), Math.min(this.height, Math.ceil(y1))];
+  }
+
   /** Adds mass given by `f(x, y)` (pixel centre) over the bounding box; f returns g/cm² or 0. */
   field(cls: MaterialClass, x0: number, y0: number, x1: number, y1: number, f: (x: number, y: number) => number): void {
     const m = this.maps[cls];
-    const xa = Math.max(0, Math.floor(x0));
-    const xb = Math.min(this.width, Math.ceil(x1));
-    const ya = Math.max(0, Math.floor(y0));
-    const yb = Math.min(this.height, Math.ceil(y1));
+    const [xa, xb, ya, yb] = this.pixelsOf(x0, y0, x1, y1);
     for (let y = ya; y < yb; y++) {
       const row = y * this.width;
       for (let x = xa; x < xb; x++) {
