@@ -245,16 +245,26 @@ def hard_negatives(model, data, per_canvas=8):
     return out
 
 
-def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None, new_plane_lr=1.0):
+def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None, new_plane_lr=1.0, plane_only=False):
     """Every layer trained in the lattice form on patches of the training canvases (patch x patch px on the lattice:
     (patch / 32 - 3)^2 windows each), half of them around a planted threat, with train_verifier's augmentation;
     masked BCE over every window of the patch. Warm-up then cosine decay over the time budget. With `hard`
     (hard_negatives), a third of the patches are centred on one of those windows instead of drawn at random. With
     new_plane_lr > 1 (three planes) the deep plane's first-layer weights move that many times as far each step as
-    AdamW moves them: added at zero, they otherwise stay near it (3.0.0: norm 0.2 against 8-9 after 7,115 steps)."""
+    AdamW moves them: added at zero, they otherwise stay near it (3.0.0: norm 0.2 against 8-9 after 7,115 steps).
+    With plane_only (three planes) nothing else trains: the deep plane's first-layer weights alone, without weight
+    decay, so the model stays its start everywhere the plane adds nothing."""
     from common import set_warmup_cosine_lr
-    opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=1e-4)
     first = next(c for c in model.f.modules() if isinstance(c, torch.nn.Conv2d))
+    if plane_only:
+        assert first.weight.shape[1] == 3, 'plane_only: a three-plane (--deep) model'
+        for p in model.parameters():
+            p.requires_grad_(False)
+        first.weight.requires_grad_(True)
+        kept = first.weight[:, :2].detach().clone()
+        opt = torch.optim.AdamW([first.weight], lr, weight_decay=0)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=1e-4)
     boost = new_plane_lr != 1.0 and first.weight.shape[1] == 3
     k = patch // CELL
     gp = k - CELLS + 1
@@ -300,6 +310,9 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None, new_pla
         if boost:  # AdamW's step is per element: scaling the step (not the gradient) scales that plane's learning rate
             with torch.no_grad():
                 first.weight[:, 2:] += (new_plane_lr - 1) * (first.weight[:, 2:] - before)
+        if plane_only:  # the grey and material planes' weights as they were (their gradients are not used)
+            with torch.no_grad():
+                first.weight[:, :2] = kept
         step += 1
         if step % 100 == 0:
             print(f'  finetune step {step} loss {float(loss):.4f} t {t0.s()} s', flush=True)
@@ -470,6 +483,8 @@ def main():
                     'windows a training canvas with the starting weights; a third of the patches are centred on them')
     ap.add_argument('--new-plane-lr', type=float, default=1.0, help='with --deep, fine-tuning: the deep plane\'s first-layer '
                     'weights at this many times the learning rate')
+    ap.add_argument('--plane-only', action='store_true', help='with --deep, fine-tuning: train the deep plane\'s first-layer '
+                    'weights alone (no weight decay); every other weight stays as it started')
     ap.add_argument('--skip-crop-head', action='store_true', help='do not score the crop-trained head first')
     ap.add_argument('--export', help='write the lattice model (.onnx, window-map layout) and its card to this folder')
     ap.add_argument('--version', default='2.0.0')
@@ -518,13 +533,14 @@ def main():
         if a.hard_negatives > 0:
             hard = hard_negatives(model, data, a.hard_negatives)
             print('hard negatives', len(hard), 'scores >=', round(min(h[3] for h in hard), 4) if hard else None, t.s(), 's', flush=True)
-        steps = finetune(model, data, a.finetune_minutes, a.lr, rng, hard=hard, new_plane_lr=a.new_plane_lr)
+        steps = finetune(model, data, a.finetune_minutes, a.lr, rng, hard=hard, new_plane_lr=a.new_plane_lr, plane_only=a.plane_only)
         del data
         full = report(score_set(model, a.val, vinfo), vinfo, vy, vm, vtruth)
         result['finetuned'] = short(full) | {'steps': steps, 'minutes': a.finetune_minutes, 'lr': a.lr, 'train': a.train, 'command': result['command'],
                                              **({'hardNegativesPerCanvas': a.hard_negatives} if a.hard_negatives else {}),
                                              **({'newPlaneLr': a.new_plane_lr} if a.new_plane_lr != 1.0 else {}),
-                                             **({'deepInit': a.deep_init} if a.deep and a.deep_init != 'zero' else {})}
+                                             **({'deepInit': a.deep_init} if a.deep and a.deep_init != 'zero' else {}),
+                                             **({'planeOnly': True} if a.plane_only else {})}
         print('lattice, fine-tuned', json.dumps(result['finetuned']), t.s(), 's', flush=True)
         torch.save(model.state_dict(), (a.out or 'fcn') + '.ft.pt')
     result['wallSeconds'] = t.s()
