@@ -449,7 +449,7 @@ def export(model, res, a, t, trained):
                     'renderingMmPerPixel': vds.get('mmpp'), 'form': 'lattice: the whole scan resampled once, windows on a 32-px lattice', 'thresholdFloor': THRESHOLD_FLOOR,
                     **{k: v for k, v in res.items() if k not in ('thresholds', 'fusion')}},
         'training': {'generator': vds['generator'], 'continuedFrom': f"{a.init} ({prev.get('name')} {prev.get('version')}, " + ('lattice form)' if prev.get('output', {}).get('layout') == 'window-map' else 'trained on windows)'),
-                     **({'latticeFineTune': {'patch': 384, 'batch': 12} | {k: trained[k] for k in ('train', 'minutes', 'steps', 'lr', 'batch', 'hardNegativesPerCanvas', 'newPlaneLr', 'seed', 'device', 'torch', 'command') if k in trained}} if trained else {}),
+                     **({'latticeFineTune': {'patch': 384, 'batch': 12} | {k: trained[k] for k in ('train', 'minutes', 'steps', 'lr', 'batch', 'hardNegativesPerCanvas', 'newPlaneLr', 'deepInit', 'planeOnly', 'seed', 'device', 'torch', 'command') if k in trained}} if trained else {}),
                      'cardCommand': '/usr/bin/python3 models/training/fcn_verifier.py ' + ' '.join(sys.argv[1:]), 'cardWallSeconds': t.s(),
                      'machine': (f"fine-tuned on {trained['device']} (torch {trained.get('torch')}); card scored on a 2-core CPU, torch {torch.__version__}"
                                  if trained and trained.get('device') else '2-core CPU, torch %s' % torch.__version__), 'params': sum(q.numel() for q in model.parameters())},
