@@ -245,10 +245,11 @@ def hard_negatives(model, data, per_canvas=8):
     return out
 
 
-def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None, new_plane_lr=1.0, plane_only=False):
+def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None, new_plane_lr=1.0, plane_only=False, steps=0):
     """Every layer trained in the lattice form on patches of the training canvases (patch x patch px on the lattice:
     (patch / 32 - 3)^2 windows each), half of them around a planted threat, with train_verifier's augmentation;
-    masked BCE over every window of the patch. Warm-up then cosine decay over the time budget. With `hard`
+    masked BCE over every window of the patch. Warm-up then cosine decay over the time budget, or over `steps` steps
+    when given (a budget in steps repeats a run whatever the machine's speed; minutes are then ignored). With `hard`
     (hard_negatives), a third of the patches are centred on one of those windows instead of drawn at random. With
     new_plane_lr > 1 (three planes) the deep plane's first-layer weights move that many times as far each step as
     AdamW moves them: added at zero, they otherwise stay near it (3.0.0: norm 0.2 against 8-9 after 7,115 steps).
@@ -271,7 +272,7 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None, new_pla
     t0 = Timer(); step = 0; budget = minutes * 60
     with_threat = [i for i, c in enumerate(data) if c[3]]
     model.train()
-    while t0.s() < budget:
+    while (step < steps) if steps else (t0.s() < budget):
         xs, ys, ms = [], [], []
         for b in range(bs):
             hn = hard[rng.integers(len(hard))] if hard and b % 3 == 1 else None
@@ -303,7 +304,7 @@ def finetune(model, data, minutes, lr, rng, patch=384, bs=12, hard=None, new_pla
         z = model.head(pool_cells(h).permute(0, 2, 3, 1))
         yb, mb = torch.from_numpy(np.stack(ys)).to(DEV).float(), torch.from_numpy(np.stack(ms)).to(DEV).float()
         loss = (F.binary_cross_entropy_with_logits(z, yb, reduction='none') * mb).sum() / mb.sum().clamp(min=1)
-        set_warmup_cosine_lr(opt, lr, min(1.0, t0.s() / budget))
+        set_warmup_cosine_lr(opt, lr, step / steps if steps else min(1.0, t0.s() / budget))
         opt.zero_grad(); loss.backward()
         before = first.weight[:, 2:].detach().clone() if boost else None
         opt.step()
@@ -478,6 +479,8 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=29)
     ap.add_argument('--finetune-minutes', type=float, default=0)
+    ap.add_argument('--finetune-steps', type=int, default=0, help='fine-tune for this many steps instead of --finetune-minutes '
+                    '(the learning-rate schedule then follows the step count, so the run repeats on any machine)')
     ap.add_argument('--lr', type=float, default=1e-4)
     ap.add_argument('--hard-negatives', type=int, default=0, help='fine-tuning: mine this many highest-scoring threat-free '
                     'windows a training canvas with the starting weights; a third of the patches are centred on them')
@@ -525,7 +528,7 @@ def main():
         result['headRefitted'] = short(report(v2, vinfo, vy, vm, vtruth)) | {'trainLoss': round(loss, 4), 'train': a.train}
         print('lattice, head refitted', json.dumps(result['headRefitted']), t.s(), 's', flush=True)
         torch.save(model.state_dict(), (a.out or 'fcn') + '.pt')
-    if a.finetune_minutes > 0 and a.train:
+    if (a.finetune_minutes > 0 or a.finetune_steps > 0) and a.train:
         torch.manual_seed(a.seed)
         data = load_canvases(a.train.split(','))
         print('canvases', len(data), t.s(), 's', flush=True)
@@ -533,10 +536,12 @@ def main():
         if a.hard_negatives > 0:
             hard = hard_negatives(model, data, a.hard_negatives)
             print('hard negatives', len(hard), 'scores >=', round(min(h[3] for h in hard), 4) if hard else None, t.s(), 's', flush=True)
-        steps = finetune(model, data, a.finetune_minutes, a.lr, rng, hard=hard, new_plane_lr=a.new_plane_lr, plane_only=a.plane_only)
+        tf = Timer()
+        steps = finetune(model, data, a.finetune_minutes, a.lr, rng, hard=hard, new_plane_lr=a.new_plane_lr, plane_only=a.plane_only,
+                         steps=a.finetune_steps)
         del data
         full = report(score_set(model, a.val, vinfo), vinfo, vy, vm, vtruth)
-        result['finetuned'] = short(full) | {'steps': steps, 'minutes': a.finetune_minutes, 'lr': a.lr, 'train': a.train, 'command': result['command'],
+        result['finetuned'] = short(full) | {'steps': steps, 'minutes': a.finetune_minutes if not a.finetune_steps else round(tf.s() / 60, 1), 'lr': a.lr, 'train': a.train, 'command': result['command'],
                                              **({'hardNegativesPerCanvas': a.hard_negatives} if a.hard_negatives else {}),
                                              **({'newPlaneLr': a.new_plane_lr} if a.new_plane_lr != 1.0 else {}),
                                              **({'deepInit': a.deep_init} if a.deep and a.deep_init != 'zero' else {}),
