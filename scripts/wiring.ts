@@ -17,10 +17,25 @@ import { modelBatchSize, modelSeconds } from '../pipeline/metrics.js';
 import type { Sql } from '../storage/db/sql.js';
 import type { ObjectStore } from '../storage/objects/object-store.js';
 
+/** Query parameters whose values are grants: a signed image URL's `sig` opens the image to whoever holds it. */
+const SECRET_QUERY = /([?&](?:sig|token|key|secret)=)[^&#]*/gi;
+
+/** `url` as a log line may show it: the path and every parameter, a grant's value replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+/** Fastify's request serializer (fastify/lib/logger-pino.js) with the URL's grants redacted. */
+function serializeRequest(req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 export function createLogger(config: Pick<Config, 'logLevel'>, name: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     name,
     level: config.logLevel,
+    // a logger given to Fastify keeps its own serializers over Fastify's: every request line goes through this one
+    serializers: { req: serializeRequest },
     // Keys and passwords must never reach a log line, whatever a handler logs.
     // (@fastify/multipart logs busboy's options, headers included, at trace level: hence *.headers.*.)
     redact: {

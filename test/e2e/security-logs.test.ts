@@ -1,5 +1,5 @@
 // No secret reaches a log line: gateway keys, passwords (right or wrong), session tokens, even at trace
-// level, even in failed requests.
+// level, even in failed requests; nor does a signed image URL's signature.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { usersRepo } from '../../storage/repos/users.js';
 import { dualEnergyPair } from '../helpers/images.js';
@@ -28,12 +28,16 @@ it('scans the logs of a busy session for every secret used in it', async () => {
   expect((await pushScan(stack.url, { key: stack.key, metadata: meta, images })).status).toBe(202);
   const wrongKey = 'twg_ThisIsAWrongKeyThatMustNotBeLogged0123456789';
   expect((await pushScan(stack.url, { key: wrongKey, metadata: meta, images })).status).toBe(401);
+  // a signed image URL's signature opens the image to whoever reads it: the request line keeps the path only
+  const sig = 'SignatureThatMustNotBeLogged_0123456789abcdef';
+  expect((await fetch(`${stack.url}/v1/images/logs-1/high?exp=4102444800&sig=${sig}`)).status).toBe(403);
   await new Promise((r) => setTimeout(r, 500));
 
   const log = lines.join('');
   expect(lines.length).toBeGreaterThan(10); // the session really was logged, at trace level
   expect(log).toContain('/v1/scans');
-  for (const secret of [stack.key, token, password, wrongPassword, wrongKey]) {
+  expect(log).toContain('/v1/images/logs-1/high?exp=4102444800&sig=[redacted]');
+  for (const secret of [stack.key, token, password, wrongPassword, wrongKey, sig]) {
     expect(log.includes(secret), `a secret (${secret.slice(0, 6)}…) appears in the logs`).toBe(false);
   }
 });
