@@ -19,6 +19,9 @@ export interface ShadowScan {
   differs: boolean;
   differences: ShadowAssessment['differences'];
   at: string;
+  /** `created_at` to the microsecond, as stored (`at` keeps milliseconds): what a page's cursor must carry, or two
+   * rows in one millisecond on either side of a page's end would lose the older one. */
+  position: string;
 }
 
 export function shadowRepo(db: Queryable) {
@@ -36,8 +39,9 @@ export function shadowRepo(db: Queryable) {
         where.push('(created_at, scan_id) < ($3::timestamptz, $4)');
       }
       const rows = (
-        await db.query<{ scan_id: string; active_version: string; active_decision: string; candidate_decision: string; differs: boolean; differences: ShadowScan['differences']; created_at: Date | string }>(
-          `SELECT scan_id, active_version, active_decision, candidate_decision, differs, differences, created_at FROM shadow_assessments
+        await db.query<{ scan_id: string; active_version: string; active_decision: string; candidate_decision: string; differs: boolean; differences: ShadowScan['differences']; created_at: Date | string; position: string }>(
+          `SELECT scan_id, active_version, active_decision, candidate_decision, differs, differences, created_at,
+                  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position FROM shadow_assessments
            WHERE ${where.join(' AND ')} ORDER BY created_at DESC, scan_id DESC LIMIT $2`,
           params,
         )
@@ -50,6 +54,7 @@ export function shadowRepo(db: Queryable) {
         differs: r.differs,
         differences: r.differences,
         at: new Date(r.created_at).toISOString(),
+        position: r.position,
       }));
     },
     /** `candidateVersion`: what the candidate is, when more than its policy (e.g. `<policy>+<model>@<version>`). */

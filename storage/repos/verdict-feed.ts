@@ -11,9 +11,13 @@ export interface FeedItem extends StoredVerdict {
 
 export const FEED_START = '0.0';
 
+const XID8_MAX = 2n ** 64n - 1n;
+const BIGINT_MAX = 2n ** 63n - 1n;
+
 export function parseCursor(cursor: string): { txid: string; id: string } | null {
   const m = /^(\d{1,20})\.(\d{1,19})$/.exec(cursor);
-  return m ? { txid: m[1]!, id: m[2]! } : null;
+  // within xid8 (unsigned 64 bits) and bigint: PostgreSQL refuses the cast of anything larger
+  return m && BigInt(m[1]!) <= XID8_MAX && BigInt(m[2]!) <= BIGINT_MAX ? { txid: m[1]!, id: m[2]! } : null;
 }
 
 export function verdictFeedRepo(db: Queryable) {

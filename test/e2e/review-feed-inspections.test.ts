@@ -91,6 +91,12 @@ describe('verdict feed', () => {
     const ent = await call<FeedPage>(stack.url, 'GET', '/v1/verdicts?enterprise=ENT-77&limit=100', risk.token);
     expect(ent.body.items.map((v) => v.scanId).every((s) => s === 'fd-0')).toBe(true);
     expect((await call(stack.url, 'GET', '/v1/verdicts?after=abc', risk.token)).status).toBe(400);
+    // cursors of the right shape past xid8 (2^64 - 1) or bigint (2^63 - 1): refused as such, not a 500 from the cast
+    for (const after of ['99999999999999999999.1', '0.9999999999999999999']) {
+      const r = await call<{ code: string }>(stack.url, 'GET', `/v1/verdicts?after=${after}`, risk.token);
+      expect([r.status, r.body.code]).toEqual([400, 'FEED_QUERY_INVALID']);
+    }
+    expect((await call(stack.url, 'GET', '/v1/verdicts?after=18446744073709551615.9223372036854775807', risk.token)).status).toBe(200);
     expect((await call(stack.url, 'GET', '/v1/verdicts', a.token)).status).toBe(403);
   });
 });

@@ -49,3 +49,34 @@ it('records the candidate policy beside the active verdict, and reports it to ri
   expect(summary.body.candidates).toEqual([expect.objectContaining({ candidateVersion: 'candidate-strict', scans: 1, differing: 1 })]);
   expect((await getJson(stack.url, '/v1/shadow', stack.key)).status).toBe(403);
 });
+
+it('pages through rows stored within one millisecond without losing any, and refuses a cursor it did not give', async () => {
+  const rc = await gatewaysRepo(stack.db.db).add('risk-desk-paging', 'risk-control');
+  const rcKey = rc.key;
+  // three scans of one candidate, 1 µs apart: a cursor cut to the millisecond would skip the older ones
+  for (const [i, at] of ['2026-11-23T08:00:00.123401Z', '2026-11-23T08:00:00.123402Z', '2026-11-23T08:00:00.123403Z'].entries()) {
+    await stack.db.db.query(
+      `INSERT INTO scans (scan_id, gateway_id, scanner_id, modality, container_no, captured_at, content_hash) VALUES ($1, $2, 'H986-01', 'container-xray', 'CSQU3054383', $3, 'x')`,
+      [`page-${i}`, rc.gateway.id, at],
+    );
+    await stack.db.db.query(
+      `INSERT INTO shadow_assessments (scan_id, active_version, candidate_version, active_decision, candidate_decision, differs, differences, created_at)
+       VALUES ($1, 'active', 'paging-probe', 'clear', 'review', true, '{"differs":true,"addedReasons":[],"removedReasons":[]}', $2)`,
+      [`page-${i}`, at],
+    );
+  }
+  const seen: string[] = [];
+  let before: string | null = null;
+  for (let page = 0; page < 5; page++) {
+    const r = await getJson(stack.url, `/v1/shadow/scans?candidate=paging-probe&limit=1${before ? `&before=${before}` : ''}`, rcKey);
+    expect(r.status).toBe(200);
+    seen.push(...(r.body.items as { scanId: string }[]).map((x) => x.scanId));
+    before = r.body.nextCursor as string | null;
+    if (!before) break;
+  }
+  expect(seen).toEqual(['page-2', 'page-1', 'page-0']);
+  // a cursor whose time PostgreSQL would not read ("1": Date.parse takes it as 2001)
+  const bad = Buffer.from(JSON.stringify(['1', 'page-0'])).toString('base64url');
+  const r = await getJson(stack.url, `/v1/shadow/scans?candidate=paging-probe&before=${bad}`, rcKey);
+  expect([r.status, r.body.code]).toEqual([400, 'SHADOW_QUERY_INVALID']);
+});

@@ -60,18 +60,22 @@ const shadowRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts) =
       const { candidate, differing, limit, before } = req.query;
       const items = await shadow.scans(candidate, { differing, limit, ...(before !== undefined && { before: decodeCursor(before) }) });
       const last = items.at(-1);
-      return { items, nextCursor: items.length === limit && last ? encodeCursor(last.at, last.scanId) : null };
+      return { items, nextCursor: items.length === limit && last ? encodeCursor(last.position, last.scanId) : null };
     },
   );
 };
 
 const encodeCursor = (at: string, scanId: string) => Buffer.from(JSON.stringify([at, scanId])).toString('base64url');
 
-/** The [at, scanId] a cursor carries; 400 SHADOW_QUERY_INVALID for anything else. */
+/** A cursor's time: UTC ISO 8601 to the microsecond, as the repository gives it (PostgreSQL would read more forms
+ * than this, and refuse some that Date.parse reads, e.g. "1"). */
+const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/** The [position, scanId] a cursor carries; 400 SHADOW_QUERY_INVALID for anything else. */
 function decodeCursor(cursor: string): [string, string] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === 'string') return [v[0], v[1]];
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && POSITION.test(v[0]) && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === 'string') return [v[0], v[1]];
   } catch {
     // not base64url JSON: answered below
   }

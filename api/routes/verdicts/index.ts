@@ -5,7 +5,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DECISIONS } from '../../../domain/verdict.js';
 import type { Sql } from '../../../storage/db/sql.js';
-import { FEED_START, verdictFeedRepo } from '../../../storage/repos/verdict-feed.js';
+import { FEED_START, parseCursor, verdictFeedRepo } from '../../../storage/repos/verdict-feed.js';
+import { ApiError } from '../../errors.js';
 import { errorResponses } from '../../schemas.js';
 import { VerdictSchema } from '../scans/schema.js';
 
@@ -34,6 +35,7 @@ const verdictRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts) 
     },
     async (req) => {
       const { after, limit, decision, port, enterprise } = req.query;
+      if (!parseCursor(after)) throw new ApiError(400, 'FEED_QUERY_INVALID', 'after is not a cursor this feed gave', { field: 'after' });
       const items = await feed.after(after, { limit, ...(decision && { decision }), ...(port && { port }), ...(enterprise && { enterprise }) });
       return { items, nextCursor: items.at(-1)?.cursor ?? after };
     },
