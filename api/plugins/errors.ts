@@ -1,4 +1,5 @@
 // The single error handler: known errors answer with their stable code; validation errors answer 400;
+// a JSON body or value that the database cannot store (NUL) answers 400;
 // the database or object store being away answers 503 with Retry-After; anything else is a 500 whose
 // details stay in the log.
 import fp from 'fastify-plugin';
@@ -31,7 +32,36 @@ export function fieldOf(e: SchemaError | undefined): string {
   return parts.reduce((f, s) => (/^\d+$/.test(s) ? `${f}[${s}]` : f ? `${f}.${s}` : s), '');
 }
 
+/** Whether any string of a parsed JSON value, key or value, holds U+0000. */
+export function holdsNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (Array.isArray(v)) return v.some(holdsNul);
+  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\u0000') || holdsNul(x));
+  return false;
+}
+
+/**
+ * Fastify's own JSON parser (prototype-poisoning checks included), refusing a body with U+0000 in any string with
+ * 400 BODY_INVALID: PostgreSQL can store such a string neither as text nor as JSONB, so it would otherwise fail as a
+ * 500 wherever it reached the database (a login name, a decision's reason, a declaration line).
+ */
+function jsonWithoutNul(app: FastifyInstance) {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    parse(req, body as string, (err: Error | null, value?: unknown) => {
+      if (err) return done(err);
+      // an escaped NUL is the only way into a JSON string: look further only when the text has one
+      if (/\\u0000/i.test(body as string) && holdsNul(value)) {
+        return done(Object.assign(new Error('a string in the body holds NUL (U+0000), which cannot be stored'), { statusCode: 400, code: 'BODY_INVALID' }));
+      }
+      done(null, value);
+    });
+  });
+}
+
 export default fp(async function errorsPlugin(app: FastifyInstance) {
+  jsonWithoutNul(app);
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     if (err instanceof ApiError) {
       if (err.statusCode === 503) void reply.header('retry-after', '5');
@@ -42,6 +72,12 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
       return reply.status(503).header('retry-after', '5').send({ code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable; retry later' });
     }
     const fe = err as FastifyError;
+    // PostgreSQL refuses text holding NUL (22021) and JSON holding \u0000 (22P05): the client's value, not a fault
+    // here. Bodies are refused before this (jsonWithoutNul); a query string or a multipart field may still get here.
+    if (fe.code === '22021' || fe.code === '22P05') {
+      req.log.warn({ sqlstate: fe.code }, 'a value the database cannot store');
+      return reply.status(400).send({ code: 'TEXT_INVALID', message: 'a value holds a character that cannot be stored (NUL, U+0000)' });
+    }
     if (fe.validation) {
       const code = req.routeOptions.config?.validationCode ?? 'VALIDATION_FAILED';
       const field = fieldOf(fe.validation[0]);

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewaysRepo } from '../../storage/repos/gateways.js';
 import { dualEnergyPair, png8 } from '../helpers/images.js';
 import { getJson, pollUntil, pushScan } from '../helpers/push.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
@@ -66,6 +67,30 @@ describe('malformed-input corpus', () => {
     form.append('payload', new Blob([new Uint8Array(await png8(16, 16))]));
     const res = await fetch(`${stack.url}/v1/scans`, { method: 'POST', body: form, headers: { authorization: `Bearer ${stack.key}` } });
     expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([400, 'PART_UNKNOWN']);
+  });
+});
+
+describe('NUL (U+0000), which PostgreSQL stores neither as text nor in JSONB', () => {
+  const post = (path: string, body: string, key?: string) =>
+    fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key && { authorization: `Bearer ${key}` }) }, body });
+  it('a JSON body with NUL in any string is 400 BODY_INVALID, on public and authenticated routes alike', async () => {
+    const before = await storedState();
+    const login = await post('/v1/auth/login', '{"username":"reviewer\\u0000li","password":"x"}');
+    expect([login.status, ((await login.json()) as { code: string }).code]).toEqual([400, 'BODY_INVALID']);
+    // in a key too, deep inside, on a route that needs a key (the key is checked first)
+    const risk = (await gatewaysRepo(stack.db.db).add('risk-nul-body', 'risk-control')).key;
+    const nested = await post('/v1/subscriptions', '{"url":"https://example.test/hook","events":[{"a\\u0000":1}]}', risk);
+    expect([nested.status, ((await nested.json()) as { code: string }).code]).toEqual([400, 'BODY_INVALID']);
+    // the six characters \u0000 written out (an escaped backslash) are ordinary text: a wrong login, not a bad body
+    const text = await post('/v1/auth/login', '{"username":"reviewer\\\\u0000li","password":"x"}');
+    expect(text.status).toBe(401);
+    expect(await storedState()).toEqual(before);
+  });
+  it('NUL in a query string reaching the database is 400 TEXT_INVALID, not a 500', async () => {
+    const risk = (await gatewaysRepo(stack.db.db).add('risk-nul', 'risk-control')).key;
+    const res = await getJson(stack.url, '/v1/verdicts?port=%00', risk);
+    expect([res.status, res.body.code]).toEqual([400, 'TEXT_INVALID']);
+    expect((await getJson(stack.url, '/v1/verdicts?port=CNTAO', risk)).status).toBe(200);
   });
 });
 
