@@ -220,7 +220,8 @@ export function reviewRepo(db: Queryable) {
            WHERE r.scan_id = $1
              AND (r.claimed_by IS NULL OR r.lease_expires_at < now() OR r.claimed_by = $2)
              AND (r.state = 'open'
-                  OR (r.state = 'awaiting-second' AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.scan_id = r.scan_id AND d.reviewer_id = $2))
+                  -- the second look is blind: not by whoever decided it or confirmed a trainee's decision of it
+                  OR (r.state = 'awaiting-second' AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.scan_id = r.scan_id AND (d.reviewer_id = $2 OR d.confirmed_by = $2)))
                   OR (r.state = 'escalated' AND $4))
            RETURNING r.lease_expires_at`,
           [scanId, user.id, leaseMs, user.role === 'supervisor'],

@@ -142,3 +142,17 @@ describe('statistics and exports', () => {
     }
   });
 });
+
+describe('double-blind samples decided by a trainee', () => {
+  it('the tier-A reviewer who confirmed the first decision has seen it, so may not be the second reviewer', async () => {
+    const db = stack.db.db;
+    const trainee = await makeUser(db, 'cai', 'reviewer', 'C');
+    await pushAndRoute(stack.url, stack.key, db, 'fd-9', await containerNo('FED', 19), 49);
+    await call(stack.url, 'POST', '/v1/review/items/fd-9/claim', trainee.token);
+    expect((await call(stack.url, 'POST', '/v1/review/items/fd-9/decision', trainee.token, { decision: 'clear', reason: 'tyres' })).body).toEqual({ state: 'awaiting-confirmation' });
+    expect((await call(stack.url, 'POST', '/v1/review/items/fd-9/confirm', a.token, { agree: true })).body).toMatchObject({ state: 'awaiting-second' });
+    const again = await call(stack.url, 'POST', '/v1/review/items/fd-9/claim', a.token);
+    expect([again.status, again.body.code]).toEqual([409, 'NOT_CLAIMABLE']);
+    expect((await call(stack.url, 'POST', '/v1/review/items/fd-9/claim', b.token)).status).toBe(200);
+  });
+});
