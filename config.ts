@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { DEFAULT_REVIEW_SLA, type ReviewSla } from './domain/review/queue-priority.js';
+import { parseCidr } from './pipeline/webhook-destination.js';
 
 const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
@@ -90,6 +91,12 @@ const Env = Type.Object({
   DOUBLE_BLIND_RATE: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
   /** The terminal operating system / sorting line endpoint for lock, release and divert messages. */
   TOS_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /**
+   * Networks (CIDRs, comma-separated) that risk control's webhook subscriptions may reach besides the public
+   * internet, e.g. `10.20.0.0/16` for a risk-control LAN. Loopback, private, link-local and reserved addresses are
+   * refused otherwise (pipeline/webhook-destination.ts).
+   */
+  SUBSCRIPTION_ALLOWED_NETWORKS: Type.String({ default: '', maxLength: 2000 }),
   /** HMAC key signing messages to the terminal; required with TOS_WEBHOOK_URL. */
   WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   /** Outbox delivery: attempts before dead-letter, first backoff (doubling, capped at 5 minutes), poll interval. */
@@ -142,6 +149,8 @@ export interface ReviewConfig {
   doubleBlindRate: number;
   tosWebhookUrl: string | null;
   webhookSecret: string | null;
+  /** CIDRs a subscription's webhook may reach besides public addresses. */
+  subscriptionAllowedNetworks: string[];
   outbox: { maxAttempts: number; backoffMs: number; intervalMs: number };
 }
 
@@ -184,6 +193,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('LOGIN_ACCOUNT_MAX_FAILURES', `must be at least LOGIN_MAX_FAILURES (${e.LOGIN_MAX_FAILURES}) (got ${accountMaxFailures})`);
   }
   if (e.TOS_WEBHOOK_URL && !e.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET', 'is required when TOS_WEBHOOK_URL is set');
+  const subscriptionAllowedNetworks = e.SUBSCRIPTION_ALLOWED_NETWORKS.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const n of subscriptionAllowedNetworks) {
+    try {
+      parseCidr(n);
+    } catch (err) {
+      throw new ConfigError('SUBSCRIPTION_ALLOWED_NETWORKS', (err as Error).message);
+    }
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -235,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       doubleBlindRate: e.DOUBLE_BLIND_RATE,
       tosWebhookUrl: e.TOS_WEBHOOK_URL ?? null,
       webhookSecret: e.WEBHOOK_SECRET ?? null,
+      subscriptionAllowedNetworks,
       outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffMs: e.OUTBOX_BACKOFF_MS, intervalMs: e.OUTBOX_INTERVAL_MS },
     },
   };

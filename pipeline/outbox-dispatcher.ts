@@ -3,6 +3,7 @@
 // signed with its own secret). Per destination, strictly in order: a failing message holds back the ones
 // behind it and is retried with exponential backoff, until OUTBOX_MAX_ATTEMPTS puts it in the dead-letter
 // list (GET /v1/outbox/dead) and the next one goes. Only one process delivers at a time (a database lease).
+// Subscriptions reach only the addresses pipeline/webhook-destination.ts allows; no delivery follows a redirect.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ReviewConfig } from '../config.js';
@@ -11,6 +12,7 @@ import { holdsRepo, LockTransitionError } from '../storage/repos/holds.js';
 import { outboxRepo } from '../storage/repos/outbox.js';
 import { outboxDeliveriesRepo, type PendingDelivery } from '../storage/repos/outbox-deliveries.js';
 import { subscriptionsRepo } from '../storage/repos/subscriptions.js';
+import { destinationGuard, postWebhook } from './webhook-destination.js';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 
 const LEASE_NAME = 'outbox';
@@ -20,38 +22,30 @@ const REQUEST_TIMEOUT_MS = 5_000;
 export interface DispatcherDeps {
   db: Sql;
   logger: Logger;
-  fetch?: typeof fetch;
 }
 
-type Target = { url: string; secret: string } | null;
+/** `guarded`: a subscription's URL, chosen by an API client (the terminal's is the operator's own). */
+type Target = { url: string; secret: string; guarded: boolean } | null;
 
 export function backoffMs(attempts: number, firstMs: number): number {
   return Math.min(firstMs * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
 }
 
-export function outboxDispatcher(deps: DispatcherDeps, config: Pick<ReviewConfig, 'tosWebhookUrl' | 'webhookSecret' | 'outbox'>) {
+type DispatcherConfig = Pick<ReviewConfig, 'tosWebhookUrl' | 'webhookSecret' | 'outbox' | 'subscriptionAllowedNetworks'>;
+
+export function outboxDispatcher(deps: DispatcherDeps, config: DispatcherConfig) {
   const deliveries = outboxDeliveriesRepo(deps.db);
   const outbox = outboxRepo(deps.db);
   const holds = holdsRepo(deps.db);
   const subscriptions = subscriptionsRepo(deps.db);
   const holder = randomUUID();
-  const post = deps.fetch ?? fetch;
+  const guard = destinationGuard(config.subscriptionAllowedNetworks);
   const leaseMs = Math.max(30_000, config.outbox.intervalMs * 10);
 
   async function send(target: NonNullable<Target>, m: PendingDelivery): Promise<string | null> {
     const body = JSON.stringify({ id: m.id, topic: m.topic, createdAt: m.createdAt, payload: m.payload });
-    try {
-      const res = await post(target.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(target.secret, body), 'x-tidewatch-delivery': m.id, 'x-tidewatch-topic': m.topic },
-        body,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      return res.ok ? null : `HTTP ${res.status}`;
-    } catch (err) {
-      return (err as Error).message;
-    }
+    const headers = { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(target.secret, body), 'x-tidewatch-delivery': m.id, 'x-tidewatch-topic': m.topic };
+    return postWebhook(target.url, headers, body, { timeoutMs: REQUEST_TIMEOUT_MS, ...(target.guarded && { guard }) });
   }
 
   async function afterDelivery(m: PendingDelivery): Promise<void> {
@@ -106,13 +100,13 @@ export function outboxDispatcher(deps: DispatcherDeps, config: Pick<ReviewConfig
       );
       const byDestination = new Map<string, PendingDelivery[]>();
       for (const m of await deliveries.pending(1000)) byDestination.set(m.destination, [...(byDestination.get(m.destination) ?? []), m]);
-      const bySubscription = new Map(subs.map((s) => [`sub:${s.id}`, { url: s.url, secret: s.secret }]));
+      const bySubscription = new Map(subs.map((s) => [`sub:${s.id}`, { url: s.url, secret: s.secret, guarded: true }]));
       const results = await Promise.all(
         [...byDestination].map(([destination, messages]) => {
           if (destination === 'terminal') {
             // No terminal configured: messages wait (the demo has none); they are delivered once one is.
             if (!config.tosWebhookUrl || !config.webhookSecret) return 0;
-            return deliverInOrder({ url: config.tosWebhookUrl, secret: config.webhookSecret }, messages);
+            return deliverInOrder({ url: config.tosWebhookUrl, secret: config.webhookSecret, guarded: false }, messages);
           }
           return deliverInOrder(bySubscription.get(destination) ?? null, messages);
         }),
@@ -125,7 +119,7 @@ export function outboxDispatcher(deps: DispatcherDeps, config: Pick<ReviewConfig
   };
 }
 
-export function startOutboxDispatcher(deps: DispatcherDeps, config: Pick<ReviewConfig, 'tosWebhookUrl' | 'webhookSecret' | 'outbox'>): { stop(): Promise<void> } {
+export function startOutboxDispatcher(deps: DispatcherDeps, config: DispatcherConfig): { stop(): Promise<void> } {
   const dispatcher = outboxDispatcher(deps, config);
   let running: Promise<unknown> | null = null;
   const timer = setInterval(() => {

@@ -72,7 +72,7 @@ beforeAll(async () => {
   stack = await startStack({
     database: 'postgres',
     runtime: threatRuntime,
-    env: { TOS_WEBHOOK_URL: `${receiver.url}/tos`, WEBHOOK_SECRET: TOS_SECRET, OUTBOX_MAX_ATTEMPTS: '4', OUTBOX_BACKOFF_MS: '40', OUTBOX_INTERVAL_MS: '40' },
+    env: { TOS_WEBHOOK_URL: `${receiver.url}/tos`, WEBHOOK_SECRET: TOS_SECRET, SUBSCRIPTION_ALLOWED_NETWORKS: '127.0.0.0/8', OUTBOX_MAX_ATTEMPTS: '4', OUTBOX_BACKOFF_MS: '40', OUTBOX_INTERVAL_MS: '40' },
   });
   [sup, rev, risk] = await Promise.all([makeUser(stack.db.db, 'sup', 'supervisor'), makeUser(stack.db.db, 'rev', 'reviewer', 'A'), makeUser(stack.db.db, 'risk', 'risk-control')]);
   terminalKey = (await gatewaysRepo(stack.db.db).add('qqct-tos', 'terminal')).key;

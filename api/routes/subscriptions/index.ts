@@ -1,11 +1,13 @@
 // Webhook subscriptions to verdict events for risk control: each delivery is signed with the
-// subscription's secret, shown once here at creation.
+// subscription's secret, shown once here at creation. A URL reaching an address that is not public (loopback,
+// private, link-local, reserved) is refused unless SUBSCRIPTION_ALLOWED_NETWORKS allows its network.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DECISIONS } from '../../../domain/verdict.js';
 import type { Sql } from '../../../storage/db/sql.js';
 import { subscriptionsRepo } from '../../../storage/repos/subscriptions.js';
-import { notFound } from '../../errors.js';
+import { DestinationRefusedError, destinationGuard } from '../../../pipeline/webhook-destination.js';
+import { ApiError, notFound } from '../../errors.js';
 import { errorResponses } from '../../schemas.js';
 
 const SubscriptionSchema = Type.Object({
@@ -16,8 +18,9 @@ const SubscriptionSchema = Type.Object({
   createdAt: Type.String(),
 });
 
-const subscriptionRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts) => {
+const subscriptionRoutes: FastifyPluginAsyncTypebox<{ db: Sql; allowedNetworks?: readonly string[] }> = async (app, opts) => {
   const subs = subscriptionsRepo(opts.db);
+  const destinations = destinationGuard(opts.allowedNetworks ?? []);
   const guard = app.requireRole('risk-control', 'admin');
   const common = { tags: ['risk control'], security: [{ bearer: [] }] };
 
@@ -36,6 +39,12 @@ const subscriptionRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, o
       },
     },
     async (req, reply) => {
+      try {
+        await destinations.checkUrl(req.body.url);
+      } catch (err) {
+        if (err instanceof DestinationRefusedError) throw new ApiError(400, err.code, err.message, { field: 'url' });
+        throw err;
+      }
       const { subscription, secret } = await subs.add({ url: req.body.url, ...(req.body.decisions && { decisions: req.body.decisions }), createdBy: req.principal!.name });
       return reply.status(201).send({ ...subscription, secret });
     },
