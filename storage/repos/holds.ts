@@ -108,12 +108,17 @@ export function holdsRepo(db: Sql) {
      * Applies events in order (e.g. an acknowledgement that arrives before the outbox marked the lock
      * sent is `send` then `acknowledge`); refuses what the state machine refuses. All or nothing.
      */
-    async transition(id: string, events: LockEvent[], actor: string): Promise<LockInstruction> {
+    /**
+     * Applies `events` in one transaction, the row locked. `events` may be a function of the state found under that
+     * lock, for a step that depends on it (the terminal's acknowledgement comes from requested or from sent: read
+     * before the lock, the outbox could move it in between).
+     */
+    async transition(id: string, events: LockEvent[] | ((state: LockState) => LockEvent[]), actor: string): Promise<LockInstruction> {
       await db.transaction(async (tx) => {
         const row = (await tx.query<LockRow>('SELECT * FROM lock_instructions WHERE id = $1 FOR UPDATE', [id])).rows[0];
         if (!row) throw new LockTransitionError('LOCK_NOT_FOUND', `no lock instruction ${id}`);
         let state = row.state;
-        for (const event of events) {
+        for (const event of typeof events === 'function' ? events(row.state) : events) {
           const step = transitionLock(state, event);
           if (!step.ok) throw new LockTransitionError(step.code, step.message);
           const reason = 'reason' in event ? event.reason : null;

@@ -184,3 +184,27 @@ describe('outbox delivery', () => {
     expect((await call<{ items: unknown[] }>(stack.url, 'GET', '/v1/outbox/dead', sup.token)).body.items).toEqual([]);
   });
 });
+
+describe('the terminal acknowledges as the outbox records the delivery', () => {
+  it('the acknowledgement is decided on the state under the row lock: requested → sent (outbox) → acknowledged', async () => {
+    receiver.failAlways = true; // the outbox cannot deliver: the lock stays requested until this test moves it
+    try {
+      await pushAndRoute(stack.url, stack.key, stack.db.db, 'race-1', await containerNo('RCE', 1), 17);
+      const hold = await pollUntil(() => holdFor('race-1'), (h) => h?.state === 'requested', 10_000, 50);
+      let ack: Promise<{ status: number; body: Record<string, unknown> }> | null = null;
+      // the outbox's step (requested → sent), its transaction still open when the terminal's acknowledgement arrives
+      await stack.db.db.transaction(async (tx) => {
+        await tx.query('SELECT 1 FROM lock_instructions WHERE id = $1 FOR UPDATE', [hold.id]);
+        await tx.query(`UPDATE lock_instructions SET state = 'sent' WHERE id = $1`, [hold.id]);
+        await tx.query(`INSERT INTO lock_transitions (lock_id, from_state, to_state, actor) VALUES ($1, 'requested', 'sent', 'outbox')`, [hold.id]);
+        ack = call(stack.url, 'POST', `/v1/holds/${hold.id}/ack`, terminalKey);
+        await new Promise((r) => setTimeout(r, 300)); // the route has read the row by now, and waits for this lock
+      });
+      const answer = await ack!;
+      expect([answer.status, answer.body.state]).toEqual([200, 'acknowledged']);
+      expect((await holdFor('race-1')).history.map((h) => h.to)).toEqual(['requested', 'sent', 'acknowledged']);
+    } finally {
+      receiver.failAlways = false;
+    }
+  });
+});

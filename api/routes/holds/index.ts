@@ -3,7 +3,7 @@
 // refused with 409 LOCK_TRANSITION_ILLEGAL (details.reason says why: LOCK_CLOSED for a closed lock).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { LOCK_STATES, type LockEvent } from '../../../domain/review/lock-instruction.js';
+import { LOCK_STATES, type LockEvent, type LockState } from '../../../domain/review/lock-instruction.js';
 import type { Sql } from '../../../storage/db/sql.js';
 import { holdsRepo, LockTransitionError } from '../../../storage/repos/holds.js';
 import { ApiError, forbidden, notFound } from '../../errors.js';
@@ -36,7 +36,7 @@ export function lockError(err: unknown): never {
 const holdRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts) => {
   const holds = holdsRepo(opts.db);
   const common = { tags: ['holds'], security: [{ bearer: [] }] };
-  const step = async (id: string, events: LockEvent[], actor: string) => holds.transition(id, events, actor).catch(lockError);
+  const step = async (id: string, events: LockEvent[] | ((state: LockState) => LockEvent[]), actor: string) => holds.transition(id, events, actor).catch(lockError);
 
   app.get(
     '/v1/holds',
@@ -59,10 +59,9 @@ const holdRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts) => 
       schema: { ...common, summary: 'The terminal confirms the container is locked (requested|sent → acknowledged)', params: IdParams, response: { 200: LockInstructionSchema, ...errorResponses } },
     },
     async (req) => {
-      const lock = await holds.get(req.params.id);
-      if (!lock) throw notFound('LOCK_NOT_FOUND', `no lock instruction ${req.params.id}`);
-      // The terminal may answer before the outbox recorded the delivery.
-      const events: LockEvent[] = lock.state === 'requested' ? [{ type: 'send' }, { type: 'acknowledge' }] : [{ type: 'acknowledge' }];
+      // The terminal may answer before the outbox recorded the delivery: decided on the state found under the row's
+      // lock (the outbox may move requested → sent at any moment before it)
+      const events = (state: LockState): LockEvent[] => (state === 'requested' ? [{ type: 'send' }, { type: 'acknowledge' }] : [{ type: 'acknowledge' }]);
       return step(req.params.id, events, req.principal!.name);
     },
   );
