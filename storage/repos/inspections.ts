@@ -19,14 +19,27 @@ export function inspectionsRepo(db: Queryable) {
   return {
     async add(
       q: Queryable,
-      input: { scanId: string; result: InspectionResult; findings?: string; labels: Array<{ label: string; box: Box }>; photos: string[]; enterpriseId: string | null; inspector: string; verdictId: string },
+      input: {
+        scanId: string; result: InspectionResult; findings?: string; labels: Array<{ label: string; box: Box }>; photos: string[]; enterpriseId: string | null; inspector: string; verdictId: string;
+        /** A retry's key (scoped to its client) and the request's hash (idempotentAnswer). */
+        idempotency?: { key: string; requestHash: string };
+      },
     ): Promise<string> {
       const r = await q.query<{ id: string | number }>(
-        `INSERT INTO inspections (scan_id, result, findings, labels, photos, enterprise_id, inspector, verdict_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [input.scanId, input.result, input.findings ?? null, JSON.stringify(input.labels), JSON.stringify(input.photos), input.enterpriseId, input.inspector, input.verdictId],
+        `INSERT INTO inspections (scan_id, result, findings, labels, photos, enterprise_id, inspector, verdict_id, idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+        [input.scanId, input.result, input.findings ?? null, JSON.stringify(input.labels), JSON.stringify(input.photos), input.enterpriseId, input.inspector, input.verdictId, input.idempotency?.key ?? null, input.idempotency?.requestHash ?? null],
       );
       return String(r.rows[0]!.id);
+    },
+    /** Keeps what the route answered for an inspection sent with an idempotency key, to answer its retries. */
+    async keepAnswer(q: Queryable, inspectionId: string, answer: unknown): Promise<void> {
+      await q.query('UPDATE inspections SET answer = $2 WHERE id = $1', [inspectionId, JSON.stringify(answer)]);
+    },
+    /** The inspection recorded under this (scoped) idempotency key: its request's hash and the answer given. */
+    async byIdempotencyKey(key: string): Promise<{ requestHash: string; answer: unknown } | null> {
+      const r = await db.query<{ request_hash: string; answer: unknown }>('SELECT request_hash, answer FROM inspections WHERE idempotency_key = $1', [key]);
+      return r.rows[0] ? { requestHash: r.rows[0].request_hash, answer: r.rows[0].answer } : null;
     },
     async addReferenceCandidates(q: Queryable, scanId: string, hsCodes: string[], inspectionId: string): Promise<void> {
       for (const hs of new Set(hsCodes)) {

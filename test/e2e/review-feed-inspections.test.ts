@@ -156,3 +156,40 @@ describe('double-blind samples decided by a trainee', () => {
     expect((await call(stack.url, 'POST', '/v1/review/items/fd-9/claim', b.token)).status).toBe(200);
   });
 });
+
+describe('a retried inspection result', () => {
+  const send = (key: string | undefined, body: Record<string, unknown>) =>
+    fetch(`${stack.url}/v1/inspections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${risk.token}`, 'content-type': 'application/json', ...(key && { 'idempotency-key': key }) },
+      body: JSON.stringify(body),
+    });
+  const count = async () => {
+    const i = await stack.db.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM inspections WHERE scan_id = 'fd-9'`);
+    const v = await stack.db.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM verdicts WHERE scan_id = 'fd-9' AND source = 'inspection'`);
+    return [Number(i.rows[0]!.n), Number(v.rows[0]!.n)];
+  };
+
+  it('with the same Idempotency-Key is recorded once and answered with the first result, even when two arrive at once', async () => {
+    const body = { scanId: 'fd-9', result: 'undeclared-goods', findings: 'cigarettes behind the tyres' };
+    const first = await send('insp-retry-1', body);
+    expect(first.status).toBe(201);
+    const answer = await first.json();
+    const again = await send('insp-retry-1', body);
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect(await again.json()).toEqual(answer);
+    expect(await count()).toEqual([1, 1]);
+    // the same key for something else is refused, and records nothing
+    const other = await send('insp-retry-1', { ...body, result: 'nothing' });
+    expect([other.status, ((await other.json()) as { code: string }).code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    // two copies of one retry at the same moment: one records, the other answers as its retry
+    const both = await Promise.all([send('insp-retry-2', { ...body, findings: 'second look' }), send('insp-retry-2', { ...body, findings: 'second look' })]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 201]);
+    const [a1, a2] = await Promise.all(both.map((r) => r.json()));
+    expect(a1).toEqual(a2);
+    expect(await count()).toEqual([2, 2]);
+    // without a key, each request is an inspection of its own (as before)
+    expect((await send(undefined, body)).status).toBe(201);
+    expect(await count()).toEqual([3, 3]);
+  });
+});

@@ -1,7 +1,9 @@
 // What the physical inspection found closes the loop: a new verdict event on the scan (source
 // `inspection`), the enterprise's record, labelled boxes for the training set, and — when the goods were
 // as declared — the scan as a reference candidate for each declared HS code, promoted to the reference
-// library at once when one kind of goods was declared and the scan has an embedding.
+// library at once when one kind of goods was declared and the scan has an embedding. With an Idempotency-Key
+// header a retried request is answered with the first one's result (200) and records nothing again.
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Verdict } from '../../../domain/verdict.js';
@@ -14,8 +16,17 @@ import { referencesRepo } from '../../../storage/repos/references.js';
 import { promoteCandidate } from '../references/promote.js';
 import { scansRepo } from '../../../storage/repos/scans.js';
 import { verdictsRepo } from '../../../storage/repos/verdicts.js';
-import { notFound } from '../../errors.js';
+import { ApiError, notFound } from '../../errors.js';
 import { errorResponses } from '../../schemas.js';
+
+/** What a recorded inspection answers (201), and a retry of it (200). */
+interface InspectionAnswer {
+  inspectionId: string;
+  verdictId: string;
+  decision: string;
+  referenceCandidates: string[];
+  references: string[];
+}
 
 const BoxSchema = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()]);
 
@@ -45,7 +56,11 @@ const inspectionRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opt
           },
           { additionalProperties: false },
         ),
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'the same key on a retry: answered with the first result, recorded once' })),
+        }),
         response: {
+          200: Type.Object({ inspectionId: Type.String(), verdictId: Type.String(), decision: Type.String(), referenceCandidates: Type.Array(Type.String()), references: Type.Array(Type.String()) }, { description: 'a retry with the same Idempotency-Key: the first request\'s answer' }),
           201: Type.Object({ inspectionId: Type.String(), verdictId: Type.String(), decision: Type.String(), referenceCandidates: Type.Array(Type.String()), references: Type.Array(Type.String(), { description: 'reference ids the scan became (single-code declarations with an embedding)' }) }),
           ...errorResponses,
         },
@@ -53,6 +68,17 @@ const inspectionRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opt
     },
     async (req, reply) => {
       const { scanId, result, findings, labels = [], photos = [] } = req.body;
+      const header = req.headers['idempotency-key'];
+      const idempotency = header ? { key: `${req.principal!.id}:${header}`, requestHash: createHash('sha256').update(JSON.stringify(req.body)).digest('hex') } : undefined;
+      /** The first request's answer for a retry; 422 for another request reusing its key; null when there is none. */
+      const replay = async () => {
+        const first = idempotency && (await inspections.byIdempotencyKey(idempotency.key));
+        if (!first) return null;
+        if (first.requestHash !== idempotency.requestHash) throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different inspection');
+        return reply.status(200).header('idempotent-replayed', 'true').send(first.answer as InspectionAnswer);
+      };
+      const replayed = await replay();
+      if (replayed) return replayed;
       const scan = await scans.get(scanId);
       if (!scan) throw notFound('SCAN_NOT_FOUND', `no scan ${scanId}`);
       const machine = await verdicts.machineVerdict(scanId);
@@ -76,10 +102,11 @@ const inspectionRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opt
         ...(stored && { declarationId: stored.declaration.declarationId }),
       };
       const hsCodes = result === 'nothing' && stored ? stored.declaration.lines.map((l) => l.hsCode) : [];
-      const out = await opts.db.transaction(async (tx) => {
+      const recorded = opts.db.transaction(async (tx) => {
         const v = await verdicts.append(verdict, req.principal!.name, tx);
         const inspectionId = await inspections.add(tx, {
           scanId, result, ...(findings && { findings }), labels, photos, enterpriseId: stored?.declaration.enterprise.id ?? null, inspector: req.principal!.name, verdictId: v.verdict.id,
+          ...(idempotency && { idempotency }),
         });
         await inspections.addReferenceCandidates(tx, scanId, hsCodes, inspectionId);
         // One kind of goods declared: the scan's one embedding describes it, so it becomes a reference now.
@@ -93,9 +120,20 @@ const inspectionRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opt
         }
         await outbox.add('verdict', `verdict.${v.verdict.id}`, v.verdict, tx);
         await audit.append(tx, { actor: req.principal!.name, action: 'inspection.recorded', subject: `scan:${scanId}`, detail: { inspectionId, result, verdictId: v.verdict.id, labels: labels.length } });
-        return { inspectionId, verdictId: v.verdict.id, references };
+        const answer: InspectionAnswer = { inspectionId, verdictId: v.verdict.id, decision, referenceCandidates: [...new Set(hsCodes)], references };
+        if (idempotency) await inspections.keepAnswer(tx, inspectionId, answer);
+        return answer;
       });
-      return reply.status(201).send({ ...out, decision, referenceCandidates: [...new Set(hsCodes)] });
+      let answer: InspectionAnswer;
+      try {
+        answer = await recorded;
+      } catch (err) {
+        // the same retry sent twice at once: the second one's transaction, refused by the key's unique index, left
+        // nothing behind; it answers as a retry
+        if ((err as { code?: string }).code === '23505' && idempotency) return (await replay()) ?? Promise.reject(err);
+        throw err;
+      }
+      return reply.status(201).send(answer);
     },
   );
 };
