@@ -68,6 +68,23 @@ describe('malformed-input corpus', () => {
     const res = await fetch(`${stack.url}/v1/scans`, { method: 'POST', body: form, headers: { authorization: `Bearer ${stack.key}` } });
     expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([400, 'PART_UNKNOWN']);
   });
+
+  it('metadata sent as a file part: read as JSON when small, refused with METADATA_INVALID when over 16 KiB (not buffered whole)', async () => {
+    const image = new Blob([new Uint8Array(await png8(16, 16))]);
+    const push = (metadata: Blob) => {
+      const form = new FormData();
+      form.append('metadata', metadata, 'metadata.json');
+      form.append('image', image, 'scan.png');
+      return fetch(`${stack.url}/v1/scans`, { method: 'POST', body: form, headers: { authorization: `Bearer ${stack.key}` } });
+    };
+    const small = await push(new Blob([JSON.stringify(meta('meta-file', { modality: 'parcel-xray', containerNo: undefined, waybill: 'WB-META-1' }))]));
+    expect(small.status).toBe(202);
+    await pollUntil(() => getJson(stack.url, '/v1/scans/meta-file', stack.key), (r) => r.body.status === 'assessed');
+    // 4 MB of padding after a valid document
+    const big = await push(new Blob([JSON.stringify(meta('meta-file-big')), ' '.repeat(4 * 1024 * 1024)]));
+    expect([big.status, ((await big.json()) as { code: string }).code]).toEqual([400, 'METADATA_INVALID']);
+    expect((await getJson(stack.url, '/v1/scans/meta-file-big', stack.key)).status).toBe(404);
+  });
 });
 
 describe('NUL (U+0000), which PostgreSQL stores neither as text nor in JSONB', () => {

@@ -125,6 +125,21 @@ async function storeImage(f: SpooledFile, objects: ObjectStore, maxImagePixels: 
   return { role: f.role, objectKey, format: info.format, width: info.width, height: info.height, channels: info.channels, bitDepth: info.bitDepth, bytes: f.bytes, sha256: f.sha256 };
 }
 
+/**
+ * A metadata part sent as a file: at most MAX_METADATA_BYTES are kept in memory. A longer one is read to its end
+ * (kept nowhere, so the rest of the request can be answered) and refused; the upload's own size limit stops it.
+ */
+async function readMetadataFile(file: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of file) {
+    bytes += chunk.length;
+    if (bytes <= MAX_METADATA_BYTES) chunks.push(chunk);
+  }
+  if (bytes > MAX_METADATA_BYTES) throw metadataInvalid(`metadata exceeds ${MAX_METADATA_BYTES} bytes`);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export async function readScanPush(req: FastifyRequest, objects: ObjectStore, maxImagePixels: number): Promise<ParsedPush> {
   const dir = await mkdtemp(join(tmpdir(), 'tidewatch-upload-'));
   try {
@@ -134,11 +149,7 @@ export async function readScanPush(req: FastifyRequest, objects: ObjectStore, ma
       if (part.fieldname === 'metadata') {
         if (metadataText !== null) throw metadataInvalid('metadata sent twice');
         if (part.type === 'field') metadataText = String(part.value);
-        else {
-          const buf = await part.toBuffer();
-          if (buf.length > MAX_METADATA_BYTES) throw metadataInvalid(`metadata exceeds ${MAX_METADATA_BYTES} bytes`);
-          metadataText = buf.toString('utf8');
-        }
+        else metadataText = await readMetadataFile(part.file);
         continue;
       }
       if (part.type !== 'file' || !(IMAGE_ROLES as readonly string[]).includes(part.fieldname)) {
