@@ -23,8 +23,7 @@ export default async function reviewWorkflow(app: FastifyInstance, opts: { db: S
   await app.register(reviewEvents, { db: opts.db, pollMs: opts.review.eventsPollMs });
   await app.register(authRoutes, opts);
   await app.register(reviewRoutes, opts);
-  for (const routes of [holdRoutes, gateRoutes, outboxRoutes, verdictRoutes, inspectionRoutes, statsRoutes, enterpriseRoutes, containerRoutes]) {
-    await app.register(routes, { db: opts.db });
-  }
+  for (const routes of [holdRoutes, gateRoutes, outboxRoutes, verdictRoutes]) await app.register(routes, { db: opts.db });
   await app.register(subscriptionRoutes, { db: opts.db, allowedNetworks: opts.review.subscriptionAllowedNetworks });
+  for (const routes of [inspectionRoutes, statsRoutes, enterpriseRoutes, containerRoutes]) await app.register(routes, { db: opts.db });
 }

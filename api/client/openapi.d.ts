@@ -2494,7 +2494,9 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header?: {
+          "idempotency-key"?: string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -2514,6 +2516,18 @@ export interface paths {
         };
       };
       responses: {
+        200: {
+          headers: { [name: string]: unknown };
+          content: {
+            "application/json": {
+              inspectionId: string;
+              verdictId: string;
+              decision: string;
+              referenceCandidates: string[];
+              references: string[];
+            };
+          };
+        };
         201: {
           headers: { [name: string]: unknown };
           content: {
