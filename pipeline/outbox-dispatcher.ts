@@ -18,6 +18,8 @@ import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 const LEASE_NAME = 'outbox';
 const MAX_BACKOFF_MS = 5 * 60_000;
 const REQUEST_TIMEOUT_MS = 5_000;
+/** Rows read a pass, per destination (each destination is delivered in order, so more would wait anyway). */
+const PER_DESTINATION = 200;
 
 export interface DispatcherDeps {
   db: Sql;
@@ -64,6 +66,9 @@ export function outboxDispatcher(deps: DispatcherDeps, config: DispatcherConfig)
     let delivered = 0;
     for (const m of messages) {
       if (!m.due) break;
+      // the lease, renewed before each send: a pass that outlives it (a slow terminal, a backlog) stops here
+      // instead of sending beside the process that took the lease over
+      if (!(await deliveries.acquireLease(LEASE_NAME, holder, leaseMs))) break;
       if (!target) {
         await outbox.failed(m.id, 'SUBSCRIPTION_DELETED', null);
         continue;
@@ -99,10 +104,12 @@ export function outboxDispatcher(deps: DispatcherDeps, config: DispatcherConfig)
         })),
       );
       const byDestination = new Map<string, PendingDelivery[]>();
-      for (const m of await deliveries.pending(1000)) byDestination.set(m.destination, [...(byDestination.get(m.destination) ?? []), m]);
+      for (const m of await deliveries.pending(PER_DESTINATION)) byDestination.set(m.destination, [...(byDestination.get(m.destination) ?? []), m]);
       const bySubscription = new Map(subs.map((s) => [`sub:${s.id}`, { url: s.url, secret: s.secret, guarded: true }]));
-      const results = await Promise.all(
-        [...byDestination].map(([destination, messages]) => {
+      // every destination's loop settles before the pass ends (one that throws must not leave the others running
+      // into the next pass, over the same rows)
+      const results = await Promise.allSettled(
+        [...byDestination].map(async ([destination, messages]) => {
           if (destination === 'terminal') {
             // No terminal configured: messages wait (the demo has none); they are delivered once one is.
             if (!config.tosWebhookUrl || !config.webhookSecret) return 0;
@@ -111,7 +118,9 @@ export function outboxDispatcher(deps: DispatcherDeps, config: DispatcherConfig)
           return deliverInOrder(bySubscription.get(destination) ?? null, messages);
         }),
       );
-      return results.reduce((a, b) => a + b, 0);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return results.reduce((a, r) => a + (r as PromiseFulfilledResult<number>).value, 0);
     },
     async releaseLease(): Promise<void> {
       await deliveries.releaseLease(LEASE_NAME, holder);

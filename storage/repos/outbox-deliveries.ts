@@ -87,13 +87,21 @@ export function outboxDeliveriesRepo(db: Sql) {
         await tx.query('UPDATE outbox SET delivered_at = now() WHERE id = ANY($1::bigint[])', [events.map((e) => e.verdictRowId)]);
       });
     },
-    /** Undelivered, not dead, deliverable rows in id order; `due` says whether its backoff has passed. */
-    async pending(limit: number): Promise<PendingDelivery[]> {
+    /**
+     * Undelivered, not dead, deliverable rows in id order, at most `perDestination` of each destination's oldest;
+     * `due` says whether its backoff has passed. Per destination: a subscriber whose endpoint fails piles up rows
+     * behind its head, and a limit over all destinations would soon hold nothing but those, leaving the
+     * terminal's lock messages unread.
+     */
+    async pending(perDestination: number): Promise<PendingDelivery[]> {
       const rows = (
         await db.query<Row>(
-          `SELECT *, next_attempt_at <= now() AS due FROM outbox
-           WHERE delivered_at IS NULL AND dead_at IS NULL AND topic <> 'verdict' ORDER BY id LIMIT $1`,
-          [limit],
+          `SELECT * FROM (
+             SELECT *, next_attempt_at <= now() AS due,
+                    row_number() OVER (PARTITION BY COALESCE(destination, CASE WHEN topic = ANY($2::text[]) THEN 'terminal' ELSE topic END) ORDER BY id) AS place
+             FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL AND topic <> 'verdict'
+           ) p WHERE place <= $1 ORDER BY id`,
+          [perDestination, [...TERMINAL_TOPICS]],
         )
       ).rows;
       return rows.map((r) => ({ id: String(r.id), topic: r.topic, destination: destinationOf(r), payload: r.payload, attempts: r.attempts, due: Boolean(r.due), createdAt: iso(r.created_at) }));
