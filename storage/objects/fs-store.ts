@@ -7,6 +7,25 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertValidKey, ObjectNotFoundError, type ObjectStore } from './object-store.js';
 
+/** Flushes a file's or a directory's contents to the disk. */
+async function fsync(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `from` and every directory under it down to `to` (`to` inside `from`), outermost first. */
+function directoriesFrom(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = to; ; d = dirname(d)) {
+    out.unshift(d);
+    if (d === from || dirname(d) === d) return out;
+  }
+}
+
 export function createFsObjectStore(root: string): ObjectStore {
   const pathOf = (key: string) => {
     assertValidKey(key);
@@ -18,15 +37,16 @@ export function createFsObjectStore(root: string): ObjectStore {
   return {
     async put(key, body) {
       const target = pathOf(key);
-      await mkdir(dirname(target), { recursive: true });
+      const dir = dirname(target);
+      const created = await mkdir(dir, { recursive: true });
       const tmp = `${target}.${randomUUID()}.tmp`;
       try {
         await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
-        // fsync before rename: a 202 promises the bytes survive a power cut.
-        const fh = await open(tmp, 'r');
-        await fh.sync();
-        await fh.close();
+        // A 202 promises the bytes survive a power cut: the file's bytes before the rename, then the directory
+        // entries that name it (the rename's, and those of any directory made for it) after.
+        await fsync(tmp);
         await rename(tmp, target);
+        for (const d of created ? directoriesFrom(dirname(created), dir) : [dir]) await fsync(d);
       } catch (err) {
         await rm(tmp, { force: true });
         throw err;
