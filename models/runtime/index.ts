@@ -337,10 +337,16 @@ export async function createModelRuntime(o: RuntimeOptions): Promise<ModelRuntim
     }
     byDetector.set(s.model, s);
   }
-  const models = [];
-  for (const m of loaded) {
-    const spec = specs.get(m);
-    models.push({ ...(await build(m, o, m.card.output.layout === 'grid-logits' ? byDetector.get(m.card.name) : undefined, spec)), ...(spec && { spec }) });
+  const models: Array<Built & { spec?: VerifySpec }> = [];
+  try {
+    for (const m of loaded) {
+      const spec = specs.get(m);
+      models.push({ ...(await build(m, o, m.card.output.layout === 'grid-logits' ? byDetector.get(m.card.name) : undefined, spec)), ...(spec && { spec }) });
+    }
+  } catch (err) {
+    // a model that fails to load: the sessions (and their threads) of those built before it are let go
+    await Promise.allSettled(models.map((m) => m.pool.close()));
+    throw err;
   }
   return new Runtime(models, o.sharedDownscale ?? true);
 }
