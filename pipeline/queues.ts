@@ -8,9 +8,12 @@ export interface Queues {
   /**
    * Adds the stage's job for a scan; a job already waiting or running with the same id makes this a
    * no-op. With `revive`, a job that ended failed (e.g. its retries ran out while the database was down)
-   * is retried instead: the sweeper uses this, so no scan stays stuck behind a dead job id.
+   * is retried instead, with its attempts afresh: the sweeper uses this, so no scan stays stuck behind a dead job
+   * id. A job that failed because its workers died while running it, more than the stall limit allows, is not run
+   * again (it would take another worker down, and every job that worker held): that answers 'crashed', and the
+   * caller sends the scan to review.
    */
-  enqueue(stage: Stage, scanId: string, opts?: { revive?: boolean }): Promise<void>;
+  enqueue(stage: Stage, scanId: string, opts?: { revive?: boolean }): Promise<void | 'crashed'>;
   depths(): Promise<Record<Stage, number>>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -30,6 +33,9 @@ export interface QueuesOptions {
   /** A connection from createProducerConnection to use (the Queues own it and close it); default: a new one. */
   connection?: Redis;
 }
+
+/** BullMQ's failedReason for a job over maxStalledCount (commands/moveStalledJobsToWait): its processor is not called. */
+export const STALL_LIMIT_REASON = 'stalled more than allowable limit';
 
 export function createQueues(redisUrl: string, prefix: string, opts: QueuesOptions = {}): Queues {
   const connection = opts.connection ?? createProducerConnection(redisUrl);
@@ -67,7 +73,8 @@ export function createQueues(redisUrl: string, prefix: string, opts: QueuesOptio
         if (enqueueOpts?.revive) {
           const existing = await q.getJob(jobId(stage, scanId));
           if (existing && (await existing.isFailed())) {
-            await existing.retry('failed');
+            if (existing.failedReason?.includes(STALL_LIMIT_REASON)) return 'crashed' as const;
+            await existing.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
             return;
           }
         }
@@ -80,7 +87,7 @@ export function createQueues(redisUrl: string, prefix: string, opts: QueuesOptio
           });
       };
       try {
-        await Promise.race([add(), timeout]);
+        return await Promise.race([add(), timeout]);
       } finally {
         clearTimeout(timer);
       }

@@ -154,8 +154,8 @@ export function startWorkers(
         autorun: true,
         lockDuration: opts.lockMs ?? 30_000,
         stalledInterval: opts.lockMs ?? 30_000,
-        // A job whose worker died is run again (handlers are idempotent); three deaths and the scan goes
-        // through the failure path, which the sweeper revives.
+        // A job whose worker died is run again (handlers are idempotent); past three deaths BullMQ fails it
+        // without running it, and the sweeper sends the scan to review (PROCESSING_CRASHED) instead of reviving it.
         maxStalledCount: 3,
       },
     );
