@@ -37,6 +37,12 @@ export interface AppDeps {
   logger: Logger;
 }
 
+/** The review UI's Content-Security-Policy (api/web: module scripts, a stylesheet, same-origin fetches and images). */
+export const REVIEW_UI_CSP = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'",
+  "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+].join('; ');
+
 export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -45,6 +51,13 @@ export async function buildApp(deps: AppDeps) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());
+  // Every answer: no MIME sniffing, never framed (the review UI's decision buttons cannot be clickjacked), no
+  // Referer carrying a signed URL elsewhere. The review UI's pages also get a Content-Security-Policy: its own
+  // scripts, styles and images only (no inline script or style attribute; the built page has none).
+  app.addHook('onSend', async (req, reply) => {
+    void reply.header('x-content-type-options', 'nosniff').header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer');
+    if (req.url.startsWith('/review')) void reply.header('content-security-policy', REVIEW_UI_CSP);
+  });
   await app.register(errorsPlugin);
   await app.register(routeCatalog);
   await app.register(swagger, {

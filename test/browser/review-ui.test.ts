@@ -49,10 +49,17 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** What the page's Content-Security-Policy refused, on any page of the walk (the UI must need nothing it forbids). */
+const cspViolations: string[] = [];
+
 async function newPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
   page.on('pageerror', (err) => console.error('page error:', err.message));
-  page.on('console', (m) => { if (m.type() === 'error') console.error('console:', m.text()); });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    console.error('console:', m.text());
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   page.on('response', (r) => { if (r.status() >= 400) console.error('http', r.status(), r.url()); });
   return page;
 }
@@ -157,6 +164,12 @@ describe.skipIf(!haveChromium)('review UI in chromium', () => {
     await sup.keyboard.press('d');
     await sup.waitForSelector('svg.chart');
     await sup.screenshot({ path: '/tmp/tidewatch-dashboard.png' });
+    // the whole walk (queue, review, decision, holds, dashboard) ran under the UI's CSP, which it never broke
+    const ui = await fetch(`${stack.url}/review/`);
+    expect(ui.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(ui.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect([ui.headers.get('x-frame-options'), ui.headers.get('x-content-type-options')]).toEqual(['DENY', 'nosniff']);
+    expect(cspViolations).toEqual([]);
 
     const sorted = [...frameMs].sort((a, b) => a - b);
     const bench = {

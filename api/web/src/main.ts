@@ -83,11 +83,21 @@ async function route(): Promise<void> {
   stopEvents ??= followQueueEvents((e) => screen?.onQueueEvent?.(e), setLive);
   const review = /^#\/review\/(.+)$/.exec(hash);
   const ctx = (active: string): ScreenContext => ({ main: shell(active), go });
-  if (review) screen = reviewView(ctx('#/queue'), decodeURIComponent(review[1]!));
+  const scanId = review ? decodedOrNull(review[1]!) : null;
+  if (scanId !== null) screen = reviewView(ctx('#/queue'), scanId);
   else if (hash === '#/supervisor') screen = supervisorView(ctx(hash));
   else if (hash === '#/dashboard') screen = dashboardView(ctx(hash));
   else screen = queueView(ctx('#/queue'));
   setLive(live);
+}
+
+/** A link's scan id; null for a malformed one (`#/review/%E0`), which falls back to the queue. */
+function decodedOrNull(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
 }
 
 whenSignedOut(() => go('#/login'));

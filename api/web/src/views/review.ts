@@ -292,8 +292,23 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
     });
   }
 
-  async function load(): Promise<void> {
-    detail = await reviewApi.detail(scanId);
+  /** Detail requests made: only the latest one's answer is shown. */
+  let loads = 0;
+  let latest: Promise<void> = Promise.resolve();
+
+  function load(): Promise<void> {
+    latest = loadOnce(++loads);
+    return latest;
+  }
+
+  async function loadOnce(call: number): Promise<void> {
+    const answer = await reviewApi.detail(scanId);
+    // The screen was left: this answer starts nothing, or a renewal timer would outlive the screen (renewing a
+    // claim nobody works, or toasting on another screen). A later load (a live event) was made meanwhile: its
+    // answer is the one shown, and whoever waits on this load waits for it.
+    if (disposed) return;
+    if (call !== loads) return latest;
+    detail = answer;
     // A re-render (a live event about this scan) keeps a keyboard user's place in the side panel.
     const had = document.activeElement instanceof HTMLElement && side.contains(document.activeElement) ? document.activeElement : null;
     const selector = had?.id ? `#${CSS.escape(had.id)}` : had?.dataset.reason !== undefined ? `.reason-link[data-reason="${had.dataset.reason}"]` : null;
