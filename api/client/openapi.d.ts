@@ -3756,6 +3756,8 @@ export interface paths {
           "application/json": {
             agree: boolean;
             comment?: string;
+            /** the pending decision shown to the confirmer; another one pending now answers 409 CONFIRMATION_STALE */
+            decisionId?: string;
           };
         };
       };

@@ -115,7 +115,12 @@ describe('queue, claims and decisions', () => {
     expect((await call(stack.url, 'POST', '/v1/review/items/rv-2/confirm', b.token, { agree: true })).status).toBe(403);
     const mine = await call<{ items: Array<{ scanId: string }> }>(stack.url, 'GET', '/v1/review/mine', a.token);
     expect(mine.body.items.map((i) => i.scanId)).toContain('rv-2');
-    const ok = await call(stack.url, 'POST', '/v1/review/items/rv-2/confirm', a.token, { agree: true });
+    // the confirmer names the decision they saw: another id (a decision they did not see) is refused, nothing changes
+    const shown = await call<{ decisions: Array<{ id: string; status: string }> }>(stack.url, 'GET', '/v1/review/items/rv-2', a.token);
+    const pending = shown.body.decisions.find((x) => x.status === 'pending-confirmation')!;
+    const stale = await call(stack.url, 'POST', '/v1/review/items/rv-2/confirm', a.token, { agree: true, decisionId: '999999' });
+    expect([stale.status, stale.body.code]).toEqual([409, 'CONFIRMATION_STALE']);
+    const ok = await call(stack.url, 'POST', '/v1/review/items/rv-2/confirm', a.token, { agree: true, decisionId: pending.id });
     expect(ok.body).toMatchObject({ state: 'decided' });
     const verdicts = await stack.db.db.query<{ source: string; actor: string }>(`SELECT source, actor FROM verdicts WHERE scan_id = 'rv-2' ORDER BY id`);
     expect(verdicts.rows).toEqual([{ source: 'machine', actor: 'machine' }, { source: 'reviewer', actor: 'cleo' }]);

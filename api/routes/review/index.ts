@@ -208,7 +208,14 @@ const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Sql; review: ReviewConfig; i
         ...common,
         summary: "Confirm (or not) a trainee's decision: tier-A reviewers and supervisors; disagreement escalates to a supervisor",
         params: ScanIdParams,
-        body: Type.Object({ agree: Type.Boolean(), comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            agree: Type.Boolean(),
+            comment: Type.Optional(Type.String({ maxLength: 2000 })),
+            decisionId: Type.Optional(Type.String({ maxLength: 40, description: 'the pending decision shown to the confirmer; another one pending now answers 409 CONFIRMATION_STALE' })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: StateAnswer, ...errorResponses },
       },
     },
@@ -221,6 +228,10 @@ const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Sql; review: ReviewConfig; i
         const pending = all.find((d) => d.status === 'pending-confirmation');
         if (item.state !== 'awaiting-confirmation' || !pending) throw new ApiError(409, 'NOTHING_TO_CONFIRM', `the item is ${item.state}`, { state: item.state });
         if (pending.reviewerId === actor.id) throw forbidden('a decision is confirmed by someone else');
+        // a confirmer agrees with what they saw: if another decision is pending now, they have not seen it
+        if (req.body.decisionId !== undefined && req.body.decisionId !== pending.id) {
+          throw new ApiError(409, 'CONFIRMATION_STALE', 'the pending decision is not the one you saw; reload the item', { pendingDecisionId: pending.id });
+        }
         const status = req.body.agree ? 'counted' : 'rejected';
         await review.setDecisionStatus(tx, pending.id, status, actor.id, req.body.comment);
         const updated = all.map((d) => (d.id === pending.id ? { ...d, status: status as typeof d.status } : d));

@@ -137,7 +137,8 @@ export const reviewApi = {
   release: (scanId: string) => api<void>('POST', `/v1/review/items/${encodeURIComponent(scanId)}/release`),
   decide: (scanId: string, body: { decision: ReviewerDecision; reason: string; comment?: string; boxes?: Array<{ label: string; box: Box }> }) =>
     api<{ state: string }>('POST', `/v1/review/items/${encodeURIComponent(scanId)}/decision`, body),
-  confirm: (scanId: string, agree: boolean, comment?: string) => api<{ state: string }>('POST', `/v1/review/items/${encodeURIComponent(scanId)}/confirm`, { agree, ...(comment ? { comment } : {}) }),
+  confirm: (scanId: string, decisionId: string, agree: boolean, comment?: string) =>
+    api<{ state: string }>('POST', `/v1/review/items/${encodeURIComponent(scanId)}/confirm`, { agree, decisionId, ...(comment ? { comment } : {}) }),
   imageUrls: (scanId: string) => api<ImageUrls>('GET', `/v1/scans/${encodeURIComponent(scanId)}/image-urls`),
   holds: (state?: string) => api<{ items: Hold[] } | Hold[]>('GET', `/v1/holds${state ? `?state=${encodeURIComponent(state)}` : ''}`),
   holdAction: (id: string, action: 'inspecting' | 'release' | 'seize', reason?: string) =>

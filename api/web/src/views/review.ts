@@ -225,15 +225,19 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
 
   let confirming = false;
   async function confirm(agree: boolean, comment?: string): Promise<void> {
-    if (confirming) return;
+    const shown = pendingDecision();
+    if (confirming || !shown) return;
     confirming = true;
     try {
-      const r = await reviewApi.confirm(scanId, agree, comment);
+      // the decision shown: if another one is pending by now, the server refuses (CONFIRMATION_STALE)
+      const r = await reviewApi.confirm(scanId, shown.id, agree, comment);
       decided = true;
       toast(`${agree ? 'Agreed' : 'Disagreed'}: ${subjectOf(detail!.scan.subject)} → ${r.state.replace(/-/g, ' ')}`);
       ctx.go('#/queue');
     } catch (err) {
       toast((err as Error).message, 'error');
+      // another decision is pending now: show it
+      if ((err as ApiFailure).code === 'CONFIRMATION_STALE') void load();
     } finally {
       confirming = false;
     }
