@@ -111,7 +111,8 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
   }
 
   function holder(): boolean {
-    return !!detail && detail.item.claimedBy !== undefined && detail.item.claimedBy !== null && [me.username, me.id, me.displayName].includes(detail.item.claimedBy);
+    // claimedBy is the holder's username (a display name may be anyone's)
+    return !!detail && !!detail.item.claimedBy && detail.item.claimedBy === me.username;
   }
 
   function decide(decision: ReviewerDecision): void {
@@ -322,7 +323,9 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
     showDecisionBoxes();
     clearInterval(renewTimer);
     if (holder() && detail.item.leaseExpiresAt) {
-      const every = Math.max(5_000, (new Date(detail.item.leaseExpiresAt).getTime() - Date.now()) / 2);
+      // half the lease as this browser's clock reads it, but at least once a minute: a clock behind the server's
+      // would otherwise put the first renewal after the lease had lapsed
+      const every = Math.min(60_000, Math.max(5_000, (new Date(detail.item.leaseExpiresAt).getTime() - Date.now()) / 2));
       renewTimer = window.setInterval(() => {
         reviewApi.renew(scanId).catch((err: ApiFailure) => {
           if (err.code === 'LEASE_LOST') toast('Your claim on this item has lapsed; claim it again before deciding.', 'error');
