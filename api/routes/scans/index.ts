@@ -73,7 +73,8 @@ const scanRoutes: FastifyPluginAsyncTypebox<ScanRoutesOptions> = async (app, opt
         images: push.images,
       });
       if (result.outcome === 'conflict') {
-        throw new ApiError(409, 'SCAN_ID_CONFLICT', `scan ${push.metadata.scanId} already exists with different content`);
+        // scan ids are one namespace across gateways: another gateway's scan is not named as such (GET hides it too)
+        throw new ApiError(409, 'SCAN_ID_CONFLICT', `scan id ${push.metadata.scanId} is taken by a scan with different content; retries must send the same content, a new scan needs a new id`);
       }
       if (result.scan.status === 'received') {
         // The scan is durable now; if Redis is away the sweeper enqueues it later.
