@@ -28,12 +28,34 @@ function modelReasons(input: AssessmentInput): Reason[] {
   const missing: string[] = [];
   if (!hasDetector(outputs)) missing.push('threat detector (security admission not checked)');
   if (isContainerModality(input.modality) && !hasClassifier(outputs)) missing.push('cargo classifier (manifest and declaration not checked)');
-  return missing.map((what) => ({
+  const reasons: Reason[] = missing.map((what) => ({
     code: 'MODEL_UNAVAILABLE',
     layer: 'policy',
     decision: 'review',
     detail: `No ${what}; a reviewer must look.`,
   }));
+  // A score that is not a number (a broken model, NaN through a bad input) is evidence nobody can read: the checks
+  // that needed it (an empty box's empty score, a detection's threshold) would pass by its absence, so a person looks.
+  const unreadable = invalidScores(outputs);
+  if (unreadable.length) {
+    reasons.push({
+      code: 'MODEL_OUTPUT_INVALID',
+      layer: 'policy',
+      decision: 'review',
+      detail: `Model output without a usable score (${unreadable.join(', ')}); a reviewer must look.`,
+    });
+  }
+  return reasons;
+}
+
+/** `model: label` of every classifier score and detection whose score is not a finite number. */
+function invalidScores(outputs: AssessmentInput['modelOutputs']): string[] {
+  const out = new Set<string>();
+  for (const o of outputs) {
+    for (const [label, score] of Object.entries(o.scores ?? {})) if (!Number.isFinite(score)) out.add(`${o.model}: ${label}`);
+    for (const d of o.detections ?? []) if (!Number.isFinite(d.score)) out.add(`${o.model}: ${d.label}`);
+  }
+  return [...out];
 }
 
 function creditReasons(declaration: Declaration, policy: RiskPolicy): Reason[] {
@@ -95,7 +117,7 @@ export function assess(input: AssessmentInput, policy: RiskPolicy): Assessment {
   // A box seen empty, or declared empty, has no goods to compare; the manifest layer has spoken.
   let goodsToCompare = Boolean(declaration) && !declaredVsSeen.declaredEmpty;
   if (declaration && isContainer) {
-    const m = manifestCheck(containerNo, declaration, emptyScore, input.weightKg, policy, input.registeredTareKg, strongestCargo(scores));
+    const m = manifestCheck(containerNo, declaration, emptyScore, input.weightKg, policy, input.registeredTareKg, strongestCargo(scores), hasClassifier(input.modelOutputs));
     manifest.push(...m.reasons);
     if (m.weight) declaredVsSeen.weight = m.weight;
     goodsToCompare &&= m.seenEmpty !== true;

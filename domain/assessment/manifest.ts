@@ -28,10 +28,23 @@ export function manifestCheck(
   policy: RiskPolicy,
   registeredTareKg?: number,
   cargoScore?: LabelScore,
+  /** Whether a classifier ran (without one, MODEL_UNAVAILABLE already says the manifest was not checked). */
+  classified = true,
 ): ManifestFindings {
   const reasons: Reason[] = [];
   const declaredEmpty = isDeclaredEmpty(declaration);
   const seenEmpty = emptyScore ? emptyScore.score >= policy.manifest.emptyThreshold : undefined;
+
+  // A box declared empty is let through only on an empty score: without one (a classifier that has no `empty`
+  // label, or gave no number for it), nothing says it is empty, and the declaration check has no goods to compare.
+  if (declaredEmpty && !emptyScore && classified) {
+    reasons.push({
+      code: 'MANIFEST_NOT_CHECKED',
+      layer: 'manifest',
+      decision: 'review',
+      detail: 'Declared empty, but no model gave an empty score: whether the box is empty was not checked.',
+    });
+  }
 
   if (emptyScore && seenEmpty !== undefined && seenEmpty !== declaredEmpty) {
     reasons.push({

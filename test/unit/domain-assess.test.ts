@@ -194,6 +194,19 @@ describe('assess: manifest check', () => {
     expect(heavy.reasons).toContainEqual(expect.objectContaining({ code: 'EMPTY_CONTAINER_OVERWEIGHT', decision: 'hold' }));
   });
 
+  it('a box declared empty is not cleared without a usable empty score, nor a scan with an unreadable detection', () => {
+    const empty = containerDeclaration({ lines: [], containers: [{ containerNo: containerNo() }] });
+    const seen = (scores: Record<string, number>, dets: Array<[string, number]> = []) => assess(containerScan({ declaration: empty, modelOutputs: [classifier(scores), detector(dets)] }), policy);
+    expect(seen({ empty: 0.95 }).decision).toBe('clear');
+    // no empty label at all: nothing says it is empty
+    expect([seen({ 'iron-steel': 0.99 }).decision, codes(seen({ 'iron-steel': 0.99 }))]).toEqual(['review', ['MANIFEST_NOT_CHECKED']]);
+    // an empty score that is not a number: not readable, and not checked
+    expect(codes(seen({ empty: Number.NaN, 'iron-steel': 0.99 })).sort()).toEqual(['MANIFEST_NOT_CHECKED', 'MODEL_OUTPUT_INVALID']);
+    // a detection with no number for a score would have vanished below every threshold
+    const det = seen({ empty: 0.95 }, [['firearm', Number.NaN]]);
+    expect([det.decision, codes(det)]).toEqual(['review', ['MODEL_OUTPUT_INVALID']]);
+  });
+
   it('says why weight was not compared', () => {
     const noTare = containerDeclaration({ containers: [{ containerNo: containerNo() }] });
     expect(assess(containerScan({ declaration: noTare }), policy).declaredVsSeen.weight?.notChecked).toMatch(/tare/);
