@@ -308,4 +308,29 @@ describe.skipIf(!haveChromium)('review flows in chromium', () => {
     expect(navigations).toEqual([]);
     await page.context().close();
   });
+
+  it('a claim left before its details arrived goes back to the queue at once, not when its lease lapses', async () => {
+    await pushAndRoute(stack.url, stack.key, stack.db.db, 'rf-quit', await containerNo('RFQ', 1), 7);
+    const page = await newPage();
+    // the item's details are held back until the reviewer has left the screen
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((r) => (letGo = r));
+    await page.route((u) => u.pathname === '/v1/review/items/rf-quit', async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      await held;
+      await route.continue();
+    });
+    await signIn(page, stack.url, 'quinn', 'quinn-password-1');
+    const row = page.locator('tr[data-scan="rf-quit"]');
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Claim' }).click();
+    await page.waitForSelector('#scan-canvas');
+    const claimedBy = async () => (await stack.db.db.query<{ claimed_by: string | null }>(`SELECT claimed_by FROM review_items WHERE scan_id = 'rf-quit'`)).rows[0]!.claimed_by;
+    expect(await claimedBy()).not.toBeNull();
+    await page.evaluate(() => (location.hash = '#/queue'));
+    await page.waitForSelector('#queue-h');
+    letGo();
+    await expect.poll(claimedBy, { timeout: 5_000 }).toBeNull();
+    await page.context().close();
+  });
 });

@@ -433,8 +433,10 @@ export function reviewView(ctx: ScreenContext, scanId: string): Screen {
       clearInterval(tick);
       clearInterval(renewTimer);
       viewer?.dispose();
-      // Leaving without a decision hands the item back to the queue at once instead of when the lease lapses.
-      if (holder() && !decided) void reviewApi.release(scanId).catch(() => {});
+      // Leaving without a decision hands the item back to the queue at once instead of when the lease lapses; also
+      // when its details had not arrived yet (claimed from the queue a moment ago: the server releases only a claim
+      // this user holds, and answers 409 otherwise, which is ignored here).
+      if ((holder() || !detail) && !decided) void reviewApi.release(scanId).catch(() => {});
     },
   };
 }
