@@ -19,9 +19,10 @@ function places(n: number): string {
 
 /**
  * Threat classes that are lawful goods when declared under these HS headings: a container declared as
- * cigarettes (2402) or kitchen knives (8211) shows exactly that. Such a detection is the declared goods, not
- * a concealment; the negative list still applies to the declared code (2402 → review as licensed goods,
- * 93 → hold), so nothing is cleared that the policy reviews.
+ * cigarettes (2402) or kitchen knives (8211) shows exactly that. When every line is such goods, a detection of
+ * that class is the declared goods, not a concealment; when they are declared among other goods, a reviewer
+ * looks (THREAT_OF_DECLARED_KIND). The negative list still applies to the declared code (2402 → review as
+ * licensed goods, 93 → hold), so nothing is cleared that the policy reviews.
  */
 export const DECLARED_THREAT_HEADINGS: Readonly<Record<string, readonly string[]>> = {
   cigarettes: ['2402', '2403'],
@@ -31,9 +32,17 @@ export const DECLARED_THREAT_HEADINGS: Readonly<Record<string, readonly string[]
   currency: ['4907'],
 };
 
-function declaredAs(label: string, declaration: Declaration | undefined): boolean {
+/**
+ * How a threat class stands in the declaration: `only` when every line is goods of that kind (a box of kitchen
+ * knives: a knife seen is the goods), `among` when some lines are and others are not (furniture and 100 kg of
+ * cutlery: a knife seen may be the cutlery or hidden in the furniture, so a reviewer looks), null when none is.
+ */
+function declaredAs(label: string, declaration: Declaration | undefined): 'only' | 'among' | null {
   const headings = DECLARED_THREAT_HEADINGS[label];
-  return !!headings && !!declaration?.lines.some((l) => headings.some((h) => l.hsCode.startsWith(h)));
+  const lines = declaration?.lines ?? [];
+  if (!headings || lines.length === 0) return null;
+  const of = lines.filter((l) => headings.some((h) => l.hsCode.startsWith(h))).length;
+  return of === 0 ? null : of === lines.length ? 'only' : 'among';
 }
 
 /** The models whose per-model thresholds apply to a detection, most specific first. */
@@ -60,7 +69,17 @@ export function securityReasons(
   const above = detections.filter((d) => counts(policy, d));
 
   if (modality === 'container-xray') {
-    const threats = above.filter((d) => (CONTAINER_THREATS as readonly string[]).includes(d.label) && !declaredAs(d.label, declaration));
+    const seen = above.filter((d) => (CONTAINER_THREATS as readonly string[]).includes(d.label));
+    const threats = seen.filter((d) => declaredAs(d.label, declaration) === null);
+    for (const [label, found] of groupByLabel(seen.filter((d) => declaredAs(d.label, declaration) === 'among'))) {
+      reasons.push({
+        code: 'THREAT_OF_DECLARED_KIND',
+        layer: 'security',
+        decision: 'review',
+        detail: `Possible ${label} seen in ${places(found.length)} (score up to ${round(Math.max(...found.map((d) => d.score)), 2)}); goods of that kind are declared among others, so a reviewer checks it is where the declared goods are.`,
+        evidence: detectionEvidence(found),
+      });
+    }
     for (const [label, found] of groupByLabel(threats)) {
       const top = Math.max(...found.map((d) => d.score));
       const held = isHeld(policy, found);

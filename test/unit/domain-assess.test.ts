@@ -87,6 +87,14 @@ describe('assess: security admission', () => {
     const hidden = assess(containerScan({ modelOutputs: [classifier({ tyres: 0.9 }), detector([['knife', 0.95]])] }), policy);
     expect(codes(hidden)).toContain('THREAT_DETECTED');
     expect(hidden.decision).toBe('hold');
+    // declared among other goods (furniture and some cutlery): the knife may be hidden in the furniture, so a
+    // reviewer looks; it was cleared before
+    const mixed = containerDeclaration({ lines: [line('9403600000'), line('8211910000')] });
+    const among = assess(containerScan({ declaration: mixed, weightKg: undefined, modelOutputs: [classifier({ 'wood-furniture': 0.95, 'iron-steel': 0.15 }), detector([['knife', 0.95]])] }), policy);
+    expect([among.decision, codes(among)]).toEqual(['review', ['THREAT_OF_DECLARED_KIND']]);
+    // and a firearm in that box is a concealment whatever knives are declared
+    const gun = assess(containerScan({ declaration: mixed, modelOutputs: [classifier({ 'wood-furniture': 0.95, 'iron-steel': 0.15 }), detector([['firearm', 0.95]])] }), policy);
+    expect(gun.decision).toBe('hold');
   });
 
   it("applies a verifier's own thresholds to the detections it confirmed, and the label's to the rest", () => {
