@@ -36,9 +36,16 @@ export function parseCidr(cidr: string): { address: string; prefix: number; fami
   return { address: m[1]!, prefix, family: family === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** A URL's host as an address or a name (an IPv6 literal without its brackets). */
+function hostOf(u: URL): string {
+  return u.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
 export interface DestinationGuard {
   /** Whether a connection to this IP address is allowed. */
   allows(address: string): boolean;
+  /** The refusal of `host` when one of the addresses it stands for is not allowed; null when all are. */
+  refusal(host: string, addresses: readonly string[]): DestinationRefusedError | null;
   /** A socket lookup that resolves as usual and fails the connection for a refused address. */
   lookup: LookupFunction;
   /** Resolves the URL's host now; throws DestinationRefusedError when it does not resolve or reaches a refused address. */
@@ -63,31 +70,36 @@ export function destinationGuard(allowedNetworks: readonly string[]): Destinatio
     if (!family) return false;
     return !special.check(a, family) || allowed.check(a, family);
   };
-  const refused = (host: string, address: string) =>
-    new DestinationRefusedError('SUBSCRIPTION_URL_FORBIDDEN', `${host} is not a public address (${address === host ? 'loopback, private, link-local or reserved' : 'it resolves to one that is loopback, private, link-local or reserved'}); SUBSCRIPTION_ALLOWED_NETWORKS may allow its network`);
+  const refusal = (host: string, addresses: readonly string[]): DestinationRefusedError | null => {
+    const bad = addresses.find((a) => !allows(a));
+    if (bad === undefined) return null;
+    const what = bad === host ? 'loopback, private, link-local or reserved' : 'it resolves to one that is loopback, private, link-local or reserved';
+    return new DestinationRefusedError('SUBSCRIPTION_URL_FORBIDDEN', `${host} is not a public address (${what}); SUBSCRIPTION_ALLOWED_NETWORKS may allow its network`);
+  };
   const lookup: LookupFunction = (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
-      const bad = addresses.find((x) => !allows(x.address));
-      if (bad) return callback(refused(hostname, bad.address), '', 0);
+      const refused = refusal(hostname, addresses.map((x) => x.address));
+      if (refused) return callback(refused, '', 0);
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
     });
   };
   return {
     allows,
+    refusal,
     lookup,
     async checkUrl(url: string) {
       let host: string;
       try {
-        host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+        host = hostOf(new URL(url));
       } catch {
         throw new DestinationRefusedError('SUBSCRIPTION_URL_FORBIDDEN', 'not a URL');
       }
-      const addresses = isIP(host) ? [{ address: host }] : await dnsLookupAll(host, { all: true }).catch(() => null);
-      if (!addresses || addresses.length === 0) throw new DestinationRefusedError('SUBSCRIPTION_URL_UNRESOLVED', `${host} does not resolve`);
-      const bad = addresses.find((x) => !allows(x.address));
-      if (bad) throw refused(host, bad.address);
+      const addresses = isIP(host) ? [host] : (await dnsLookupAll(host, { all: true }).catch(() => [])).map((x) => x.address);
+      if (addresses.length === 0) throw new DestinationRefusedError('SUBSCRIPTION_URL_UNRESOLVED', `${host} does not resolve`);
+      const refused = refusal(host, addresses);
+      if (refused) throw refused;
     },
   };
 }
@@ -107,8 +119,9 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
     }
     const request = u.protocol === 'https:' ? httpsRequest : u.protocol === 'http:' ? httpRequest : null;
     if (!request) return resolve(`unsupported protocol ${u.protocol}`);
-    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (o.guard && isIP(host) && !o.guard.allows(host)) return resolve(`${host} is not a public address; SUBSCRIPTION_ALLOWED_NETWORKS may allow its network`);
+    const host = hostOf(u);
+    const refused = o.guard && isIP(host) ? o.guard.refusal(host, [host]) : null;
+    if (refused) return resolve(refused.message);
     const req = request(u, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: o.timeoutMs, ...(o.guard && { lookup: o.guard.lookup }) }, (res: IncomingMessage) => {
       res.resume(); // the answer's body is not read, only drained
       res.on('end', () => resolve(res.statusCode && res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode}`));

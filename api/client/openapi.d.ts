@@ -2524,6 +2524,7 @@ export interface paths {
               verdictId: string;
               decision: string;
               referenceCandidates: string[];
+              /** reference ids the scan became (single-code declarations with an embedding) */
               references: string[];
             };
           };

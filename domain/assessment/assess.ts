@@ -6,7 +6,7 @@ import { isDeclaredEmpty, type Declaration } from '../declaration/declaration.js
 import { matchHsList, type RiskPolicy } from '../policy/policy.js';
 import { isBlindSample } from '../policy/blind-sample.js';
 import { isRecognisable } from '../hs/visual-category.js';
-import { allDetections, classifierScores, hasClassifier, hasDetector } from './evidence.js';
+import { allDetections, classifierScores, hasClassifier, hasDetector, unreadableScores } from './evidence.js';
 import { securityReasons } from './security.js';
 import { manifestCheck, strongestCargo } from './manifest.js';
 import { containerDeclarationCheck, declaredGoods, parcelDeclarationCheck } from './declaration-check.js';
@@ -36,7 +36,7 @@ function modelReasons(input: AssessmentInput): Reason[] {
   }));
   // A score that is not a number (a broken model, NaN through a bad input) is evidence nobody can read: the checks
   // that needed it (an empty box's empty score, a detection's threshold) would pass by its absence, so a person looks.
-  const unreadable = invalidScores(outputs);
+  const unreadable = unreadableScores(outputs);
   if (unreadable.length) {
     reasons.push({
       code: 'MODEL_OUTPUT_INVALID',
@@ -46,16 +46,6 @@ function modelReasons(input: AssessmentInput): Reason[] {
     });
   }
   return reasons;
-}
-
-/** `model: label` of every classifier score and detection whose score is not a finite number. */
-function invalidScores(outputs: AssessmentInput['modelOutputs']): string[] {
-  const out = new Set<string>();
-  for (const o of outputs) {
-    for (const [label, score] of Object.entries(o.scores ?? {})) if (!Number.isFinite(score)) out.add(`${o.model}: ${label}`);
-    for (const d of o.detections ?? []) if (!Number.isFinite(d.score)) out.add(`${o.model}: ${d.label}`);
-  }
-  return [...out];
 }
 
 function creditReasons(declaration: Declaration, policy: RiskPolicy): Reason[] {

@@ -20,13 +20,27 @@ export interface SeenDetection {
   verifiedBy?: string;
 }
 
+/** A score the checks can compare: anything else (NaN, a missing number) is dropped by the readers below and
+ * reported by unreadableScores. */
+const readable = (score: unknown): score is number => Number.isFinite(score);
+
+/** `model: label` of every classifier score and detection the readers below drop as unreadable. */
+export function unreadableScores(outputs: readonly ModelEvidence[]): string[] {
+  const out = new Set<string>();
+  for (const o of outputs) {
+    for (const [label, score] of Object.entries(o.scores ?? {})) if (!readable(score)) out.add(`${o.model}: ${label}`);
+    for (const d of o.detections ?? []) if (!readable(d.score)) out.add(`${o.model}: ${d.label}`);
+  }
+  return [...out];
+}
+
 /** Highest score per label over every classifier output. */
 export function classifierScores(outputs: readonly ModelEvidence[]): Map<string, LabelScore> {
   const best = new Map<string, LabelScore>();
   for (const o of outputs) {
     if (!o.scores) continue;
     for (const [label, score] of Object.entries(o.scores)) {
-      if (!Number.isFinite(score)) continue;
+      if (!readable(score)) continue;
       const prev = best.get(label);
       if (!prev || score > prev.score) best.set(label, { label, score, model: o.model, version: o.version });
     }
@@ -38,7 +52,7 @@ export function classifierScores(outputs: readonly ModelEvidence[]): Map<string,
 export function allDetections(outputs: readonly ModelEvidence[]): SeenDetection[] {
   return outputs.flatMap((o) =>
     (o.detections ?? [])
-      .filter((d) => Number.isFinite(d.score))
+      .filter((d) => readable(d.score))
       .map((d) => ({ label: d.label, score: d.score, box: d.box, model: o.model, version: o.version, ...(o.verifiedBy && { verifiedBy: o.verifiedBy.model }) })),
   );
 }

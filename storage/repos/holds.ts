@@ -51,6 +51,9 @@ export class LockTransitionError extends Error {
 /** Messages the terminal receives on a transition (the lock itself is sent when requested). */
 const TERMINAL_TOPIC: Partial<Record<LockState, string>> = { released: 'release', seized: 'seize' };
 
+/** The events of one transition, or a function of the state found under the row's lock that gives them. */
+export type LockEvents = LockEvent[] | ((state: LockState) => LockEvent[]);
+
 export function holdsRepo(db: Sql) {
   const audit = auditRepo(db);
   const outbox = outboxRepo(db);
@@ -113,7 +116,7 @@ export function holdsRepo(db: Sql) {
      * lock, for a step that depends on it (the terminal's acknowledgement comes from requested or from sent: read
      * before the lock, the outbox could move it in between).
      */
-    async transition(id: string, events: LockEvent[] | ((state: LockState) => LockEvent[]), actor: string): Promise<LockInstruction> {
+    async transition(id: string, events: LockEvents, actor: string): Promise<LockInstruction> {
       await db.transaction(async (tx) => {
         const row = (await tx.query<LockRow>('SELECT * FROM lock_instructions WHERE id = $1 FOR UPDATE', [id])).rows[0];
         if (!row) throw new LockTransitionError('LOCK_NOT_FOUND', `no lock instruction ${id}`);

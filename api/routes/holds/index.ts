@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { LOCK_STATES, type LockEvent, type LockState } from '../../../domain/review/lock-instruction.js';
 import type { Sql } from '../../../storage/db/sql.js';
-import { holdsRepo, LockTransitionError } from '../../../storage/repos/holds.js';
+import { holdsRepo, LockTransitionError, type LockEvents } from '../../../storage/repos/holds.js';
 import { ApiError, forbidden, notFound } from '../../errors.js';
 import { errorResponses } from '../../schemas.js';
 
@@ -36,7 +36,7 @@ export function lockError(err: unknown): never {
 const holdRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opts) => {
   const holds = holdsRepo(opts.db);
   const common = { tags: ['holds'], security: [{ bearer: [] }] };
-  const step = async (id: string, events: LockEvent[] | ((state: LockState) => LockEvent[]), actor: string) => holds.transition(id, events, actor).catch(lockError);
+  const step = async (id: string, events: LockEvents, actor: string) => holds.transition(id, events, actor).catch(lockError);
 
   app.get(
     '/v1/holds',

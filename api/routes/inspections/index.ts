@@ -5,7 +5,7 @@
 // header a retried request is answered with the first one's result (200) and records nothing again.
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { Verdict } from '../../../domain/verdict.js';
 import type { Sql } from '../../../storage/db/sql.js';
 import { auditRepo } from '../../../storage/repos/audit.js';
@@ -20,13 +20,14 @@ import { ApiError, notFound } from '../../errors.js';
 import { errorResponses } from '../../schemas.js';
 
 /** What a recorded inspection answers (201), and a retry of it (200). */
-interface InspectionAnswer {
-  inspectionId: string;
-  verdictId: string;
-  decision: string;
-  referenceCandidates: string[];
-  references: string[];
-}
+const InspectionAnswer = Type.Object({
+  inspectionId: Type.String(),
+  verdictId: Type.String(),
+  decision: Type.String(),
+  referenceCandidates: Type.Array(Type.String()),
+  references: Type.Array(Type.String(), { description: 'reference ids the scan became (single-code declarations with an embedding)' }),
+});
+type InspectionAnswer = Static<typeof InspectionAnswer>;
 
 const BoxSchema = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()]);
 
@@ -60,8 +61,8 @@ const inspectionRoutes: FastifyPluginAsyncTypebox<{ db: Sql }> = async (app, opt
           'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'the same key on a retry: answered with the first result, recorded once' })),
         }),
         response: {
-          200: Type.Object({ inspectionId: Type.String(), verdictId: Type.String(), decision: Type.String(), referenceCandidates: Type.Array(Type.String()), references: Type.Array(Type.String()) }, { description: 'a retry with the same Idempotency-Key: the first request\'s answer' }),
-          201: Type.Object({ inspectionId: Type.String(), verdictId: Type.String(), decision: Type.String(), referenceCandidates: Type.Array(Type.String()), references: Type.Array(Type.String(), { description: 'reference ids the scan became (single-code declarations with an embedding)' }) }),
+          200: { ...InspectionAnswer, description: "a retry with the same Idempotency-Key: the first request's answer" },
+          201: InspectionAnswer,
           ...errorResponses,
         },
       },
